@@ -1,0 +1,142 @@
+"""Command line: `python -m rlhf_core {train,evaluate,presets} ...`.
+
+Every configuration field is a flag (`--ppo.learning_rate 1e-5`, `--data.dataset FILE`), and the
+common ones have short forms (`--batch-size`, `--dataset`, ...). Bad input prints one line on
+stderr and exits with status 2; it never shows a traceback or waits on the network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import typing
+
+from .config import field_paths, get_config, list_presets
+from .errors import UserError
+
+SHORT_FLAGS = {
+    "--dataset": "data.dataset",
+    "--adapter": "model.adapter",
+    "--policy": "model.policy",
+    "--reward-model": "reward.model",
+    "--batch-size": "ppo.batch_size",
+    "--mini-batch-size": "ppo.mini_batch_size",
+    "--learning-rate": "ppo.learning_rate",
+    "--seed": "seed",
+    "--steps": "steps",
+}
+
+
+def _type_name(hint) -> str:
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    hint = args[0] if args else hint
+    return getattr(hint, "__name__", str(hint))
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("configuration (any field; overrides the preset)")
+    for flag, key in SHORT_FLAGS.items():
+        group.add_argument(flag, dest=f"cfg:{key}", metavar=key.split(".")[-1].upper(), help=f"= --{key}")
+    for key, hint in field_paths().items():
+        if key in ("preset", "seed", "steps"):
+            continue  # --preset is its own option; --seed / --steps are above
+        group.add_argument(f"--{key}", dest=f"cfg:{key}", metavar=_type_name(hint).upper(), help=argparse.SUPPRESS)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rlhf_core", description="Detoxify a seq2seq summarizer with PPO.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="run PPO and save the run", epilog=(
+        "Every configuration field is also a flag, e.g. --ppo.learning_rate 1e-5 --generation.max_new_tokens_max 64; "
+        "see `python -m rlhf_core presets --show tiny` for the field names."))
+    train.add_argument("--preset", default="flan-t5-base", help=f"one of: {', '.join(list_presets())}")
+    train.add_argument("--run-dir", required=True, help="folder for config, metrics and checkpoints")
+    train.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
+    train.add_argument("--no-progress", action="store_true", help="print one line per step instead of a progress bar")
+    _add_config_flags(train)
+
+    evaluate = sub.add_parser("evaluate", help="compare a run's policy before and after PPO")
+    evaluate.add_argument("--run-dir", required=True)
+    evaluate.add_argument("--samples", type=int, default=None, help="test dialogues to compare (default: the run's eval.samples)")
+    evaluate.add_argument("--show", type=int, default=5, help="rows of the before/after table to print")
+
+    presets = sub.add_parser("presets", help="list presets, or print one as JSON")
+    presets.add_argument("--show", metavar="PRESET", help="print this preset's full configuration")
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    return {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg:") and v is not None}
+
+
+def cmd_train(args) -> int:
+    from tqdm import tqdm
+
+    from .training import iter_train
+
+    config = get_config(args.preset, _overrides(args))
+    print(f"preset {config.preset}: policy {config.model.policy}, reward {config.reward.model}, "
+          f"data {config.data.dataset}, {config.steps} steps", file=sys.stderr)
+    bar = None
+    for result in iter_train(config, args.run_dir, resume=args.resume,
+                             on_status=lambda m: print(m, file=sys.stderr)):
+        s = result.stats
+        line = (f"reward {s['env/reward_mean']:+.3f}  kl {s['objective/kl']:.3f}  "
+                f"kl_coef {s['objective/kl_coef']:.3f}  {result.seconds:.1f}s")
+        if args.no_progress:
+            print(f"step {result.step}/{result.total_steps}  {line}", file=sys.stderr)
+            continue
+        if bar is None:
+            bar = tqdm(total=result.total_steps, initial=result.step - 1, desc="PPO", unit="step")
+        bar.update(1)
+        bar.set_postfix_str(line)
+    if bar is not None:
+        bar.close()
+    print(f"saved to {args.run_dir}", file=sys.stderr)
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    import pandas as pd
+
+    from .evaluation import evaluate_run, format_report
+
+    if args.samples is not None and args.samples < 1:
+        raise UserError(f"--samples must be at least 1 (got {args.samples})")
+    report, table = evaluate_run(args.run_dir, args.samples)
+    print(format_report(report))
+    with pd.option_context("display.max_colwidth", 60, "display.width", 200):
+        print(table[["summary_before", "summary_after", "reward_before", "reward_after", "reward_diff"]]
+              .head(args.show).to_string())
+    print(f"wrote {args.run_dir}/eval.json", file=sys.stderr)
+    return 0
+
+
+def cmd_presets(args) -> int:
+    if args.show:
+        print(get_config(args.show).to_json())
+    else:
+        for name in list_presets():
+            cfg = get_config(name)
+            print(f"{name:15s} policy={cfg.model.policy}  reward={cfg.reward.model}  data={cfg.data.dataset}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    commands = {"train": cmd_train, "evaluate": cmd_evaluate, "presets": cmd_presets}
+    try:
+        return commands[args.command](args)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; the last checkpoint is kept (resume with --resume)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,310 @@
+"""One typed configuration for a run, named presets, and overrides from Python or the CLI.
+
+A `Config` is plain dataclasses all the way down, so it prints, serialises to JSON (saved with
+every run as `config.json`) and reloads exactly. Overrides use dotted keys, e.g.
+`{"ppo.learning_rate": 1e-5, "data.dataset": "path/to/file.jsonl"}`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import UserError
+
+PROMPT_TEMPLATE = "Summarize the following conversation.\n\n{dialogue}\n\nSummary:"
+
+
+@dataclass
+class ModelConfig:
+    """The policy: a seq2seq model plus a LoRA adapter and a value head."""
+
+    policy: str = "google/flan-t5-base"  # Hub id, local folder, or builtin:tiny-t5
+    adapter: str | None = None  # starting LoRA adapter (Hub id or folder); None = fresh LoRA
+    lora_r: int = 32
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    lora_target_modules: list[str] = field(default_factory=lambda: ["q", "v"])
+    max_prompt_tokens: int = 512  # prompts are truncated to the model's window
+    dtype: str = "auto"  # auto (bf16 on a bf16-capable GPU, else fp32), float32, bfloat16
+
+
+@dataclass
+class DataConfig:
+    """Where the dialogues come from and how they become prompts."""
+
+    dataset: str = "knkarthick/dialogsum"  # Hub id, local json/jsonl/csv/parquet, or builtin:tiny-dialogues
+    split: str = "train"  # Hub split to load (local files have one split)
+    dialogue_column: str = "dialogue"
+    summary_column: str | None = "summary"  # reference summaries for ROUGE; None if absent
+    id_column: str | None = None  # None: use `id` or `fname` when present
+    min_chars: int = 200
+    max_chars: int = 1000
+    prompt_template: str = PROMPT_TEMPLATE
+    test_size: float = 0.2
+    max_examples: int | None = None  # cap after filtering (quick experiments)
+
+
+@dataclass
+class RewardConfig:
+    """The reward model: reward = logit of the not-hate label; toxicity = P(hate)."""
+
+    model: str = "facebook/roberta-hate-speech-dynabench-r4-target"
+    not_hate_label: str = "nothate"
+    hate_label: str = "hate"
+    text: str = "prompt+summary"  # what the reward model reads: prompt+summary (the lab) or summary
+    batch_size: int = 16
+    max_length: int = 512
+
+
+@dataclass
+class GenerationConfig:
+    """Sampling settings for PPO rollouts (the lab's: pure sampling, no top-k/top-p)."""
+
+    top_k: int = 0
+    top_p: float = 1.0
+    temperature: float = 1.0
+    min_length: int = 5
+    max_new_tokens_min: int = 100  # each batch draws its max_new_tokens from this range
+    max_new_tokens_max: int = 400
+    batch_size: int | None = None  # generation sub-batch; None = the whole PPO batch
+
+
+@dataclass
+class PPOConfig:
+    """PPO hyper-parameters, TRL 0.11's defaults as the lab used them."""
+
+    learning_rate: float = 1.41e-5
+    batch_size: int = 16
+    mini_batch_size: int = 4
+    ppo_epochs: int = 1
+    gamma: float = 1.0
+    lam: float = 0.95
+    cliprange: float = 0.2
+    cliprange_value: float = 0.2
+    vf_coef: float = 0.1
+    kl_penalty: str = "kl"  # kl, abs, mse, full
+    adaptive_kl: bool = True
+    init_kl_coef: float = 0.2
+    target_kl: float = 6.0
+    horizon: int = 10000
+    max_grad_norm: float | None = None
+    whiten_advantages: bool = True
+    ratio_threshold: float = 10.0  # skip a mini-batch whose mean ratio explodes (TRL's guard)
+
+
+@dataclass
+class EvalConfig:
+    """Before/after evaluation on the test split."""
+
+    samples: int = 100
+    max_new_tokens: int = 128
+    do_sample: bool = False  # greedy by default: before and after differ only by the adapter
+    seed: int = 1234
+    bootstrap: int = 1000  # resamples for the confidence interval of the toxicity change
+
+
+@dataclass
+class Config:
+    """Everything a run needs; saved as `config.json` in the run directory."""
+
+    preset: str = "flan-t5-base"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    reward: RewardConfig = field(default_factory=RewardConfig)
+    generation: GenerationConfig = field(default_factory=GenerationConfig)
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    steps: int = 10
+    seed: int = 42
+    save_every: int = 1  # checkpoint every N steps (and always at the end)
+    mixed_precision: str = "auto"  # auto (bf16 autocast on a bf16-capable GPU), no, bf16
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Config":
+        return _from_dict(cls, data)
+
+
+def _from_dict(cls, data: dict[str, Any]):
+    kwargs = {}
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key, value in data.items():
+        if key not in names:
+            raise UserError(f"unknown configuration field '{key}' in {cls.__name__}")
+        hint = hints[key]
+        if dataclasses.is_dataclass(hint) and isinstance(value, dict):
+            value = _from_dict(hint, value)
+        kwargs[key] = value
+    return cls(**kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# Presets
+# --------------------------------------------------------------------------------------------
+
+TINY_POLICY = "builtin:tiny-t5"
+TINY_REWARD = "builtin:tiny-roberta"
+TINY_DATASET = "builtin:tiny-dialogues"
+
+
+def _flan_t5(size: str) -> Config:
+    cfg = Config(preset=f"flan-t5-{size}")
+    cfg.model.policy = f"google/flan-t5-{size}"
+    return cfg
+
+
+def _tiny() -> Config:
+    """Random-weight tiny T5 + RoBERTa and built-in dialogues: offline, seconds per step."""
+    cfg = Config(preset="tiny")
+    cfg.model.policy = TINY_POLICY
+    cfg.model.max_prompt_tokens = 256
+    cfg.data.dataset = TINY_DATASET
+    cfg.data.min_chars = 50
+    cfg.reward.model = TINY_REWARD
+    cfg.generation.max_new_tokens_min = 8
+    cfg.generation.max_new_tokens_max = 16
+    cfg.ppo.batch_size = 4
+    cfg.ppo.mini_batch_size = 2
+    cfg.ppo.learning_rate = 1e-3
+    cfg.eval.samples = 4
+    cfg.eval.max_new_tokens = 16
+    cfg.eval.bootstrap = 200
+    cfg.steps = 4
+    return cfg
+
+
+PRESETS: dict[str, typing.Callable[[], Config]] = {
+    "flan-t5-base": lambda: _flan_t5("base"),
+    "flan-t5-small": lambda: _flan_t5("small"),
+    "tiny": _tiny,
+}
+
+
+def list_presets() -> list[str]:
+    """Names of the presets, the default first."""
+    return list(PRESETS)
+
+
+def get_config(preset: str = "flan-t5-base", overrides: dict[str, Any] | None = None) -> Config:
+    """Returns the preset's configuration with dotted-key overrides applied."""
+    if preset not in PRESETS:
+        raise UserError(f"unknown preset '{preset}'; choose one of: {', '.join(PRESETS)}")
+    cfg = PRESETS[preset]()
+    return apply_overrides(cfg, overrides or {})
+
+
+def apply_overrides(cfg: Config, overrides: dict[str, Any]) -> Config:
+    """Sets `section.field` (or top-level `field`) values, converting strings to the field's type."""
+    for key, value in overrides.items():
+        target, name = _resolve(cfg, key)
+        hint = typing.get_type_hints(type(target))[name]
+        setattr(target, name, coerce(value, hint, key))
+    return cfg
+
+
+def field_paths(cfg: Config | None = None) -> dict[str, Any]:
+    """Maps every overridable dotted key to its type hint (for building CLI flags)."""
+    cfg = cfg or Config()
+    paths: dict[str, Any] = {}
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if dataclasses.is_dataclass(value):
+            hints = typing.get_type_hints(type(value))
+            for sub in dataclasses.fields(value):
+                paths[f"{f.name}.{sub.name}"] = hints[sub.name]
+        else:
+            paths[f.name] = typing.get_type_hints(Config)[f.name]
+    return paths
+
+
+def _resolve(cfg: Config, key: str):
+    parts = key.split(".")
+    target: Any = cfg
+    for part in parts[:-1]:
+        if not hasattr(target, part) or not dataclasses.is_dataclass(getattr(target, part)):
+            raise UserError(f"unknown configuration key '{key}'")
+        target = getattr(target, part)
+    name = parts[-1]
+    if name not in {f.name for f in dataclasses.fields(target)} or dataclasses.is_dataclass(getattr(target, name)):
+        raise UserError(f"unknown configuration key '{key}'")
+    return target, name
+
+
+def coerce(value: Any, hint: Any, key: str = "value") -> Any:
+    """Converts a CLI string (or any value) to the type a field declares; None for 'none'."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
+            if type(None) in args:
+                return None
+        inner = [a for a in args if a is not type(None)]
+        return coerce(value, inner[0], key)
+    if origin is list:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        return [coerce(v, args[0], key) for v in value]
+    try:
+        if hint is bool:
+            if isinstance(value, str):
+                if value.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if value.lower() in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError(value)
+            return bool(value)
+        if hint is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError(value)
+            return int(value)
+        if hint is float:
+            return float(value)
+        if hint is str:
+            return str(value)
+    except (TypeError, ValueError):
+        raise UserError(f"invalid value {value!r} for '{key}': expected {getattr(hint, '__name__', hint)}") from None
+    return value
+
+
+def validate(cfg: Config) -> Config:
+    """Raises UserError for settings that cannot work together; returns the config otherwise."""
+    p, g, d = cfg.ppo, cfg.generation, cfg.data
+    checks = [
+        (cfg.steps >= 1, f"steps must be at least 1 (got {cfg.steps})"),
+        (p.batch_size >= 1, f"ppo.batch_size must be at least 1 (got {p.batch_size})"),
+        (1 <= p.mini_batch_size <= p.batch_size,
+         f"ppo.mini_batch_size must be between 1 and ppo.batch_size={p.batch_size} (got {p.mini_batch_size})"),
+        (p.batch_size % max(p.mini_batch_size, 1) == 0,
+         f"ppo.batch_size ({p.batch_size}) must be a multiple of ppo.mini_batch_size ({p.mini_batch_size})"),
+        (p.ppo_epochs >= 1, f"ppo.ppo_epochs must be at least 1 (got {p.ppo_epochs})"),
+        (p.learning_rate > 0, f"ppo.learning_rate must be positive (got {p.learning_rate})"),
+        (p.kl_penalty in ("kl", "abs", "mse", "full"), f"ppo.kl_penalty must be kl, abs, mse or full (got {p.kl_penalty!r})"),
+        (p.init_kl_coef >= 0, f"ppo.init_kl_coef must be >= 0 (got {p.init_kl_coef})"),
+        (p.target_kl > 0 and p.horizon > 0, "ppo.target_kl and ppo.horizon must be positive"),
+        (1 <= g.max_new_tokens_min <= g.max_new_tokens_max,
+         f"need 1 <= generation.max_new_tokens_min <= generation.max_new_tokens_max (got {g.max_new_tokens_min}, {g.max_new_tokens_max})"),
+        (g.temperature > 0, f"generation.temperature must be positive (got {g.temperature})"),
+        (0 <= d.min_chars <= d.max_chars, f"need 0 <= data.min_chars <= data.max_chars (got {d.min_chars}, {d.max_chars})"),
+        (0 < d.test_size < 1, f"data.test_size must be between 0 and 1 (got {d.test_size})"),
+        ("{dialogue}" in d.prompt_template, "data.prompt_template must contain '{dialogue}'"),
+        (cfg.reward.text in ("prompt+summary", "summary"), f"reward.text must be 'prompt+summary' or 'summary' (got {cfg.reward.text!r})"),
+        (cfg.save_every >= 1, f"save_every must be at least 1 (got {cfg.save_every})"),
+        (cfg.mixed_precision in ("auto", "no", "bf16"), f"mixed_precision must be auto, no or bf16 (got {cfg.mixed_precision!r})"),
+        (cfg.model.dtype in ("auto", "float32", "bfloat16"), f"model.dtype must be auto, float32 or bfloat16 (got {cfg.model.dtype!r})"),
+        (cfg.eval.samples >= 1, f"eval.samples must be at least 1 (got {cfg.eval.samples})"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise UserError(message)
+    return cfg

@@ -1,0 +1,136 @@
+"""Summaries from the starting policy ("before") and trained adapters ("after"), with scores.
+
+One `Summarizer` holds one base model in memory and any number of named LoRA adapters, so the
+app and the evaluation switch between policies without reloading weights. Calls are serialised
+by a lock because switching adapters changes the shared model.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from peft import PeftModel, get_peft_model
+
+from .config import Config
+from .errors import UserError
+from .hub import load_seq2seq
+from .policy import lora_config
+from .reward import RewardModel, reward_texts
+
+BEFORE = "before"
+MAX_DIALOGUE_CHARS = 20_000
+
+
+@dataclass
+class Summary:
+    """A generated summary with its reward (as trained) and toxicity (of the summary alone)."""
+
+    text: str
+    reward: float | None = None
+    toxicity: float | None = None
+
+
+class Summarizer:
+    """Generates summaries with the starting policy or any loaded adapter."""
+
+    def __init__(self, config: Config, reward_model: RewardModel | None = None):
+        self.config = config
+        self.reward_model = reward_model
+        base, self.tokenizer = load_seq2seq(config.model.policy, config.model.dtype)
+        start = config.model.adapter
+        if start:
+            try:
+                self.model = PeftModel.from_pretrained(base, start, adapter_name=BEFORE)
+            except (OSError, ValueError) as error:
+                raise UserError(f"could not load starting adapter '{start}': {str(error).splitlines()[0]}") from None
+        else:
+            self.model = get_peft_model(base, lora_config(config.model), adapter_name=BEFORE)
+        self.has_start_adapter = bool(start)
+        self.model.eval()
+        self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        self.model.to(self.device)
+        if reward_model is not None:
+            reward_model.to(self.device)
+        self.adapters: dict[str, str] = {}
+        self.lock = threading.Lock()
+
+    def load_adapter(self, name: str, folder: str | Path) -> None:
+        """Loads a saved adapter (e.g. a run's checkpoint) under `name`, replacing one of that name."""
+        folder = Path(folder)
+        if not (folder / "adapter_model.safetensors").is_file():
+            raise UserError(f"no trained adapter in {folder}")
+        with self.lock:
+            if name in self.adapters:
+                self.model.delete_adapter(name)
+            self.model.load_adapter(str(folder), adapter_name=name, is_trainable=False)
+            self.model.set_adapter(BEFORE)
+            self.adapters[name] = str(folder)
+
+    def prompts(self, dialogues: list[str]) -> list[str]:
+        return [self.config.data.prompt_template.format(dialogue=d) for d in dialogues]
+
+    def is_truncated(self, dialogue: str) -> bool:
+        """True if the prompt for `dialogue` is longer than the model window and will be cut."""
+        ids = self.tokenizer(self.prompts([dialogue])[0], truncation=False)["input_ids"]
+        return len(ids) > self.config.model.max_prompt_tokens
+
+    @torch.inference_mode()
+    def summarize(self, dialogues: list[str], adapter: str = BEFORE, seed: int | None = None,
+                  max_new_tokens: int | None = None, do_sample: bool | None = None, batch_size: int = 16) -> list[str]:
+        """Returns one summary per dialogue from the named policy (`before` = the starting policy)."""
+        ev, g = self.config.eval, self.config.generation
+        max_new_tokens = max_new_tokens or ev.max_new_tokens
+        do_sample = ev.do_sample if do_sample is None else do_sample
+        if adapter != BEFORE and adapter not in self.adapters:
+            raise UserError(f"no adapter named {adapter!r} is loaded")
+        prompts = self.prompts(dialogues)
+        out: list[str] = []
+        with self.lock:
+            for start in range(0, len(prompts), batch_size):
+                batch = self.tokenizer(
+                    prompts[start : start + batch_size], truncation=True,
+                    max_length=self.config.model.max_prompt_tokens, padding=True, return_tensors="pt",
+                ).to(self.device)
+                if seed is not None:
+                    torch.manual_seed(seed + start)
+                kwargs = dict(max_new_tokens=max_new_tokens, min_length=g.min_length, do_sample=do_sample)
+                if do_sample:
+                    kwargs.update(top_k=g.top_k, top_p=g.top_p, temperature=g.temperature)
+                if adapter == BEFORE and not self.has_start_adapter:
+                    with self.model.disable_adapter():
+                        ids = self.model.generate(**batch, **kwargs)
+                else:
+                    self.model.set_adapter(adapter)
+                    try:
+                        ids = self.model.generate(**batch, **kwargs)
+                    finally:
+                        self.model.set_adapter(BEFORE)
+                out.extend(s.strip() for s in self.tokenizer.batch_decode(ids, skip_special_tokens=True))
+        return out
+
+    def score(self, dialogues: list[str], summaries: list[str]) -> list[Summary]:
+        """Returns summaries with reward (on the configured text) and toxicity (on the summary)."""
+        if self.reward_model is None:
+            return [Summary(s) for s in summaries]
+        prompts = self.prompts(dialogues)
+        rewards = self.reward_model.score(reward_texts(prompts, summaries, self.config.reward.text)).rewards
+        toxicity = self.reward_model.score(summaries).toxicity
+        return [Summary(s, r, t) for s, r, t in zip(summaries, rewards, toxicity)]
+
+
+def clean_dialogue(text: str) -> str:
+    """Returns a dialogue safe to summarise: control characters dropped, length checked.
+
+    Raises UserError for empty input or input far beyond any model window.
+    """
+    if text is None or not str(text).strip():
+        raise UserError("the dialogue is empty: paste a conversation to summarise")
+    text = "".join(ch for ch in str(text) if ch in "\n\t" or ch.isprintable())
+    if not text.strip():
+        raise UserError("the dialogue has no readable text (only control characters)")
+    if len(text) > MAX_DIALOGUE_CHARS:
+        raise UserError(f"the dialogue is {len(text):,} characters long; the limit is {MAX_DIALOGUE_CHARS:,}")
+    return text.strip()

@@ -1,0 +1,145 @@
+"""The policy: a seq2seq model with a LoRA adapter (PEFT) and a scalar value head.
+
+The reference model for the KL penalty is the same network with its adapter disabled, so it
+costs no memory. Adapter and value head are saved as safetensors and load back exactly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+import torch
+from peft import LoraConfig, PeftModel, TaskType, get_peft_model
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from .config import ModelConfig
+from .errors import UserError
+from .hub import check_allowed, load_seq2seq
+
+ADAPTER_NAME = "default"
+VALUE_HEAD_FILE = "value_head.safetensors"
+
+
+class PolicyWithValueHead(nn.Module):
+    """Seq2seq LM + LoRA; `forward` returns per-token logits and values for a given response."""
+
+    def __init__(self, model: PeftModel):
+        super().__init__()
+        self.model = model
+        hidden = model.get_base_model().config.d_model
+        self.value_head = nn.Linear(hidden, 1)
+        # A zero value head predicts 0 everywhere at first, so early advantages are the returns.
+        nn.init.zeros_(self.value_head.weight)
+        nn.init.zeros_(self.value_head.bias)
+
+    @property
+    def config(self):
+        return self.model.get_base_model().config
+
+    def forward(self, input_ids, attention_mask, decoder_input_ids, encoder_outputs=None):
+        """Returns (logits (B, T, V) float32, values (B, T) float32) for each decoder position."""
+        out = self.model(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            decoder_input_ids=decoder_input_ids,
+            encoder_outputs=encoder_outputs,
+            output_hidden_states=True,
+            use_cache=False,
+            return_dict=True,
+        )
+        hidden = out.decoder_hidden_states[-1]  # (B, T, H), after the final layer norm
+        values = self.value_head(hidden.to(self.value_head.weight.dtype)).squeeze(-1)
+        return out.logits.float(), values.float()
+
+    @contextlib.contextmanager
+    def reference(self):
+        """Within this block the network is the frozen reference: the adapter is switched off."""
+        with self.model.disable_adapter():
+            yield
+
+    def trainable_parameters(self) -> tuple[int, int]:
+        """Returns (trainable, total) parameter counts, LoRA + value head vs everything."""
+        trainable = sum(p.numel() for p in self.parameters() if p.requires_grad)
+        total = sum(p.numel() for p in self.parameters())
+        return trainable, total
+
+    def save(self, folder: str | Path) -> None:
+        """Writes the LoRA adapter (PEFT format, safetensors) and the value head into `folder`."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.model.save_pretrained(str(folder), safe_serialization=True)
+        save_file({k: v.detach().cpu().contiguous() for k, v in self.value_head.state_dict().items()},
+                  str(folder / VALUE_HEAD_FILE))
+
+    def load(self, folder: str | Path) -> None:
+        """Loads adapter weights and value head written by `save` into this policy."""
+        from peft import set_peft_model_state_dict
+
+        folder = Path(folder)
+        adapter_file = folder / "adapter_model.safetensors"
+        if not adapter_file.is_file():
+            raise UserError(f"no adapter in {folder} (adapter_model.safetensors missing)")
+        set_peft_model_state_dict(self.model, load_file(str(adapter_file)), adapter_name=ADAPTER_NAME)
+        value_file = folder / VALUE_HEAD_FILE
+        if value_file.is_file():
+            device = self.value_head.weight.device
+            self.value_head.load_state_dict({k: v.to(device) for k, v in load_file(str(value_file)).items()})
+
+
+def lora_config(cfg: ModelConfig) -> LoraConfig:
+    return LoraConfig(
+        r=cfg.lora_r,
+        lora_alpha=cfg.lora_alpha,
+        lora_dropout=cfg.lora_dropout,
+        target_modules=list(cfg.lora_target_modules),
+        bias="none",
+        task_type=TaskType.SEQ_2_SEQ_LM,
+    )
+
+
+def build_policy(cfg: ModelConfig):
+    """Returns (policy, tokenizer): base model + fresh or loaded-trainable LoRA + value head."""
+    base, tokenizer = load_seq2seq(cfg.policy, cfg.dtype)
+    if cfg.adapter:
+        model = load_adapter(base, cfg.adapter)
+    else:
+        try:
+            model = get_peft_model(base, lora_config(cfg))
+        except ValueError as error:
+            raise UserError(f"cannot add LoRA to '{cfg.policy}': {str(error).splitlines()[0]}") from None
+    policy = PolicyWithValueHead(model)
+    return policy, tokenizer
+
+
+def load_adapter(base, adapter: str) -> PeftModel:
+    """Returns `base` wrapped with a trainable LoRA adapter read from a folder or Hub id."""
+    path = Path(adapter)
+    if not path.exists():
+        check_allowed(adapter, "model")
+    try:
+        return PeftModel.from_pretrained(base, adapter, is_trainable=True, use_safetensors=True)
+    except (OSError, ValueError) as error:
+        if path.exists():
+            raise UserError(f"could not load adapter from '{adapter}': {str(error).splitlines()[0]}") from None
+        raise UserError(
+            f"cannot load adapter '{adapter}': not a local folder, and the Hub is not reachable or has no such "
+            "repository; pass a local adapter folder or leave --adapter empty for a fresh LoRA"
+        ) from None
+
+
+def adapter_info(folder: str | Path) -> dict:
+    """Returns the adapter_config.json of a saved adapter (base model, rank, targets)."""
+    return json.loads((Path(folder) / "adapter_config.json").read_text())
+
+
+def response_decoder_inputs(response_ids: torch.Tensor, decoder_start_token_id: int) -> torch.Tensor:
+    """Returns the decoder input for teacher-forcing `response_ids`: start token + response shifted right.
+
+    Position t of the output then predicts response token t, so every response token is scored
+    (TRL 0.11 fed the response unshifted and silently dropped tokens from the loss).
+    """
+    start = torch.full_like(response_ids[:, :1], decoder_start_token_id)  # (B, 1)
+    return torch.cat([start, response_ids[:, :-1]], dim=1)  # (B, T)

@@ -1,0 +1,112 @@
+"""Rewards: a hate-speech classifier read by label name, or any Python callable.
+
+reward = the logit of the not-hate label; toxicity = softmax probability of the hate label.
+Label indices come from the checkpoint's `id2label`: reading them by position silently trains
+the wrong way whenever the label order differs (the original lab's bug).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+
+from .config import RewardConfig
+from .errors import UserError
+from .hub import load_classifier
+
+RewardFn = Callable[[Sequence[str], Sequence[str]], Sequence[float]]
+
+
+def label_index(id2label: dict, name: str) -> int:
+    """Returns the class index whose label is `name` (case-insensitive), or raises UserError."""
+    for index, label in id2label.items():
+        if str(label).lower() == name.lower():
+            return int(index)
+    available = ", ".join(str(label) for label in id2label.values())
+    raise UserError(f"reward model has no label '{name}'; its labels are: {available} (set reward.not_hate_label / reward.hate_label)")
+
+
+@dataclass
+class Scores:
+    """Per-text reward (not-hate logit) and toxicity (P(hate))."""
+
+    rewards: list[float]
+    toxicity: list[float]
+
+
+class RewardModel:
+    """Batched scoring of texts with a sequence classifier."""
+
+    def __init__(self, model, tokenizer, not_hate_label="nothate", hate_label="hate", batch_size=16, max_length=512):
+        self.model = model
+        self.tokenizer = tokenizer
+        id2label = model.config.id2label
+        self.not_hate_index = label_index(id2label, not_hate_label)
+        self.hate_index = label_index(id2label, hate_label)
+        self.batch_size = batch_size
+        self.max_length = max_length
+
+    @classmethod
+    def from_config(cls, cfg: RewardConfig) -> "RewardModel":
+        model, tokenizer = load_classifier(cfg.model)
+        return cls(model, tokenizer, cfg.not_hate_label, cfg.hate_label, cfg.batch_size, cfg.max_length)
+
+    def to(self, device) -> "RewardModel":
+        self.model.to(device)
+        return self
+
+    @property
+    def device(self):
+        return next(self.model.parameters()).device
+
+    @torch.inference_mode()
+    def score(self, texts: Sequence[str]) -> Scores:
+        """Returns rewards and toxicity for each text, batching texts of similar length together."""
+        texts = list(texts)
+        rewards = [0.0] * len(texts)
+        toxicity = [0.0] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # less padding per batch
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start : start + self.batch_size]
+            batch = self.tokenizer(
+                [texts[i] for i in chunk],
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="pt",
+            ).to(self.device)
+            logits = self.model(**batch).logits.float()  # (b, num_labels)
+            probs = logits.softmax(-1)
+            for j, i in enumerate(chunk):
+                rewards[i] = logits[j, self.not_hate_index].item()
+                toxicity[i] = probs[j, self.hate_index].item()
+        return Scores(rewards, toxicity)
+
+
+def reward_texts(prompts: Sequence[str], summaries: Sequence[str], text: str) -> list[str]:
+    """Returns what the reward model reads: prompt + summary (the lab's choice) or the summary only."""
+    if text == "summary":
+        return list(summaries)
+    return [p + s for p, s in zip(prompts, summaries)]
+
+
+class Reward:
+    """The reward for PPO: a RewardModel on the configured text, or a user callable."""
+
+    def __init__(self, source: RewardModel | RewardFn, text: str = "prompt+summary"):
+        self.source = source
+        self.text = text
+
+    @property
+    def model(self) -> RewardModel | None:
+        return self.source if isinstance(self.source, RewardModel) else None
+
+    def __call__(self, prompts: Sequence[str], summaries: Sequence[str]) -> list[float]:
+        if isinstance(self.source, RewardModel):
+            return self.source.score(reward_texts(prompts, summaries, self.text)).rewards
+        values = [float(v) for v in self.source(list(prompts), list(summaries))]
+        if len(values) != len(summaries):
+            raise UserError(f"reward function returned {len(values)} values for {len(summaries)} summaries")
+        return values

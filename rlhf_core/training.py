@@ -1,0 +1,192 @@
+"""Training runs: a generator of PPO steps (`iter_train`) and a thin `train` loop over it.
+
+The generator is the one interface every consumer shares: the CLI's progress bar, the app's
+live charts (from a background thread), and tests. It can be stopped between steps with a
+`threading.Event`, writes each step to the run directory as it goes, and resumes from the last
+checkpoint so that a resumed run repeats an uninterrupted one step for step.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import ppo
+from .config import Config, validate
+from .data import build_dataset
+from .errors import UserError
+from .policy import build_policy
+from .reward import Reward, RewardFn, RewardModel
+from .runs import OPTIMIZER_FILE, RunDir, load_optimizer_tensors
+from .trainer import PPOTrainer, check_finite
+
+SAMPLES_PER_STEP = 3
+
+
+@dataclass
+class StepResult:
+    """One finished PPO step: its number, the run length, TRL-named stats, and a few samples."""
+
+    step: int
+    total_steps: int
+    stats: dict[str, float]
+    samples: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def batch_indices(n: int, batch_size: int, step: int, seed: int, rank: int = 0, world: int = 1) -> list[int]:
+    """Returns the dataset rows of `step` (1-based): a seeded reshuffle every epoch, a slice per rank."""
+    start = (step - 1) * batch_size * world + rank * batch_size
+    rows = []
+    for position in range(start, start + batch_size):
+        epoch, offset = divmod(position, n)
+        rows.append(int(np.random.default_rng([seed, epoch]).permutation(n)[offset]))
+    return rows
+
+
+def max_new_tokens_for(step: int, seed: int, low: int, high: int) -> int:
+    """The lab's length sampler: each step draws max_new_tokens uniformly from [low, high]."""
+    return int(np.random.default_rng([seed, step, 7]).integers(low, high + 1))
+
+
+def make_accelerator(config: Config):
+    from accelerate import Accelerator
+
+    cuda = torch.cuda.is_available()
+    precision = config.mixed_precision
+    if precision == "auto":
+        precision = "bf16" if cuda and torch.cuda.is_bf16_supported() else "no"
+    return Accelerator(cpu=not cuda, mixed_precision=precision)
+
+
+def iter_train(
+    config: Config,
+    run_dir: str | Path | None = None,
+    reward_fn: RewardFn | None = None,
+    resume: bool = False,
+    cancel: threading.Event | None = None,
+    on_status: Callable[[str], None] | None = None,
+) -> Iterator[StepResult]:
+    """Yields a StepResult after every PPO step until `config.steps` or until `cancel` is set.
+
+    With `run_dir`, writes config.json, metrics.jsonl, samples.jsonl and checkpoints there.
+    `reward_fn(prompts, summaries) -> list[float]` replaces the reward model (custom rewards).
+    """
+    status = on_status or (lambda message: None)
+    run = RunDir(run_dir) if run_dir else None
+    if run and resume:
+        saved = run.config()
+        if config.to_dict() != saved.to_dict():
+            # Resuming continues the saved run; only the step count may grow.
+            saved.steps = max(saved.steps, config.steps)
+        config = saved
+    validate(config)
+    accelerator = make_accelerator(config)
+    is_main = accelerator.is_main_process
+    if run and not resume:
+        run.check_new()
+
+    status(f"loading policy {config.model.policy}")
+    torch.manual_seed(config.seed)
+    policy, tokenizer = build_policy(config.model)
+    reward_source = reward_fn
+    if reward_source is None:
+        status(f"loading reward model {config.reward.model}")
+        reward_source = RewardModel.from_config(config.reward)
+    reward = Reward(reward_source, config.reward.text)
+    status(f"loading data {config.data.dataset}")
+    data = build_dataset(config.data, tokenizer, config.model.max_prompt_tokens, config.seed)["train"]
+    world = accelerator.num_processes
+    if config.ppo.batch_size * world > len(data):
+        raise UserError(
+            f"ppo.batch_size={config.ppo.batch_size} (x{world} processes) is larger than the training split "
+            f"({len(data)} dialogues); lower --batch-size or use more data"
+        )
+    trainer = PPOTrainer(config, policy, tokenizer, reward, accelerator)
+    if run and is_main:  # only now: a run that fails to start leaves no folder behind
+        run.create(config, resume=resume)
+
+    start_step = 0
+    if run and resume:
+        state = run.load_state()
+        if state:
+            folder = run.checkpoint_dir()
+            trainer.unwrapped.load(folder)
+            load_optimizer_tensors(trainer.optimizer, folder / OPTIMIZER_FILE)
+            trainer.kl_ctl.load_state_dict(state["kl_ctl"])
+            start_step = int(state["step"])
+        if is_main:
+            run.truncate_metrics(start_step)
+        status(f"resuming after step {start_step}")
+
+    trainable, total = trainer.unwrapped.trainable_parameters()
+    status(f"training {trainable:,} of {total:,} parameters ({100 * trainable / total:.2f}%)")
+    g = config.generation
+    last_saved = done = start_step
+    for step in range(start_step + 1, config.steps + 1):
+        if cancel is not None and cancel.is_set():
+            status(f"stopped after step {step - 1}")
+            break
+        t0 = time.perf_counter()
+        torch.manual_seed(config.seed * 1_000_003 + step * 1_009 + accelerator.process_index)
+        rows = data.select(batch_indices(len(data), config.ppo.batch_size, step, config.seed,
+                                         accelerator.process_index, world))
+        max_new = max_new_tokens_for(step, config.seed, g.max_new_tokens_min, g.max_new_tokens_max)
+        try:
+            rollout, stats = trainer.step_from_prompts(rows["input_ids"], rows["prompt"], max_new)
+            check_finite(stats)
+        except FloatingPointError as error:
+            raise UserError(
+                f"training stopped at step {step}: {error}; the last good checkpoint (step {last_saved}) is kept; "
+                "try a lower ppo.learning_rate or a higher ppo.init_kl_coef"
+            ) from None
+        except torch.OutOfMemoryError:
+            raise UserError(
+                f"out of memory at step {step} (ppo.batch_size={config.ppo.batch_size}, "
+                f"ppo.mini_batch_size={config.ppo.mini_batch_size}, max_new_tokens={max_new}); lower "
+                "--batch-size, ppo.mini_batch_size, generation.batch_size or generation.max_new_tokens_max"
+            ) from None
+        stats = {"step": step, **stats}
+        samples = [
+            {"dialogue": rows["dialogue"][i], "summary": rollout.summaries[i], "reward": float(rollout.scores[i])}
+            for i in range(min(SAMPLES_PER_STEP, len(rows)))
+        ]
+        if run and is_main:
+            # Metrics first: a kill before the checkpoint lands makes resume redo (and rewrite) this step.
+            run.append_metrics(stats)
+            run.append_samples(step, samples)
+            if step % config.save_every == 0 or step == config.steps:
+                run.save_checkpoint(trainer.unwrapped, trainer.optimizer,
+                                    {"step": step, "kl_ctl": trainer.kl_ctl.state_dict()})
+                last_saved = step
+        done = step
+        yield StepResult(step, config.steps, stats, samples, time.perf_counter() - t0)
+    if run and is_main and last_saved < done:  # stopped between two checkpoints: keep the work
+        run.save_checkpoint(trainer.unwrapped, trainer.optimizer, {"step": done, "kl_ctl": trainer.kl_ctl.state_dict()})
+
+
+def train(
+    config: Config,
+    run_dir: str | Path | None = None,
+    reward_fn: RewardFn | None = None,
+    resume: bool = False,
+    cancel: threading.Event | None = None,
+    callbacks: Iterable[Callable[[StepResult], None]] = (),
+    on_status: Callable[[str], None] | None = None,
+) -> list[StepResult]:
+    """Runs `iter_train` to the end, calling each callback with every StepResult; returns them all."""
+    results = []
+    for result in iter_train(config, run_dir, reward_fn, resume, cancel, on_status):
+        for callback in callbacks:
+            callback(result)
+        results.append(result)
+    return results
+
+
+__all__ = ["StepResult", "iter_train", "train", "batch_indices", "ppo"]

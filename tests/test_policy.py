@@ -1,0 +1,76 @@
+import pytest
+import torch
+
+from rlhf_core import build_policy, get_config
+from rlhf_core.policy import response_decoder_inputs
+from rlhf_core.tiny import tiny_policy_model
+
+
+@pytest.fixture()
+def policy():
+    torch.manual_seed(0)
+    return build_policy(get_config("tiny").model)
+
+
+def test_lora_trains_only_adapter_and_value_head(policy):
+    model, _ = policy
+    names = [n for n, p in model.named_parameters() if p.requires_grad]
+    assert names and all("lora_" in n or n.startswith("value_head") for n in names)
+    trainable, total = model.trainable_parameters()
+    assert 0 < trainable < total
+
+
+def test_value_head_starts_at_zero(policy):
+    model, tokenizer = policy
+    ids = tokenizer(["hello"], return_tensors="pt")
+    decoder = torch.tensor([[0, 104, 105]])
+    _, values = model(ids.input_ids, ids.attention_mask, decoder)
+    assert values.shape == (1, 3) and torch.all(values == 0)
+
+
+def test_decoder_input_is_start_token_then_response_shifted_right():
+    response = torch.tensor([[7, 8, 1], [9, 1, 0]])
+    assert response_decoder_inputs(response, 0).tolist() == [[0, 7, 8], [0, 9, 1]]
+
+
+def test_reference_is_the_policy_with_adapter_off(policy):
+    model, tokenizer = policy
+    # Make the adapter non-trivial, so policy and reference differ.
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.5)
+    model.eval()
+    ids = tokenizer(["the soup is cold"], return_tensors="pt")
+    decoder = torch.tensor([[0, 110, 111, 112]])
+    with torch.no_grad():
+        policy_logits, _ = model(ids.input_ids, ids.attention_mask, decoder)
+        with model.reference():
+            ref_logits, _ = model(ids.input_ids, ids.attention_mask, decoder)
+        pristine = tiny_policy_model()(  # the same random base weights, never wrapped with LoRA
+            input_ids=ids.input_ids, attention_mask=ids.attention_mask, decoder_input_ids=decoder).logits
+    assert not torch.allclose(policy_logits, ref_logits)
+    assert torch.allclose(ref_logits, pristine, atol=1e-5)
+
+
+def test_save_then_load_gives_identical_seeded_generations(policy, tmp_path):
+    model, tokenizer = policy
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.requires_grad:
+                p.normal_(0, 0.3)
+    model.save(tmp_path)
+    assert (tmp_path / "adapter_model.safetensors").is_file() and (tmp_path / "value_head.safetensors").is_file()
+
+    torch.manual_seed(1)
+    fresh, _ = build_policy(get_config("tiny").model)
+    fresh.load(tmp_path)
+    ids = tokenizer(["Summarize: hi"], return_tensors="pt")
+    outputs = []
+    for m in (model, fresh):
+        m.eval()
+        torch.manual_seed(5)
+        outputs.append(m.model.generate(**ids, do_sample=True, top_k=0, max_new_tokens=12))
+    assert torch.equal(outputs[0], outputs[1])
+    for (n, a), (_, b) in zip(model.state_dict().items(), fresh.state_dict().items()):
+        assert torch.equal(a, b), n

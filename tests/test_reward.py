@@ -1,0 +1,50 @@
+import pytest
+import torch
+
+from rlhf_core import Reward, RewardModel, UserError, label_index
+from rlhf_core.reward import reward_texts
+from rlhf_core.tiny import tiny_reward_model, tiny_tokenizer
+
+
+def test_label_index_is_looked_up_by_name_not_position():
+    # The tiny model stores (hate, nothate): reading index 0 as "nothate" would be wrong.
+    id2label = tiny_reward_model().config.id2label
+    assert label_index(id2label, "nothate") == 1
+    assert label_index(id2label, "hate") == 0
+    assert label_index({0: "NOTHATE", 1: "HATE"}, "nothate") == 0
+
+
+def test_missing_label_lists_the_available_ones():
+    with pytest.raises(UserError, match="labels are: hate, nothate"):
+        label_index(tiny_reward_model().config.id2label, "non-toxic")
+
+
+def test_reward_is_the_not_hate_logit_and_toxicity_the_hate_probability():
+    model, tokenizer = tiny_reward_model(), tiny_tokenizer()
+    texts = ["you are an idiot", "the meeting is at six", "x"]
+    scores = RewardModel(model, tokenizer).score(texts)
+    with torch.no_grad():
+        for i, text in enumerate(texts):
+            logits = model(**tokenizer([text], return_tensors="pt")).logits[0]
+            assert scores.rewards[i] == pytest.approx(logits[1].item(), abs=1e-5)
+            assert scores.toxicity[i] == pytest.approx(logits.softmax(-1)[0].item(), abs=1e-5)
+
+
+def test_batching_and_order_do_not_change_scores():
+    model, tokenizer = tiny_reward_model(), tiny_tokenizer()
+    texts = ["short", "a much longer sentence about a jacket refund", "mid length text"]
+    one = RewardModel(model, tokenizer, batch_size=1).score(texts)
+    many = RewardModel(model, tokenizer, batch_size=3).score(texts)
+    assert one.rewards == pytest.approx(many.rewards, abs=1e-5)
+
+
+def test_reward_text_prompt_plus_summary_or_summary_only():
+    assert reward_texts(["P: "], ["S"], "prompt+summary") == ["P: S"]
+    assert reward_texts(["P: "], ["S"], "summary") == ["S"]
+
+
+def test_callable_reward_and_length_check():
+    reward = Reward(lambda prompts, summaries: [len(s) for s in summaries])
+    assert reward(["p", "q"], ["ab", "abc"]) == [2.0, 3.0]
+    with pytest.raises(UserError, match="returned 1 values for 2"):
+        Reward(lambda p, s: [1.0])(["p", "q"], ["a", "b"])

@@ -1,0 +1,81 @@
+"""One PPO step on the tiny preset: masks, the first-step identities, and a frozen reference."""
+
+import pytest
+import torch
+
+from rlhf_core import PPOTrainer, Reward, build_dataset, build_policy, get_config
+from rlhf_core.trainer import length_buckets, length_mask, pad_right, response_lengths
+
+
+def test_response_length_comes_from_the_first_eos_not_from_pad_ids():
+    # T5's pad id (0) is also its decoder-start id: a sampled 0 inside a response is a real token.
+    responses = torch.tensor([[5, 0, 7, 1, 0, 0], [4, 4, 4, 4, 4, 4], [1, 9, 9, 1, 0, 0]])
+    assert response_lengths(responses, eos_id=1).tolist() == [4, 6, 1]
+    assert length_mask(torch.tensor([4, 6, 1]), 6).tolist() == [
+        [1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1], [1, 0, 0, 0, 0, 0]]
+
+
+def test_pad_right_and_length_buckets():
+    ids, mask = pad_right([[3, 4], [5], [6, 7, 8]], pad_id=0)
+    assert ids.tolist() == [[3, 4, 0], [5, 0, 0], [6, 7, 8]]
+    assert mask.tolist() == [[1, 1, 0], [1, 0, 0], [1, 1, 1]]
+    assert length_buckets([5, 1, 9, 2], 2) == [[1, 3], [0, 2]]
+
+
+def make_trainer(**overrides):
+    config = get_config("tiny", {"ppo.batch_size": 4, "ppo.mini_batch_size": 4, **overrides})
+    torch.manual_seed(0)
+    policy, tokenizer = build_policy(config.model)
+    data = build_dataset(config.data, tokenizer, config.model.max_prompt_tokens)["train"].select(range(4))
+    reward = Reward(lambda prompts, summaries: [float(len(s) % 3) for s in summaries])
+    return PPOTrainer(config, policy, tokenizer, reward), data
+
+
+def test_first_step_kl_is_zero_and_ratio_is_one():
+    trainer, data = make_trainer()
+    torch.manual_seed(1)
+    rollout = trainer.rollout(data["input_ids"], data["prompt"], max_new_tokens=12)
+    stats = trainer.step(rollout)
+    # A fresh LoRA adapter (B = 0) makes policy == reference, and dropout is off in every pass.
+    assert stats["objective/kl"] == pytest.approx(0.0, abs=1e-4)
+    assert stats["ppo/policy/ratio_mean"] == pytest.approx(1.0, abs=1e-4)
+    assert stats["ppo/policy/approxkl"] == pytest.approx(0.0, abs=1e-8)
+    assert stats["ppo/policy/clipfrac"] == 0.0
+
+
+def test_rollout_masks_cover_response_up_to_eos():
+    trainer, data = make_trainer()
+    torch.manual_seed(2)
+    rollout = trainer.rollout(data["input_ids"], data["prompt"], max_new_tokens=10)
+    ids, mask = rollout.response_ids, rollout.response_mask
+    assert ids.shape == mask.shape and ids.shape[0] == 4 and ids.shape[1] <= 10
+    lengths = mask.sum(1).long()
+    for row, length in zip(ids, lengths):
+        body = row[:length].tolist()
+        assert 1 not in body[:-1]  # no EOS before the last real token
+        assert all(t == 0 for t in row[length:].tolist())  # padded after it
+    assert len(rollout.summaries) == 4 and rollout.scores.shape == (4,)
+
+
+def test_stats_have_trl_names():
+    trainer, data = make_trainer()
+    rollout = trainer.rollout(data["input_ids"], data["prompt"], max_new_tokens=8)
+    stats = trainer.step(rollout)
+    for key in ["objective/kl", "objective/kl_coef", "objective/entropy", "env/reward_mean", "env/reward_std",
+                "ppo/returns/mean", "ppo/policy/advantages_mean", "ppo/loss/policy", "ppo/loss/value",
+                "ppo/policy/clipfrac", "ppo/policy/approxkl", "ppo/val/vpred", "time/ppo/generate",
+                "time/ppo/forward_pass", "time/ppo/optimize_step", "time/ppo/total"]:
+        assert key in stats, key
+        assert isinstance(stats[key], float)
+
+
+def test_reference_log_probs_do_not_move_while_the_policy_learns():
+    trainer, data = make_trainer(**{"ppo.learning_rate": 5e-2})
+    rollout = trainer.rollout(data["input_ids"], data["prompt"], max_new_tokens=8)
+    _, _, ref_before, _, _ = trainer.old_and_reference(rollout)
+    old_before = trainer.old_and_reference(rollout)[0]
+    for _ in range(3):
+        trainer.step(trainer.rollout(data["input_ids"], data["prompt"], max_new_tokens=8))
+    old_after, _, ref_after, _, _ = trainer.old_and_reference(rollout)
+    assert torch.allclose(ref_before, ref_after, atol=1e-6)
+    assert not torch.allclose(old_before, old_after, atol=1e-3)
