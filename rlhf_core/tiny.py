@@ -94,7 +94,6 @@ def tiny_policy_model(seed: int = 0) -> T5ForConditionalGeneration:
         num_decoder_layers=2,
         num_heads=2,
         feed_forward_proj="gated-gelu",
-        tie_word_embeddings=False,
         dropout_rate=0.1,
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
@@ -103,8 +102,9 @@ def tiny_policy_model(seed: int = 0) -> T5ForConditionalGeneration:
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = T5ForConditionalGeneration(config)
-        # T5's default init makes an untied lm_head's logits so peaked that sampling repeats one
-        # token; a smaller head gives diverse samples, so rewards vary and PPO has a signal.
+        # Embeddings are tied (transformers 5's T5Config default). T5's default init makes the
+        # logits so peaked that sampling repeats one token; smaller embeddings give diverse samples,
+        # so rewards vary and PPO has a signal.
         with torch.no_grad():
             model.lm_head.weight.mul_(0.1)
     return model.eval()

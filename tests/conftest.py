@@ -13,3 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 DIALOGSUM_DEV = ROOT.parent / "shared" / "data" / "dialogsum" / "dialogsum.dev.jsonl"
+
+import torch  # noqa: E402
+
+# Tiny models run fastest on one thread, and a busy 2-core machine punishes oversubscription.
+torch.set_num_threads(1)
