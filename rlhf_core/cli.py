@@ -8,7 +8,7 @@ stderr and exits with status 2; it never shows a traceback or waits on the netwo
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 import typing
 
@@ -77,6 +77,8 @@ def cmd_train(args) -> int:
     from .training import iter_train
 
     config = get_config(args.preset, _overrides(args))
+    if int(os.environ.get("RANK", "0")) != 0:  # under `accelerate launch`, only rank 0 reports
+        sys.stderr = open(os.devnull, "w")
     print(f"preset {config.preset}: policy {config.model.policy}, reward {config.reward.model}, "
           f"data {config.data.dataset}, {config.steps} steps", file=sys.stderr)
     bar = None

@@ -126,7 +126,8 @@ def iter_train(
         status(f"resuming after step {start_step}")
 
     trainable, total = trainer.unwrapped.trainable_parameters()
-    status(f"training {trainable:,} of {total:,} parameters ({100 * trainable / total:.2f}%)")
+    status(f"training {trainable:,} of {total:,} parameters ({100 * trainable / total:.2f}%) "
+           f"on {world} process{'es' if world > 1 else ''} ({accelerator.device})")
     g = config.generation
     last_saved = done = start_step
     for step in range(start_step + 1, config.steps + 1):

@@ -1,0 +1,92 @@
+"""The command line end to end on the tiny preset, and its one-line errors."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import DIALOGSUM_DEV, ROOT
+
+
+def run_cli(*args, timeout=300):
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "rlhf_core", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_train_then_evaluate_end_to_end(tmp_path):
+    run = tmp_path / "run"
+    done = run_cli("train", "--preset", "tiny", "--steps", "2", "--run-dir", str(run), "--seed", "3",
+                   "--ppo.learning_rate", "1e-3", "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert "step 2/2" in done.stderr
+    assert json.loads((run / "config.json").read_text())["seed"] == 3
+    assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
+
+    evaluated = run_cli("evaluate", "--run-dir", str(run), "--samples", "2")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "toxicity mean" in evaluated.stdout and "summary_before" in evaluated.stdout
+    report = json.loads((run / "eval.json").read_text())
+    assert report["samples"] == 2
+    assert set(report["toxicity"]["before"]) == {"mean", "std"}
+    assert set(report["rouge"]["after"]) == {"rouge1", "rouge2", "rougeL", "rougeLsum"}
+    assert (run / "eval_samples.csv").is_file() and (run / "eval_samples.json").is_file()
+
+
+def test_resume_continues_a_run(tmp_path):
+    run = tmp_path / "run"
+    assert run_cli("train", "--preset", "tiny", "--steps", "1", "--run-dir", str(run)).returncode == 0
+    again = run_cli("train", "--preset", "tiny", "--steps", "2", "--run-dir", str(run), "--resume", "--no-progress")
+    assert again.returncode == 0, again.stderr
+    assert "step 2/2" in again.stderr and "step 1/2" not in again.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--preset", "huge"], "unknown preset 'huge'"),
+    (["--preset", "tiny", "--dataset", "/missing.jsonl"], "dataset file not found"),
+    (["--preset", "tiny", "--dataset", str(DIALOGSUM_DEV), "--data.dialogue_column", "text"], "no dialogue column 'text'"),
+    (["--preset", "tiny", "--data.min_chars", "100000", "--data.max_chars", "200000"], "no dialogue left"),
+    (["--preset", "tiny", "--reward.not_hate_label", "clean"], "no label 'clean'"),
+    (["--preset", "tiny", "--steps", "-3"], "steps must be at least 1"),
+    (["--preset", "tiny", "--batch-size", "lots"], "invalid value 'lots'"),
+    (["--preset", "flan-t5-small"], "HF_HUB_OFFLINE is set.*--preset tiny"),
+])
+def test_bad_input_gives_one_clear_line_and_exit_2(tmp_path, args, message):
+    done = run_cli("train", *args, "--run-dir", str(tmp_path / "run"), timeout=120)
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    import re
+    assert re.search(message, lines[0]), lines[0]
+    assert not (tmp_path / "run").exists()  # a run that fails to start leaves nothing behind
+
+
+def test_existing_run_dir_is_refused(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text("{}")
+    done = run_cli("train", "--preset", "tiny", "--run-dir", str(tmp_path / "run"))
+    assert done.returncode == 2 and "--resume" in done.stderr
+
+
+def test_evaluate_of_a_missing_run_is_a_clear_error(tmp_path):
+    done = run_cli("evaluate", "--run-dir", str(tmp_path / "nothing"))
+    assert done.returncode == 2 and "not a run directory" in done.stderr
+
+
+def test_two_process_accelerate_launch_on_cpu(tmp_path):
+    """DDP over gloo: `accelerate launch` runs the same command on 2 processes without code changes."""
+    run = tmp_path / "ddp"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2",
+         "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29533",
+         "-m", "rlhf_core", "train", "--preset", "tiny", "--steps", "2", "--batch-size", "2",
+         "--mini-batch-size", "1", "--run-dir", str(run), "--no-progress"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "on 2 processes" in done.stderr
+    assert done.stderr.count("step 2/2") == 1  # only rank 0 reports
+    assert [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()] == [1, 2]
