@@ -71,6 +71,7 @@ class GenerationConfig:
     min_length: int = 5
     max_new_tokens_min: int = 100  # each batch draws its max_new_tokens from this range
     max_new_tokens_max: int = 400
+    min_new_tokens: int | None = None  # force at least this many new tokens (benchmarks: fixed lengths)
     batch_size: int | None = None  # generation sub-batch; None = the whole PPO batch
 
 

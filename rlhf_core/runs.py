@@ -146,17 +146,19 @@ class RunDir:
 
     def save_checkpoint(self, policy, optimizer, state: dict) -> Path:
         """Writes adapter, value head, optimizer and trainer state atomically; returns the folder."""
+        for stale in self.path.glob(f".{CHECKPOINT}.tmp-*"):  # left by a process killed mid-write
+            shutil.rmtree(stale, ignore_errors=True)
         tmp = self.path / f".{CHECKPOINT}.tmp-{os.getpid()}"
-        if tmp.exists():
-            shutil.rmtree(tmp)
         policy.save(tmp)
         save_file(optimizer_tensors(optimizer), str(tmp / OPTIMIZER_FILE))
         (tmp / STATE_FILE).write_text(json.dumps(state, indent=2))  # written last: marks completeness
         _fsync_tree(tmp)
         final, old = self.path / CHECKPOINT, self.path / (CHECKPOINT + ".old")
-        if old.exists():
-            shutil.rmtree(old)
+        # `final` only ever comes from renaming a complete folder, so whenever it exists `old` is
+        # redundant; if a crash left only `old`, the new folder goes straight into place.
         if final.exists():
+            if old.exists():
+                shutil.rmtree(old)
             os.replace(final, old)
         os.replace(tmp, final)
         _fsync_dir(self.path)

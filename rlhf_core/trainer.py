@@ -133,6 +133,7 @@ class PPOTrainer:
                     temperature=g.temperature,
                     min_length=g.min_length,
                     max_new_tokens=max_new_tokens,
+                    min_new_tokens=g.min_new_tokens,
                     pad_token_id=self.pad_id,
                     eos_token_id=self.eos_id,
                     decoder_start_token_id=self.start_id,

@@ -1,0 +1,244 @@
+#!/usr/bin/env python
+"""Speed and memory of one PPO step of rlhf_core, on the workload of ../shared/bench/.
+
+Same shapes as the TRL 0.11.4 anchor (`trl011_ppo_bench.py`): a random-weight FLAN-T5-small
+(or -base) shaped policy with LoRA r=32/alpha=32 on q,v and a value head; batch 16, mini-batch 4,
+1 PPO epoch, lr 1.41e-5; sampling with top_k=0, top_p=1.0 and exactly --max-new-tokens new tokens;
+prompts of random token ids, 200-400 tokens, each ending in </s>; a roberta-base shaped reward
+model scoring the response ids mapped into RoBERTa's vocabulary exactly as the anchor maps them.
+
+Per step it times generation, reward scoring and the PPO update (old/reference passes,
+advantages, optimisation) separately, and after --warmup steps reports medians over --steps.
+The last stdout line is JSON with the same top-level fields as the anchor's
+(`median_s`, `samples_per_s`, `peak_rss_mb`, ...), plus the update phase's FLOP/s.
+
+    python benchmarks/ppo_step.py --size small
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+T5_SHAPES = {
+    "tiny": dict(d_model=64, d_ff=128, num_layers=2, num_decoder_layers=2, num_heads=2, d_kv=32),
+    "small": dict(d_model=512, d_ff=1024, num_layers=8, num_decoder_layers=8, num_heads=6, d_kv=64),
+    "base": dict(d_model=768, d_ff=2048, num_layers=12, num_decoder_layers=12, num_heads=12, d_kv=64),
+}
+ROBERTA_SHAPES = {
+    "tiny": dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128),
+    "base": dict(hidden_size=768, num_hidden_layers=12, num_attention_heads=12, intermediate_size=3072),
+}
+T5_VOCAB, T5_PAD, T5_EOS, T5_UNK, T5_FIRST_SENTINEL = 32128, 0, 1, 2, 32000
+RM_VOCAB, RM_BOS, RM_PAD, RM_EOS, RM_NUM_SPECIAL, RM_MAX_POSITIONS = 50265, 0, 1, 2, 4, 514
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--size", choices=sorted(T5_SHAPES), default="small")
+    p.add_argument("--rm-size", choices=sorted(ROBERTA_SHAPES), default=None)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--mini-batch-size", type=int, default=4)
+    p.add_argument("--ppo-epochs", type=int, default=1)
+    p.add_argument("--max-new-tokens", type=int, default=64)
+    p.add_argument("--prompt-len-min", type=int, default=200)
+    p.add_argument("--prompt-len-max", type=int, default=400)
+    p.add_argument("--gen-batch-size", type=int, default=None, help="generation sub-batch (default: whole batch)")
+    p.add_argument("--mixed-precision", choices=["no", "bf16"], default="no",
+                   help="bf16 autocast for every pass (the engine's default on CPU is no)")
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--steps", type=int, default=3)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None)
+    args = p.parse_args(argv)
+    args.rm_size = args.rm_size or ("tiny" if args.size == "tiny" else "base")
+    return args
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def build(args):
+    import torch
+    from peft import get_peft_model
+    from transformers import RobertaConfig, RobertaForSequenceClassification, T5Config, T5ForConditionalGeneration
+
+    from rlhf_core import get_config
+    from rlhf_core.policy import PolicyWithValueHead, lora_config
+
+    config = get_config("flan-t5-small", {
+        "ppo.batch_size": args.batch_size, "ppo.mini_batch_size": args.mini_batch_size,
+        "ppo.ppo_epochs": args.ppo_epochs, "generation.min_new_tokens": args.max_new_tokens,
+        "generation.batch_size": args.gen_batch_size, "mixed_precision": args.mixed_precision,
+        "seed": args.seed,
+    })
+    t5 = T5Config(vocab_size=T5_VOCAB, **T5_SHAPES[args.size], feed_forward_proj="gated-gelu", dropout_rate=0.1,
+                  pad_token_id=T5_PAD, eos_token_id=T5_EOS, decoder_start_token_id=T5_PAD)
+    t5.tie_word_embeddings = False  # as in FLAN-T5
+    torch.manual_seed(args.seed)
+    base = T5ForConditionalGeneration(t5).eval()
+    policy = PolicyWithValueHead(get_peft_model(base, lora_config(config.model)))
+
+    rm_cfg = RobertaConfig(vocab_size=RM_VOCAB, **ROBERTA_SHAPES[args.rm_size], max_position_embeddings=RM_MAX_POSITIONS,
+                           type_vocab_size=1, layer_norm_eps=1e-5, pad_token_id=RM_PAD, bos_token_id=RM_BOS,
+                           eos_token_id=RM_EOS, num_labels=2, id2label={0: "nothate", 1: "hate"},
+                           label2id={"nothate": 0, "hate": 1})
+    torch.manual_seed(args.seed + 1)
+    reward_model = RobertaForSequenceClassification(rm_cfg).eval().requires_grad_(False)
+    return config, policy, reward_model
+
+
+def build_prompts(args, n):
+    import numpy as np
+
+    rng = np.random.default_rng(args.seed)
+    lengths = rng.integers(args.prompt_len_min, args.prompt_len_max + 1, size=n)
+    return [np.append(rng.integers(T5_UNK + 1, T5_FIRST_SENTINEL, size=int(L) - 1), T5_EOS).tolist() for L in lengths]
+
+
+def score(reward_model, response_ids, mask, batch_size=16):
+    """The anchor's scoring on response ids (mapped into RoBERTa's ids), batched by length."""
+    import torch
+
+    from rlhf_core.reward import label_index
+    from rlhf_core.trainer import length_buckets, pad_right
+
+    not_hate = label_index(reward_model.config.id2label, "nothate")
+    seqs = []
+    for ids, m in zip(response_ids, mask):
+        body = (RM_NUM_SPECIAL + ids[m.bool()] % (RM_VOCAB - RM_NUM_SPECIAL))[: RM_MAX_POSITIONS - 4]
+        seqs.append([RM_BOS, *body.tolist(), RM_EOS])
+    scores = torch.zeros(len(seqs))
+    with torch.inference_mode():
+        for bucket in length_buckets([len(s) for s in seqs], batch_size):
+            input_ids, attention_mask = pad_right([seqs[i] for i in bucket], RM_PAD)
+            scores[bucket] = reward_model(input_ids=input_ids, attention_mask=attention_mask).logits[:, not_hate].float()
+    return scores
+
+
+def update_flops(args, trainer, rollout) -> float:
+    """Counted FLOPs of the update phase: old + reference passes, then a train pass per mini-batch."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as passes:
+        trainer.old_and_reference(rollout)
+    idx = list(range(args.mini_batch_size))  # mini-batches are alike in shape on this workload
+    with FlopCounterMode(display=False) as train_pass:
+        logprobs, values, _ = trainer._forward(trainer.policy, [rollout.query_ids[i] for i in idx],
+                                               rollout.response_ids[idx])
+        (logprobs.sum() + values.sum()).backward()
+    trainer.optimizer.zero_grad()
+    minibatches = args.ppo_epochs * (args.batch_size // args.mini_batch_size)
+    return float(passes.get_total_flops() + train_pass.get_total_flops() * minibatches)
+
+
+def matmul_peak_flops(threads: int) -> float:
+    """Measured fp32 matmul FLOP/s of this machine (2048x2048, best of 5)."""
+    import torch
+
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - t)
+    return 2 * 2048**3 / best
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    import torch
+
+    cores = len(os.sched_getaffinity(0))
+    torch.set_num_threads(args.threads or cores)
+    import peft
+    import transformers
+
+    from rlhf_core.trainer import PPOTrainer, Rollout
+    from rlhf_core.reward import Reward
+    from rlhf_core.training import make_accelerator
+
+    versions = {"python": platform.python_version(), "torch": torch.__version__,
+                "transformers": transformers.__version__, "peft": peft.__version__}
+    print("versions:", " ".join(f"{k}={v}" for k, v in versions.items()))
+    print("args:", json.dumps(vars(args)))
+    t_setup = time.perf_counter()
+    config, policy, reward_model = build(args)
+    n_total = sum(p.numel() for p in policy.parameters())
+    n_train = sum(p.numel() for p in policy.parameters() if p.requires_grad)
+    trainer = PPOTrainer(config, policy, None, Reward(lambda p, s: [0.0] * len(s)), make_accelerator(config))
+    prompts = build_prompts(args, (args.warmup + args.steps) * args.batch_size)
+    setup_s = time.perf_counter() - t_setup
+    print(f"policy params: total={n_total:,} trainable={n_train:,}; setup {setup_s:.1f}s, peak RSS {peak_rss_mb():.0f} MB")
+
+    records, stats = [], {}
+    for step in range(args.warmup + args.steps):
+        queries = prompts[step * args.batch_size:(step + 1) * args.batch_size]
+        t0 = time.perf_counter()
+        response_ids, mask, encoder_states = trainer.generate(queries, args.max_new_tokens)
+        response_ids, mask = response_ids.clone(), mask.clone()
+        t1 = time.perf_counter()
+        scores = score(reward_model, response_ids, mask)
+        t2 = time.perf_counter()
+        rollout = Rollout(queries, [""] * len(queries), response_ids, mask, [""] * len(queries), scores)
+        rollout.encoder_states = encoder_states
+        stats = trainer.step(rollout)
+        t3 = time.perf_counter()
+        if mask.sum(1).min() != args.max_new_tokens:
+            raise RuntimeError("responses are not all --max-new-tokens long")
+        rec = {"step": step, "warmup": step < args.warmup, "gen_s": t1 - t0, "reward_s": t2 - t1,
+               "ppo_step_s": t3 - t2, "total_s": t3 - t0,
+               "engine_timing": {k: v for k, v in stats.items() if k.startswith("time/")}}
+        records.append(rec)
+        print(f"step {step}{' (warm-up)' if rec['warmup'] else ''}: gen {rec['gen_s']:.2f}s  reward {rec['reward_s']:.2f}s  "
+              f"ppo.step {rec['ppo_step_s']:.2f}s  total {rec['total_s']:.2f}s | objective/kl={stats['objective/kl']:.4g} "
+              f"peak RSS {peak_rss_mb():.0f} MB", flush=True)
+
+    measured = [r for r in records if not r["warmup"]]
+
+    def med(key):
+        return statistics.median(r[key] for r in measured)
+
+    flops = update_flops(args, trainer, rollout)
+    peak = matmul_peak_flops(torch.get_num_threads())
+    update_s = statistics.median(r["engine_timing"]["time/ppo/forward_pass"] + r["engine_timing"]["time/ppo/optimize_step"]
+                                 for r in measured)
+    summary = {
+        "bench": "rlhf_core_ppo",
+        "versions": versions,
+        "threads": torch.get_num_threads(),
+        "config": {k: v for k, v in vars(args).items()},
+        "params": {"policy_total": n_total, "policy_trainable": n_train},
+        "setup_s": setup_s,
+        "median_s": {"generation": med("gen_s"), "reward": med("reward_s"), "ppo_step": med("ppo_step_s"),
+                     "total": med("total_s")},
+        "samples_per_s": args.batch_size / med("total_s"),
+        "ppo_step_samples_per_s": args.batch_size / med("ppo_step_s"),
+        "peak_rss_mb": peak_rss_mb(),
+        "update_flops": flops,
+        "update_flop_per_s": flops / update_s,
+        "matmul_peak_flop_per_s": peak,
+        "update_share_of_peak": flops / update_s / peak,
+        "last_step_stats": {k: stats[k] for k in ("objective/kl", "ppo/returns/mean", "ppo/policy/advantages_mean")},
+        "per_step": records,
+    }
+    print(f"\nmedian over {len(measured)} steps: generation {med('gen_s'):.2f}s  reward {med('reward_s'):.2f}s  "
+          f"ppo.step {med('ppo_step_s'):.2f}s  total {med('total_s'):.2f}s -> {summary['samples_per_s']:.3f} samples/s; "
+          f"peak RSS {summary['peak_rss_mb']:.0f} MB; update {summary['update_flop_per_s'] / 1e9:.1f} GFLOP/s = "
+          f"{100 * summary['update_share_of_peak']:.0f}% of measured matmul peak {peak / 1e9:.0f} GFLOP/s")
+    print(json.dumps(summary), flush=True)
+
+
+if __name__ == "__main__":
+    main()
