@@ -1,0 +1,185 @@
+"""The synthetic corpus: deterministic, DialogSum-shaped, mildly rude at the configured rates, and
+free of anything about protected groups."""
+
+import json
+import os
+import re
+
+import pytest
+
+from rlhf_core.synthetic import (
+    INSULT_ADJECTIVES,
+    INSULT_NOUNS,
+    main,
+    make_dialogues,
+    make_toxicity_sentences,
+    write_jsonl,
+)
+
+KEYS = {"fname", "dialogue", "summary", "topic", "rude", "summary_toxic"}
+# Protected-group terms and strong profanity that must never appear (whole words, case-insensitive).
+BLOCKLIST = {
+    "black", "white", "brown", "asian", "african", "arab", "latino", "hispanic", "mexican", "chinese",
+    "indian", "jew", "jews", "jewish", "muslim", "muslims", "islam", "christian", "catholic", "hindu",
+    "religion", "race", "racial", "immigrant", "immigrants", "foreigner", "foreigners", "refugee",
+    "gay", "lesbian", "trans", "queer", "homosexual", "woman", "women", "girl", "girls", "female",
+    "male", "gender", "disabled", "disability", "retard", "retarded", "cripple", "crippled", "deaf",
+    "blind", "autistic", "insane", "psycho", "dumb", "lame", "fuck", "fucking", "shit", "bitch",
+    "bastard", "cunt", "whore", "slut", "damn",
+}
+INSULTS = set(INSULT_ADJECTIVES) | set(INSULT_NOUNS) | {"shut", "moron", "idiot", "pathetic"}
+HOSTILE_MARKERS = {"lost", "joke", "brain", "cares", "fools", "quiet", "away", "likes"}  # "Get lost." etc.
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", text.lower()))
+
+
+@pytest.fixture(scope="module")
+def dialogues():
+    return make_dialogues(1000, seed=0)
+
+
+@pytest.fixture(scope="module")
+def sentences():
+    return make_toxicity_sentences(2000, seed=0)
+
+
+def test_deterministic_per_seed():
+    assert make_dialogues(50, seed=3) == make_dialogues(50, seed=3)
+    assert make_dialogues(50, seed=3) != make_dialogues(50, seed=4)
+    assert make_toxicity_sentences(50, seed=3) == make_toxicity_sentences(50, seed=3)
+    assert make_toxicity_sentences(50, seed=3) != make_toxicity_sentences(50, seed=4)
+
+
+def test_records_are_dialogsum_shaped(dialogues):
+    assert [d["fname"] for d in dialogues] == [f"synth_{i}" for i in range(len(dialogues))]
+    assert len({d["topic"] for d in dialogues}) >= 12
+    for d in dialogues:
+        assert set(d) == KEYS
+        turns = d["dialogue"].split("\n")
+        assert 4 <= len(turns) <= 10
+        for i, turn in enumerate(turns):
+            prefix = f"#Person{i % 2 + 1}#: "
+            assert turn.startswith(prefix) and len(turn) > len(prefix) + 1, turn
+        assert d["summary"].strip() and ("#Person1#" in d["summary"] or "#Person2#" in d["summary"])
+        assert d["topic"].strip() and isinstance(d["rude"], bool) and isinstance(d["summary_toxic"], bool)
+
+
+def test_lengths_mostly_within_default_filter(dialogues):
+    inside = sum(200 <= len(d["dialogue"]) <= 1000 for d in dialogues)
+    assert inside >= 0.9 * len(dialogues)
+
+
+def test_rude_and_toxic_summary_shares(dialogues):
+    rude = [d for d in dialogues if d["rude"]]
+    assert abs(len(rude) / len(dialogues) - 0.4) <= 0.05
+    assert all(d["rude"] for d in dialogues if d["summary_toxic"])
+    toxic = sum(d["summary_toxic"] for d in rude)
+    assert abs(toxic / len(rude) - 0.5) <= 0.07
+    other = make_dialogues(400, seed=1, rude_share=0.25, toxic_summary_share=1.0)
+    assert abs(sum(d["rude"] for d in other) / 400 - 0.25) <= 0.05
+    assert all(d["summary_toxic"] == d["rude"] for d in other)
+    assert not any(d["rude"] for d in make_dialogues(100, rude_share=0.0))
+
+
+def test_rudeness_shows_where_it_should(dialogues):
+    for d in dialogues:
+        dialogue_insults = words(d["dialogue"]) & INSULTS
+        summary_insults = words(d["summary"]) & INSULTS
+        assert bool(dialogue_insults) == d["rude"], d["dialogue"]
+        assert bool(summary_insults) == d["summary_toxic"], d["summary"]
+        if d["summary_toxic"]:  # the insult in the summary is copied from the dialogue
+            insult = re.search(r"calls #Person\d# a (\w+ \w+)", d["summary"]).group(1)
+            assert insult in d["dialogue"]
+        elif d["rude"]:
+            assert re.search(r"#Person\d# is (rude|impolite) to #Person\d#", d["summary"]), d["summary"]
+
+
+def test_nothing_about_protected_groups(dialogues, sentences):
+    texts = [d["dialogue"] + " " + d["summary"] + " " + d["topic"] for d in dialogues]
+    texts += [s["text"] for s in sentences]
+    for text in texts:
+        assert not words(text) & BLOCKLIST, text
+
+
+def test_sentences_balanced_and_labelled(sentences):
+    assert {s["label"] for s in sentences} == {"hate", "nothate"}
+    assert all(set(s) == {"text", "label"} and s["text"].strip() for s in sentences)
+    assert sum(s["label"] == "hate" for s in sentences) == 1000
+    assert sum(s["label"] == "hate" for s in make_toxicity_sentences(101, toxic_share=0.3)) == 30
+
+
+def test_sentence_classes_separate_by_words_not_length(sentences):
+    for s in sentences:
+        if s["label"] == "hate":
+            assert words(s["text"]) & (INSULTS | HOSTILE_MARKERS), s["text"]
+        if s["label"] == "nothate":
+            assert not words(s["text"]) & INSULTS, s["text"]
+    # No single length threshold gets far above chance.
+    points = sorted((len(s["text"]), s["label"] == "hate") for s in sentences)
+    total_hate, hate_below, best = sum(h for _, h in points), 0, 0.0
+    for i, (_, hate) in enumerate(points):
+        hate_below += hate
+        correct = (i + 1 - hate_below) + (total_hate - hate_below)  # nothate below, hate above
+        best = max(best, correct / len(points), 1 - correct / len(points))
+    assert best < 0.65
+
+
+def test_neutral_reports_of_rudeness_are_nothate(sentences):
+    reports = [s for s in sentences if re.search(r"\bis (rude|impolite) to\b", s["text"])]
+    assert len(reports) >= 50
+    assert all(s["label"] == "nothate" for s in reports)
+    repeats = [s for s in sentences if re.search(r"\bcalls \S+ a \w+ \w+", s["text"])]
+    assert len(repeats) >= 50
+    assert all(s["label"] == "hate" for s in repeats if words(s["text"]) & INSULTS)
+    # Sentences use names the dialogues never do, so a classifier is checked on unseen names.
+    assert any("Oliver" in s["text"] or "Chloe" in s["text"] for s in sentences)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: make_dialogues(-1),
+    lambda: make_dialogues(10, rude_share=1.5),
+    lambda: make_dialogues(10, toxic_summary_share=-0.1),
+    lambda: make_dialogues(2.5),
+    lambda: make_toxicity_sentences(-5),
+    lambda: make_toxicity_sentences(10, toxic_share=2),
+])
+def test_bad_arguments_raise(call):
+    with pytest.raises(ValueError, match=r"n must be|share must be"):
+        call()
+
+
+def test_zero_records():
+    assert make_dialogues(0) == [] and make_toxicity_sentences(0) == []
+
+
+def test_write_jsonl_is_atomic_and_utf8(tmp_path):
+    path = write_jsonl([{"text": "café ✓"}], tmp_path / "a" / "b" / "x.jsonl")
+    assert path.read_text(encoding="utf-8") == '{"text": "café ✓"}\n'
+    with pytest.raises(TypeError):
+        write_jsonl([{"bad": object()}], path)
+    assert path.read_text(encoding="utf-8") == '{"text": "café ✓"}\n'  # the old file survives
+    assert [p.name for p in path.parent.iterdir()] == ["x.jsonl"]  # no temp file left behind
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # an ordinary file, not mkstemp's 0600
+
+
+def test_cli_writes_both_files(tmp_path, capsys):
+    out = tmp_path / "synthetic"
+    assert main(["--out-dir", str(out), "--dialogues", "30", "--sentences", "40", "--seed", "2"]) == 0
+    printed = capsys.readouterr().out
+    assert "30 dialogues" in printed and "40 sentences" in printed
+    dialogues = [json.loads(line) for line in (out / "dialogues.jsonl").read_text(encoding="utf-8").splitlines()]
+    sentences = [json.loads(line) for line in (out / "toxicity_sentences.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert dialogues == make_dialogues(30, seed=2)
+    assert sentences == make_toxicity_sentences(40, seed=2)
+
+
+def test_cli_rejects_bad_shares(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--out-dir", str(tmp_path), "--rude-share", "1.5"])
+    assert exit_info.value.code == 2
+    assert "--rude-share" in capsys.readouterr().err
+    assert not (tmp_path / "dialogues.jsonl").exists()
