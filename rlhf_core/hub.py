@@ -67,7 +67,7 @@ def load_seq2seq(name: str, dtype: str = "auto"):
     if name == "builtin:tiny-t5":
         from .tiny import tiny_policy_model, tiny_tokenizer
 
-        return tiny_policy_model(), tiny_tokenizer()
+        return tiny_policy_model().to(resolve_dtype(dtype)), tiny_tokenizer()
     if name.startswith("builtin:"):
         raise UserError(f"unknown built-in model '{name}'; the built-in policy is builtin:tiny-t5")
     check_allowed(name, "model")
@@ -81,7 +81,7 @@ def load_seq2seq(name: str, dtype: str = "auto"):
     return model.eval(), tokenizer
 
 
-def load_classifier(name: str):
+def load_classifier(name: str, dtype: str = "auto"):
     """Returns (model, tokenizer) for a sequence classifier, in eval mode and frozen."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -96,9 +96,11 @@ def load_classifier(name: str):
         try:
             tokenizer = AutoTokenizer.from_pretrained(name)
             model = AutoModelForSequenceClassification.from_pretrained(
-                name, use_safetensors=True, trust_remote_code=False
+                name, dtype=resolve_dtype(dtype), use_safetensors=True, trust_remote_code=False
             )
         except (OSError, ValueError, EnvironmentError) as error:
             raise _explain(name, "reward model", error) from None
+    if resolve_dtype(dtype) != torch.float32:
+        model = model.to(resolve_dtype(dtype))
     model.eval().requires_grad_(False)
     return model, tokenizer

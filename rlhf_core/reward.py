@@ -50,7 +50,7 @@ class RewardModel:
 
     @classmethod
     def from_config(cls, cfg: RewardConfig) -> "RewardModel":
-        model, tokenizer = load_classifier(cfg.model)
+        model, tokenizer = load_classifier(cfg.model, cfg.dtype)
         return cls(model, tokenizer, cfg.not_hate_label, cfg.hate_label, cfg.batch_size, cfg.max_length)
 
     def to(self, device) -> "RewardModel":

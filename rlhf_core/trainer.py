@@ -211,7 +211,7 @@ class PPOTrainer:
         ref_logprobs = torch.zeros((B, T), device=self.device)
         full_kl = self.config.ppo.kl_penalty == "full"
         old_logits = ref_logits = None
-        size = self.config.ppo.mini_batch_size
+        size = self.config.ppo.forward_batch_size or self.config.ppo.mini_batch_size
         for bucket in length_buckets([len(q) for q in rollout.query_ids], size):
             queries = [rollout.query_ids[i] for i in bucket]
             responses = rollout.response_ids[bucket]

@@ -103,12 +103,12 @@ def test_reward_rises_on_a_simple_task_while_kl_stays_finite():
     output distribution within a few dozen steps.
     """
     config = get_config("tiny", {"steps": 30, "ppo.batch_size": 8, "ppo.mini_batch_size": 4,
-                                 "ppo.ppo_epochs": 2, "ppo.learning_rate": 1e-2, "reward.text": "summary",
+                                 "ppo.ppo_epochs": 4, "ppo.learning_rate": 3e-2, "reward.text": "summary",
                                  "ppo.init_kl_coef": 0.05, "model.lora_target_modules": "q,v,lm_head",
                                  "generation.max_new_tokens_min": 12, "generation.max_new_tokens_max": 12})
     results = train(config, reward_fn=share_of_lowercase)
     rewards = [r.stats["env/reward_mean"] for r in results]
     kls = [r.stats["objective/kl"] for r in results]
     first, last = np.mean(rewards[:5]), np.mean(rewards[-5:])
-    assert last > first + 0.12, (first, last)
+    assert last > first + 0.15, (first, last)
     assert all(np.isfinite(kls)) and max(kls) < 50

@@ -1,0 +1,209 @@
+"""Stage 2: train the reward model, a `nothate`/`hate` sequence classifier, on labelled texts.
+
+Input is a table (jsonl/json/csv/parquet) with a text column and a label column whose values are
+the label names. The classifier keeps its labels by name in `id2label`, which is how
+`rlhf_core.reward` reads them; a model whose head has generic labels (LABEL_0, LABEL_1) gets
+`nothate`/`hate` assigned. After training, accuracy, precision, recall and F1 (hate = positive)
+on a held-out split are printed and written to `reward_metrics.json` with the model.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data import _load_local
+from .errors import UserError
+from .hub import load_classifier
+from .reward import label_index
+
+METRICS_FILE = "reward_metrics.json"
+
+
+@dataclass
+class RewardTrainConfig:
+    """What to train and how; label names match `RewardConfig`'s defaults."""
+
+    model: str = "facebook/roberta-hate-speech-dynabench-r4-target"  # Hub id, local folder, or builtin:tiny-roberta
+    data: str = ""  # jsonl/json/csv/parquet with a text and a label column
+    text_column: str = "text"
+    label_column: str = "label"
+    not_hate_label: str = "nothate"
+    hate_label: str = "hate"
+    test_size: float = 0.2  # held-out share for the reported metrics
+    epochs: float = 3.0
+    max_steps: int = -1  # stop after this many optimizer steps (overrides epochs when > 0)
+    learning_rate: float = 2e-5
+    batch_size: int = 32
+    warmup_steps: int = 0
+    weight_decay: float = 0.0
+    max_length: int = 128  # texts are cut to this many tokens
+    seed: int = 42
+    logging_steps: int = 50
+
+
+def check(cfg: RewardTrainConfig) -> RewardTrainConfig:
+    """Raises UserError for settings that cannot work; returns them otherwise."""
+    checks = [
+        (bool(cfg.data), "--data is required: a jsonl/json/csv/parquet file with text and label columns"),
+        (0 < cfg.test_size < 1, f"--test-size must be between 0 and 1 (got {cfg.test_size})"),
+        (cfg.epochs > 0 or cfg.max_steps > 0, "need --epochs > 0 or --max-steps > 0"),
+        (cfg.learning_rate > 0, f"--learning-rate must be positive (got {cfg.learning_rate})"),
+        (cfg.batch_size >= 1, f"--batch-size must be at least 1 (got {cfg.batch_size})"),
+        (cfg.max_length >= 2, f"--max-length must be at least 2 (got {cfg.max_length})"),
+        (cfg.not_hate_label.lower() != cfg.hate_label.lower(), "the not-hate and hate labels must differ"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise UserError(message)
+    return cfg
+
+
+def load_examples(cfg: RewardTrainConfig) -> tuple[list[str], list[str]]:
+    """Returns (texts, label names in lower case) from the data file, checking columns and labels."""
+    rows = _load_local(Path(cfg.data).expanduser())
+    for column in (cfg.text_column, cfg.label_column):
+        if column not in rows.columns:
+            raise UserError(f"{cfg.data} has no column '{column}'; columns are: {', '.join(map(str, rows.columns))}")
+    texts = rows[cfg.text_column].fillna("").astype(str).tolist()
+    labels = rows[cfg.label_column].astype(str).str.strip().str.lower().tolist()
+    known = {cfg.not_hate_label.lower(), cfg.hate_label.lower()}
+    unknown = sorted(set(labels) - known)
+    if unknown:
+        raise UserError(f"{cfg.data} has labels {', '.join(map(repr, unknown[:5]))}; only "
+                        f"'{cfg.not_hate_label}' and '{cfg.hate_label}' are allowed")
+    if len(set(labels)) < 2 or len(texts) < 4:
+        raise UserError(f"{cfg.data} needs at least 4 texts with both labels (got {len(texts)}, labels {sorted(set(labels))})")
+    return texts, labels
+
+
+def name_labels(model, not_hate: str, hate: str) -> dict[str, int]:
+    """Returns {label name: class index}; a 2-class head with generic labels gets the two names."""
+    id2label = {int(k): str(v) for k, v in model.config.id2label.items()}
+    generic = id2label == {0: "LABEL_0", 1: "LABEL_1"}
+    if generic:
+        model.config.id2label = {0: not_hate, 1: hate}
+        model.config.label2id = {not_hate: 0, hate: 1}
+        id2label = model.config.id2label
+    return {not_hate.lower(): label_index(id2label, not_hate), hate.lower(): label_index(id2label, hate)}
+
+
+def classification_metrics(predicted: np.ndarray, actual: np.ndarray) -> dict[str, float]:
+    """Returns accuracy, precision, recall and F1 of the positive class (1 = hate) with the counts."""
+    tp = int(((predicted == 1) & (actual == 1)).sum())
+    fp = int(((predicted == 1) & (actual == 0)).sum())
+    fn = int(((predicted == 0) & (actual == 1)).sum())
+    tn = int(((predicted == 0) & (actual == 0)).sum())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"accuracy": (tp + tn) / max(len(actual), 1), "precision": precision, "recall": recall, "f1": f1,
+            "tp": tp, "fp": fp, "fn": fn, "tn": tn}
+
+
+@torch.inference_mode()
+def predict_hate(model, tokenizer, texts: list[str], hate_index: int, max_length: int, batch_size: int = 64) -> np.ndarray:
+    """Returns P(hate) for each text."""
+    model.eval()
+    device = next(model.parameters()).device
+    probs = []
+    for start in range(0, len(texts), batch_size):
+        batch = tokenizer(texts[start : start + batch_size], truncation=True, max_length=max_length,
+                          padding=True, return_tensors="pt").to(device)
+        probs.append(model(**batch).logits.float().softmax(-1)[:, hate_index].cpu().numpy())
+    return np.concatenate(probs) if probs else np.zeros(0)
+
+
+def run_reward_training(cfg: RewardTrainConfig, out_dir: str | Path,
+                        on_status: Callable[[str], None] | None = None) -> dict:
+    """Trains the classifier, saves it (safetensors + tokenizer) to `out_dir`, and returns the
+    held-out metrics also written to `out_dir/reward_metrics.json`."""
+    from datasets import Dataset
+    from transformers import DataCollatorWithPadding, Trainer, TrainerCallback, TrainingArguments
+
+    status = on_status or (lambda message: None)
+    check(cfg)
+    out = Path(out_dir)
+    if out.exists() and any(out.iterdir()):
+        raise UserError(f"output folder {out} is not empty; choose a new --out")
+    texts, labels = load_examples(cfg)
+
+    torch.manual_seed(cfg.seed)
+    status(f"loading {cfg.model}")
+    model, tokenizer = load_classifier(cfg.model)
+    model.train().requires_grad_(True)
+    index = name_labels(model, cfg.not_hate_label, cfg.hate_label)
+    hate_index = index[cfg.hate_label.lower()]
+
+    rows = Dataset.from_dict({"text": texts, "labels": [index[label] for label in labels]})
+    splits = rows.train_test_split(test_size=cfg.test_size, seed=cfg.seed)
+    train_rows = splits["train"].map(
+        lambda batch: tokenizer(batch["text"], truncation=True, max_length=cfg.max_length), batched=True,
+    ).remove_columns(["text"])
+    status(f"training on {len(train_rows)} texts ({len(splits['test'])} held out)")
+
+    class Progress(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs and "loss" in logs:
+                status(f"step {state.global_step}/{state.max_steps}  loss {logs['loss']:.4f}")
+
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="reward-train-") as scratch:  # the trainer's files never reach `out`
+        args = TrainingArguments(
+            output_dir=scratch,
+            num_train_epochs=cfg.epochs,
+            max_steps=cfg.max_steps,
+            learning_rate=cfg.learning_rate,
+            per_device_train_batch_size=cfg.batch_size,
+            warmup_steps=cfg.warmup_steps,
+            weight_decay=cfg.weight_decay,
+            lr_scheduler_type="linear",
+            logging_steps=cfg.logging_steps,
+            save_strategy="no",
+            report_to="none",
+            disable_tqdm=True,
+            seed=cfg.seed,
+            use_cpu=not torch.cuda.is_available(),
+            dataloader_pin_memory=False,
+        )
+        trainer = Trainer(model=model, args=args, train_dataset=train_rows,
+                          data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
+                          callbacks=[Progress()])
+        result = trainer.train()
+    train_seconds = time.perf_counter() - t0
+
+    model.eval()
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(out))
+    tokenizer.save_pretrained(str(out))
+
+    test = splits["test"]
+    p_hate = predict_hate(model, tokenizer, list(test["text"]), hate_index, cfg.max_length)
+    actual = (np.asarray(test["labels"]) == hate_index).astype(int)
+    metrics = {
+        "model": cfg.model,
+        "data": cfg.data,
+        "train_examples": len(train_rows),
+        "test_examples": len(test),
+        "steps": result.global_step,
+        "train_loss": float(result.training_loss),
+        "train_seconds": round(train_seconds, 1),
+        "test": classification_metrics((p_hate >= 0.5).astype(int), actual),
+        "config": asdict(cfg),
+    }
+    (out / METRICS_FILE).write_text(json.dumps(metrics, indent=2))
+    return metrics
+
+
+def format_metrics(metrics: dict) -> str:
+    """Returns one line with the held-out accuracy and F1."""
+    t = metrics["test"]
+    return (f"held-out {metrics['test_examples']} texts: accuracy {t['accuracy']:.4f}, precision {t['precision']:.4f}, "
+            f"recall {t['recall']:.4f}, F1 {t['f1']:.4f} (hate = positive)")
