@@ -55,6 +55,10 @@ def parse_args(argv=None):
     p.add_argument("--gen-batch-size", type=int, default=None, help="generation sub-batch (default: whole batch)")
     p.add_argument("--mixed-precision", choices=["no", "bf16"], default="no",
                    help="bf16 autocast for every pass (the engine's default on CPU is no)")
+    p.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32",
+                   help="weights of the frozen base policy and the reward model (LoRA stays fp32)")
+    p.add_argument("--forward-batch-size", type=int, default=None,
+                   help="rows per no-grad pass (reference, old log-probs); default: the mini-batch size")
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
@@ -80,13 +84,18 @@ def build(args):
         "ppo.batch_size": args.batch_size, "ppo.mini_batch_size": args.mini_batch_size,
         "ppo.ppo_epochs": args.ppo_epochs, "generation.min_new_tokens": args.max_new_tokens,
         "generation.batch_size": args.gen_batch_size, "mixed_precision": args.mixed_precision,
-        "seed": args.seed,
+        "seed": args.seed, "ppo.forward_batch_size": args.forward_batch_size,
     })
     t5 = T5Config(vocab_size=T5_VOCAB, **T5_SHAPES[args.size], feed_forward_proj="gated-gelu", dropout_rate=0.1,
                   pad_token_id=T5_PAD, eos_token_id=T5_EOS, decoder_start_token_id=T5_PAD)
     t5.tie_word_embeddings = False  # as in FLAN-T5
     torch.manual_seed(args.seed)
     base = T5ForConditionalGeneration(t5).eval()
+    # FLAN-T5 shares one embedding between encoder and decoder (transformers 5 unties all three
+    # when tie_word_embeddings is False); keep the real model's 77M parameters.
+    base.encoder.embed_tokens = base.decoder.embed_tokens = base.shared
+    if args.dtype == "bfloat16":
+        base = base.to(torch.bfloat16)  # frozen base weights in bf16; LoRA and value head stay fp32
     policy = PolicyWithValueHead(get_peft_model(base, lora_config(config.model)))
 
     rm_cfg = RobertaConfig(vocab_size=RM_VOCAB, **ROBERTA_SHAPES[args.rm_size], max_position_embeddings=RM_MAX_POSITIONS,
@@ -95,6 +104,8 @@ def build(args):
                            label2id={"nothate": 0, "hate": 1})
     torch.manual_seed(args.seed + 1)
     reward_model = RobertaForSequenceClassification(rm_cfg).eval().requires_grad_(False)
+    if args.dtype == "bfloat16":
+        reward_model = reward_model.to(torch.bfloat16)
     return config, policy, reward_model
 
 
