@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -36,7 +36,9 @@ class Rollout:
     response_mask: torch.Tensor  # (B, T) 1 for real tokens (EOS included)
     summaries: list[str]
     scores: torch.Tensor  # (B,)
-    toxicity: list[float] | None = None
+    toxicity: list[float] | None = None  # P(hate) of each summary alone, when a reward model scores
+    encoder_states: list[torch.Tensor] | None = None  # per query, from generation; reused by the old pass
+    timing: dict[str, float] = field(default_factory=dict)
 
 
 def pad_right(seqs: Sequence[Sequence[int]], pad_id: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -168,13 +170,11 @@ class PPOTrainer:
             else:
                 toxicity = self.reward.model.score(reward_texts(prompts, summaries, "summary")).toxicity
         t2 = time.perf_counter()
-        rollout = Rollout(
+        return Rollout(
             list(map(list, query_ids)), list(prompts), response_ids, mask, summaries,
-            torch.tensor(scores, dtype=torch.float32, device=self.device), toxicity,
+            torch.tensor(scores, dtype=torch.float32, device=self.device), toxicity, encoder_states,
+            {"time/ppo/generate": t1 - t0, "time/ppo/reward": t2 - t1},
         )
-        rollout.timing = {"time/ppo/generate": t1 - t0, "time/ppo/reward": t2 - t1}
-        rollout.encoder_states = encoder_states
-        return rollout
 
     # ---------------------------------------------------------------- forward passes
 
@@ -215,7 +215,7 @@ class PPOTrainer:
         for bucket in length_buckets([len(q) for q in rollout.query_ids], size):
             queries = [rollout.query_ids[i] for i in bucket]
             responses = rollout.response_ids[bucket]
-            states = [rollout.encoder_states[i] for i in bucket]
+            states = [rollout.encoder_states[i] for i in bucket] if rollout.encoder_states else None
             lp, v, logits = self._forward(policy, queries, responses, states)
             old_logprobs[bucket], old_values[bucket] = lp, v
             with policy.reference():
@@ -233,7 +233,7 @@ class PPOTrainer:
     def step(self, rollout: Rollout) -> dict[str, float]:
         """Runs one PPO update on a scored rollout and returns TRL-named stats."""
         cfg = self.config.ppo
-        timing = dict(getattr(rollout, "timing", {}))
+        timing = dict(rollout.timing)
         t0 = time.perf_counter()
         mask = rollout.response_mask
         old_logprobs, old_values, ref_logprobs, old_logits, ref_logits = self.old_and_reference(rollout)
