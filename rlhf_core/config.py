@@ -17,6 +17,7 @@ from typing import Any
 
 from .errors import UserError
 
+MAX_STEPS = 1_000_000  # a typo guard: more PPO steps than any run on this data could use
 PROMPT_TEMPLATE = "Summarize the following conversation.\n\n{dialogue}\n\nSummary:"
 
 
@@ -215,7 +216,7 @@ def _demo() -> Config:
     cfg.ppo.learning_rate = 1e-3
     cfg.eval.samples = 100
     cfg.eval.max_new_tokens = 64
-    cfg.steps = 30
+    cfg.steps = 60  # about a minute on one CPU core
     return cfg
 
 
@@ -318,6 +319,7 @@ def validate(cfg: Config) -> Config:
     p, g, d = cfg.ppo, cfg.generation, cfg.data
     checks = [
         (cfg.steps >= 1, f"steps must be at least 1 (got {cfg.steps})"),
+        (cfg.steps <= MAX_STEPS, f"steps must be at most {MAX_STEPS:,} (got {cfg.steps:,})"),
         (p.batch_size >= 1, f"ppo.batch_size must be at least 1 (got {p.batch_size})"),
         (1 <= p.mini_batch_size <= p.batch_size,
          f"ppo.mini_batch_size must be between 1 and ppo.batch_size={p.batch_size} (got {p.mini_batch_size})"),

@@ -45,6 +45,7 @@ def test_json_round_trip_is_exact():
 @pytest.mark.parametrize("overrides,match", [
     ({"steps": -1}, "steps"),
     ({"steps": 0}, "steps"),
+    ({"steps": 10**9}, "at most"),
     ({"ppo.mini_batch_size": 3}, "multiple"),
     ({"ppo.mini_batch_size": 9}, "mini_batch_size"),
     ({"ppo.kl_penalty": "l2"}, "kl_penalty"),
