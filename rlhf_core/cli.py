@@ -1,4 +1,4 @@
-"""Command line: `python -m rlhf_core {train,evaluate,presets} ...`.
+"""Command line: `python -m rlhf_core {train,evaluate,presets,sft,reward-train,build-demo} ...`.
 
 Every configuration field is a flag (`--ppo.learning_rate 1e-5`, `--data.dataset FILE`), and the
 common ones have short forms (`--batch-size`, `--dataset`, ...). Bad input prints one line on
@@ -8,11 +8,12 @@ stderr and exits with status 2; it never shows a traceback or waits on the netwo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import typing
 
-from .config import field_paths, get_config, list_presets
+from .config import coerce, field_paths, get_config, list_presets
 from .errors import UserError
 
 SHORT_FLAGS = {
@@ -34,9 +35,13 @@ def _type_name(hint) -> str:
     return getattr(hint, "__name__", str(hint))
 
 
-def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+# Short forms that mean the same in `sft` (its --learning-rate / --batch-size are its own).
+SFT_SHORT_FLAGS = {flag: key for flag, key in SHORT_FLAGS.items() if flag in ("--dataset", "--policy", "--seed")}
+
+
+def _add_config_flags(parser: argparse.ArgumentParser, short_flags: dict[str, str] = SHORT_FLAGS) -> None:
     group = parser.add_argument_group("configuration (any field; overrides the preset)")
-    for flag, key in SHORT_FLAGS.items():
+    for flag, key in short_flags.items():
         group.add_argument(flag, dest=f"cfg:{key}", metavar=key.split(".")[-1].upper(), help=f"= --{key}")
     for key, hint in field_paths().items():
         if key in ("preset", "seed", "steps"):
@@ -64,7 +69,58 @@ def build_parser() -> argparse.ArgumentParser:
 
     presets = sub.add_parser("presets", help="list presets, or print one as JSON")
     presets.add_argument("--show", metavar="PRESET", help="print this preset's full configuration")
+
+    from .reward_train import RewardTrainConfig
+    from .sft import SFTConfig
+
+    sft = sub.add_parser("sft", help="stage-1 SFT: fine-tune the policy on dialogue -> summary pairs", epilog=(
+        "The preset gives the model, the LoRA shape, the prompt template and the data settings; "
+        "--mode lora writes PPO's starting adapter (train --adapter OUT), --mode full a policy folder "
+        "(train --policy OUT)."))
+    sft.add_argument("--preset", default="flan-t5-base", help=f"one of: {', '.join(list_presets())}")
+    sft.add_argument("--out", required=True, help="folder for the adapter or model (must be new or empty)")
+    sft.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    _add_dataclass_flags(sft, SFTConfig(), "sft")
+    _add_config_flags(sft, SFT_SHORT_FLAGS)
+
+    reward = sub.add_parser("reward-train", help="stage 2: train the nothate/hate reward classifier on labelled texts")
+    reward.add_argument("--out", required=True, help="folder for the classifier (must be new or empty)")
+    reward.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    _add_dataclass_flags(reward, RewardTrainConfig(), "reward")
+
+    demo = sub.add_parser("build-demo", help="build the offline demo checkpoints from scratch (about 8 min on one core)")
+    demo.add_argument("--out", default=None, help=(
+        "demo folder, replaced once the build succeeds (default: the checkpoints/demo that the demo preset loads)"))
+    demo.add_argument("--data-dir", default=None, help="keep the generated corpus here (default: a temporary folder)")
+    demo.add_argument("--threads", type=int, default=1, help=(
+        "torch CPU threads (default 1: on a shared 2-core machine, two threads wait on each other)"))
     return parser
+
+
+def _add_dataclass_flags(parser: argparse.ArgumentParser, defaults, prefix: str) -> None:
+    """Adds --field-name for every field of a settings dataclass, with its default in the help."""
+    group = parser.add_argument_group(f"{prefix} settings")
+    for f in dataclasses.fields(defaults):
+        group.add_argument(f"--{f.name.replace('_', '-')}", dest=f"{prefix}:{f.name}", metavar=f.name.upper(),
+                           help=f"default: {getattr(defaults, f.name)!r}")
+
+
+def _dataclass_from_args(cls, args: argparse.Namespace, prefix: str):
+    """Returns `cls()` with the fields given on the command line, converted to their types."""
+    hints = typing.get_type_hints(cls)
+    values = {key.split(":", 1)[1]: value for key, value in vars(args).items()
+              if key.startswith(f"{prefix}:") and value is not None}
+    return cls(**{name: coerce(value, hints[name], f"--{name.replace('_', '-')}") for name, value in values.items()})
+
+
+def _set_threads(threads: int | None) -> None:
+    if threads is None:
+        return
+    if threads < 1:
+        raise UserError(f"--threads must be at least 1 (got {threads})")
+    import torch
+
+    torch.set_num_threads(threads)
 
 
 def _overrides(args: argparse.Namespace) -> dict:
@@ -126,10 +182,58 @@ def cmd_presets(args) -> int:
     return 0
 
 
+def _status(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def cmd_sft(args) -> int:
+    from .sft import METRICS_FILE, SFTConfig, run_sft
+
+    _set_threads(args.threads)
+    config = get_config(args.preset, _overrides(args))
+    sft = _dataclass_from_args(SFTConfig, args, "sft")
+    metrics = run_sft(config, sft, args.out, _status)
+    line = f"SFT ({sft.mode}) {metrics['steps']} steps in {metrics['train_seconds']:.0f}s, train loss {metrics['train_loss']:.4f}"
+    if "rouge" in metrics:
+        r = metrics["rouge"]
+        line += f"; held-out ({metrics['eval_samples']}) ROUGE-1 {r['rouge1']:.3f}, ROUGE-2 {r['rouge2']:.3f}, ROUGE-L {r['rougeL']:.3f}"
+    print(line)
+    use = f"--adapter {args.out}" if sft.mode == "lora" else f"--policy {args.out}"
+    print(f"wrote {args.out}/{METRICS_FILE}; start PPO from it with: train --preset {args.preset} {use}", file=sys.stderr)
+    return 0
+
+
+def cmd_reward_train(args) -> int:
+    from .reward_train import METRICS_FILE, RewardTrainConfig, format_metrics, run_reward_training
+
+    _set_threads(args.threads)
+    cfg = _dataclass_from_args(RewardTrainConfig, args, "reward")
+    metrics = run_reward_training(cfg, args.out, _status)
+    print(format_metrics(metrics))
+    print(f"wrote {args.out}/{METRICS_FILE}; use it with: train --reward-model {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_build_demo(args) -> int:
+    from .demo import build_demo
+
+    from .config import DEMO_DIR
+
+    _set_threads(args.threads)
+    out = args.out or str(DEMO_DIR)
+    metrics = build_demo(out, data_dir=args.data_dir, on_status=_status)
+    sft, reward = metrics["sft"], metrics["reward"]["test"]
+    print(f"demo built in {metrics['seconds']['total'] / 60:.1f} min: summarizer ROUGE-L {sft['rouge']['rougeL']:.3f}, "
+          f"reward model F1 {reward['f1']:.4f}, accuracy {reward['accuracy']:.4f}")
+    print(f"wrote {out}; try it with: train --preset demo --run-dir /tmp/demo-run", file=sys.stderr)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    commands = {"train": cmd_train, "evaluate": cmd_evaluate, "presets": cmd_presets}
+    commands = {"train": cmd_train, "evaluate": cmd_evaluate, "presets": cmd_presets, "sft": cmd_sft,
+                "reward-train": cmd_reward_train, "build-demo": cmd_build_demo}
     try:
         return commands[args.command](args)
     except UserError as error:

@@ -214,6 +214,9 @@ def _demo() -> Config:
     cfg.ppo.batch_size = 16
     cfg.ppo.mini_batch_size = 4
     cfg.ppo.learning_rate = 1e-3
+    # The classifier scores dropping the rudeness and reporting it neutrally alike; a stronger KL
+    # anchor keeps the policy near the SFT model, which mentions rudeness, so PPO learns the report.
+    cfg.ppo.init_kl_coef = 1.0
     cfg.eval.samples = 100
     cfg.eval.max_new_tokens = 64
     cfg.steps = 60  # about a minute on one CPU core

@@ -55,20 +55,18 @@ class DemoSpec:
     num_heads: int = 4
     num_layers: int = 3
     sft: SFTConfig = field(default_factory=lambda: SFTConfig(
-        mode="full", epochs=6, learning_rate=2e-3, batch_size=32, warmup_steps=50, max_target_tokens=64,
+        mode="full", epochs=3, learning_rate=2e-3, batch_size=32, warmup_steps=50, max_target_tokens=64,
         eval_samples=200, eval_max_new_tokens=64, logging_steps=50))
     reward_hidden: int = 64
     reward_layers: int = 2
     reward: RewardTrainConfig = field(default_factory=lambda: RewardTrainConfig(
-        model="", epochs=4, learning_rate=1e-3, batch_size=32, warmup_steps=20, max_length=96, seed=42))
+        model="", epochs=3, learning_rate=1e-3, batch_size=32, warmup_steps=20, max_length=96, seed=42))
 
 
-def train_word_tokenizer(texts, classifier: bool = False):
-    """Returns a word-level PreTrainedTokenizerFast trained on `texts`, with T5's special ids
-    (pad=0, eos=1, unk=2; <s>=3). The summarizer's appends </s>; the classifier's wraps the text
-    in <s> ... </s> so RoBERTa's head reads the first position."""
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import PreTrainedTokenizerFast
+def word_vocabulary(texts):
+    """Returns a word-level `tokenizers.Tokenizer` trained on `texts`, with T5's special ids
+    (pad=0, eos=1, unk=2; <s>=3) and no post-processor (`wrap_tokenizer` adds one)."""
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 
     tokenizer = Tokenizer(models.WordLevel(unk_token=UNK))
     tokenizer.normalizer = normalizers.Sequence([normalizers.Replace(Regex(r"\s+"), " "), normalizers.Strip()])
@@ -78,16 +76,16 @@ def train_word_tokenizer(texts, classifier: bool = False):
     ])
     tokenizer.decoder = decoders.Metaspace(replacement=SPACE, prepend_scheme="always", split=False)
     tokenizer.train_from_iterator(texts, trainers.WordLevelTrainer(special_tokens=[PAD, EOS, UNK, BOS]))
-    return wrap_tokenizer(tokenizer, classifier)
+    return tokenizer
 
 
-def wrap_tokenizer(tokenizer, classifier: bool = False):
-    """Returns `tokenizer` (a `tokenizers.Tokenizer` with the demo's vocabulary) as a transformers
-    tokenizer for the summarizer (text </s>) or the classifier (<s> text </s>)."""
+def wrap_tokenizer(vocabulary, classifier: bool = False):
+    """Returns the vocabulary as a transformers tokenizer for the summarizer (text </s>), or for
+    the classifier (<s> text </s>, so RoBERTa's head reads the first position)."""
     from tokenizers import Tokenizer, processors
     from transformers import PreTrainedTokenizerFast
 
-    tokenizer = Tokenizer.from_str(tokenizer.to_str())  # a copy: the two post-processors differ
+    tokenizer = Tokenizer.from_str(vocabulary.to_str())  # a copy: the two post-processors differ
     if classifier:
         tokenizer.post_processor = processors.TemplateProcessing(
             single=f"{BOS} $A {EOS}", pair=f"{BOS} $A {EOS} $B {EOS}",
@@ -135,6 +133,26 @@ def init_classifier(tokenizer, spec: DemoSpec, seed: int = 0):
     return RobertaForSequenceClassification(config)
 
 
+def labelled_summaries(dialogues: list[dict]) -> list[dict]:
+    """Returns the dialogues' reference summaries as {text, label}: hate when they repeat the insult."""
+    return [{"text": r["summary"], "label": "hate" if r["summary_toxic"] else "nothate"} for r in dialogues]
+
+
+def score_texts(reward_dir: Path, records: list[dict], max_length: int) -> dict[str, float]:
+    """Returns the classifier's accuracy/precision/recall/F1 on labelled {text, label} records."""
+    import numpy as np
+
+    from .hub import load_classifier
+    from .reward import label_index
+    from .reward_train import classification_metrics, predict_hate
+
+    model, tokenizer = load_classifier(str(reward_dir))
+    hate = label_index(model.config.id2label, "hate")
+    p_hate = predict_hate(model, tokenizer, [r["text"] for r in records], hate, max_length=max_length)
+    actual = np.array([r["label"] == "hate" for r in records], dtype=int)
+    return {"texts": len(records), **classification_metrics((p_hate >= 0.5).astype(int), actual)}
+
+
 def _check_out(out: Path) -> None:
     if out.exists() and any(out.iterdir()) and not (out / MARKER_FILE).is_file():
         raise UserError(f"{out} exists and is not a demo folder (no {MARKER_FILE}); choose a new --out")
@@ -162,36 +180,49 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
         t0 = time.perf_counter()
         sft_dialogues = make_dialogues(spec.sft_dialogues, spec.sft_seed, spec.sft_rude_share,
                                        spec.sft_toxic_summary_share)
-        sentences = make_toxicity_sentences(spec.sentences, spec.sentence_seed)
+        # The labelled sentences rarely look like a whole two-sentence summary with the insult in
+        # the second sentence, which is what the reward model reads in PPO: the SFT corpus's own
+        # summaries, labelled by whether they repeat the insult, cover that.
+        reward_texts = make_toxicity_sentences(spec.sentences, spec.sentence_seed) + labelled_summaries(sft_dialogues)
         sft_file = write_jsonl(sft_dialogues, data / "sft_dialogues.jsonl")
-        sentence_file = write_jsonl(sentences, data / "toxicity_sentences.jsonl")
-        write_jsonl(make_dialogues(spec.ppo_dialogues, spec.ppo_seed), staging / "dialogues.jsonl")
+        reward_file = write_jsonl(reward_texts, data / "reward_texts.jsonl")
+        ppo_dialogues = make_dialogues(spec.ppo_dialogues, spec.ppo_seed)
+        write_jsonl(ppo_dialogues, staging / "dialogues.jsonl")
         base = get_config("demo")
-        texts = [base.data.prompt_template] + [r["dialogue"] for r in sft_dialogues] + \
-                [r["summary"] for r in sft_dialogues] + [r["text"] for r in sentences]
-        word_tokenizer = train_word_tokenizer(texts)._tokenizer
+        texts = [base.data.prompt_template] + [r["dialogue"] for r in sft_dialogues] + [r["text"] for r in reward_texts]
+        vocabulary = word_vocabulary(texts)
         timings["corpus_and_tokenizer"] = time.perf_counter() - t0
 
         status(f"2/4 stage-1 SFT of a T5 from scratch on {len(sft_dialogues)} dialogues")
         t0 = time.perf_counter()
-        tokenizer = wrap_tokenizer(word_tokenizer)
+        tokenizer = wrap_tokenizer(vocabulary)
         init_dir = scratch / "policy-init"
-        init_summarizer(tokenizer, spec, base.seed).save_pretrained(str(init_dir))
+        initial = init_summarizer(tokenizer, spec, base.seed)
+        policy_parameters = sum(p.numel() for p in initial.parameters())
+        initial.save_pretrained(str(init_dir))
         tokenizer.save_pretrained(str(init_dir))
         sft_config = get_config("demo", {"model.policy": str(init_dir), "data.dataset": str(sft_file),
                                          "data.test_size": 0.05})
         sft_metrics = run_sft(sft_config, spec.sft, staging / "policy", status)
         timings["sft"] = time.perf_counter() - t0
 
-        status(f"3/4 training the reward model from scratch on {len(sentences)} sentences")
+        status(f"3/4 training the reward model from scratch on {len(reward_texts)} labelled texts")
         t0 = time.perf_counter()
-        classifier_tokenizer = wrap_tokenizer(word_tokenizer, classifier=True)
+        classifier_tokenizer = wrap_tokenizer(vocabulary, classifier=True)
         reward_init = scratch / "reward-init"
         init_classifier(classifier_tokenizer, spec, spec.reward.seed).save_pretrained(str(reward_init))
         classifier_tokenizer.save_pretrained(str(reward_init))
-        reward_cfg = RewardTrainConfig(**{**asdict(spec.reward), "model": str(reward_init), "data": str(sentence_file)})
+        reward_cfg = RewardTrainConfig(**{**asdict(spec.reward), "model": str(reward_init), "data": str(reward_file)})
         reward_metrics = run_reward_training(reward_cfg, staging / "reward", status)
         status(format_metrics(reward_metrics))
+        # Two checks on texts from seeds the classifier never saw: new sentences, and the reference
+        # summaries of the PPO/evaluation dialogues.
+        reward_checks = {
+            "new_sentences": score_texts(staging / "reward", make_toxicity_sentences(1000, spec.sentence_seed + 100),
+                                         spec.reward.max_length),
+            "ppo_reference_summaries": score_texts(staging / "reward", labelled_summaries(ppo_dialogues),
+                                                   spec.reward.max_length),
+        }
         timings["reward"] = time.perf_counter() - t0
 
         status("4/4 writing README.md and demo_metrics.json")
@@ -199,23 +230,15 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
         metrics = {
             "spec": asdict(spec),
             "vocab_size": len(tokenizer),
-            "policy_parameters": sum(p.numel() for p in init_summarizer(tokenizer, spec).parameters()),
+            "policy_parameters": policy_parameters,
             "sft": {k: v for k, v in sft_metrics.items() if k not in ("policy", "dataset", "sft")},
             "reward": {k: v for k, v in reward_metrics.items() if k not in ("model", "data", "config")},
+            "reward_checks": reward_checks,
             "seconds": {k: round(v, 1) for k, v in timings.items()},
-            "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads",
+            "machine": f"{platform.machine()} CPU, torch threads: {torch.get_num_threads()}",
         }
-        # Paths inside the metrics would name this machine's temp folder: keep the shipped ones relative.
-        for part in ("policy", "reward"):
-            for name in ("sft_metrics.json", "reward_metrics.json"):
-                path = staging / part / name
-                if path.is_file():
-                    saved = json.loads(path.read_text())
-                    saved.update({k: Path(v).name for k, v in saved.items() if k in ("policy", "dataset", "model", "data")})
-                    if "config" in saved:
-                        saved["config"].update(model=Path(saved["config"]["model"]).name,
-                                               data=Path(saved["config"]["data"]).name)
-                    path.write_text(json.dumps(saved, indent=2))
+        _file_names_only(staging / "policy" / "sft_metrics.json")
+        _file_names_only(staging / "reward" / "reward_metrics.json")
         (staging / MARKER_FILE).write_text(json.dumps(metrics, indent=2))
         (staging / "README.md").write_text(readme(metrics))
 
@@ -226,11 +249,21 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
     return metrics
 
 
+def _file_names_only(path: Path) -> None:
+    """Rewrites a stage's metrics file with file names where it had this machine's temp paths."""
+    saved = json.loads(path.read_text())
+    for record in (saved, saved.get("config", {})):
+        for key in ("policy", "dataset", "model", "data"):
+            if isinstance(record.get(key), str):
+                record[key] = Path(record[key]).name
+    path.write_text(json.dumps(saved, indent=2))
+
+
 def readme(metrics: dict) -> str:
     """Returns the shipped demo's README: what it is, how it was made, and its metrics."""
     spec, sft, reward = metrics["spec"], metrics["sft"], metrics["reward"]
     rouge = sft.get("rouge", {})
-    t = reward["test"]
+    t, checks = reward["test"], metrics["reward_checks"]
     examples = "\n".join(f"- reference: {e['reference']}\n  summary:   {e['summary']}" for e in sft.get("examples", []))
     return f"""# The offline demo checkpoints
 
@@ -242,7 +275,7 @@ Built from scratch, offline, by one command (about {metrics['seconds']['total'] 
 | folder | what | how |
 |---|---|---|
 | `policy/` | T5 summarizer, {metrics['policy_parameters']:,} parameters (d_model {spec['d_model']}, {spec['num_layers']}+{spec['num_layers']} layers), word-level tokenizer ({metrics['vocab_size']} tokens) | stage-1 SFT, full fine-tuning from random weights: `rlhf_core.sft` on {spec['sft_dialogues']} synthetic dialogues (seed {spec['sft_seed']}) |
-| `reward/` | RoBERTa-style classifier, labels `nothate`/`hate`, same vocabulary | stage 2, from random weights: `rlhf_core.reward_train` on {spec['sentences']} labelled sentences (seed {spec['sentence_seed']}) |
+| `reward/` | RoBERTa-style classifier, labels `nothate`/`hate`, same vocabulary | stage 2, from random weights: `rlhf_core.reward_train` on {spec['sentences']} labelled sentences (seed {spec['sentence_seed']}) plus the SFT dialogues' reference summaries, labelled `hate` when they repeat the insult |
 | `dialogues.jsonl` | {spec['ppo_dialogues']} synthetic dialogues (seed {spec['ppo_seed']}) | the `demo` preset's data: PPO trains on its train split and is evaluated on its test split, never seen in SFT |
 
 The corpus comes from `rlhf_core.synthetic`: everyday two-person dialogues, some with a rude speaker.
@@ -255,13 +288,20 @@ PPO on the `demo` preset teaches it the neutral report instead.
 
 Summarizer after SFT ({sft['steps']} steps, {sft['train_seconds']:.0f} s; greedy decoding on
 {sft.get('eval_samples', 0)} held-out SFT dialogues): ROUGE-1 {rouge.get('rouge1', 0):.3f},
-ROUGE-2 {rouge.get('rouge2', 0):.3f}, ROUGE-L {rouge.get('rougeL', 0):.3f}; final training loss {sft['train_loss']:.3f}.
+ROUGE-2 {rouge.get('rouge2', 0):.3f}, ROUGE-L {rouge.get('rougeL', 0):.3f}; training loss {sft['train_loss']:.3f} (mean over the run).
 
 {examples}
 
-Reward model ({reward['steps']} steps, {reward['train_seconds']:.0f} s), on {reward['test_examples']}
-held-out sentences: accuracy {t['accuracy']:.4f}, precision {t['precision']:.4f}, recall {t['recall']:.4f},
-F1 {t['f1']:.4f} (hate = positive).
+Reward model ({reward['steps']} steps, {reward['train_seconds']:.0f} s), hate = positive class:
+
+| held-out texts | n | accuracy | precision | recall | F1 |
+|---|---|---|---|---|---|
+| test split of its training texts | {reward['test_examples']} | {t['accuracy']:.4f} | {t['precision']:.4f} | {t['recall']:.4f} | {t['f1']:.4f} |
+| new sentences (seed {spec['sentence_seed'] + 100}) | {_row(checks['new_sentences'])} |
+| reference summaries of `dialogues.jsonl` | {_row(checks['ppo_reference_summaries'])} |
+
+What PPO then does with them (toxicity and ROUGE before vs after) is in `docs/DEMO.md`, made by
+`python benchmarks/demo_detox.py`.
 
 Everything is in `demo_metrics.json`; `policy/sft_metrics.json` and `reward/reward_metrics.json`
 hold each stage's own record. Use it with `--preset demo`:
@@ -269,3 +309,7 @@ hold each stage's own record. Use it with `--preset demo`:
     python -m rlhf_core train --preset demo --run-dir /tmp/demo-run
     python -m rlhf_core evaluate --run-dir /tmp/demo-run
 """
+
+
+def _row(m: dict) -> str:
+    return f"{m['texts']} | {m['accuracy']:.4f} | {m['precision']:.4f} | {m['recall']:.4f} | {m['f1']:.4f}"

@@ -17,7 +17,7 @@ import torch
 from .errors import UserError
 
 OFFLINE_HINT = (
-    "use the offline preset (--preset tiny), or pass a local folder; "
+    "use an offline preset (--preset demo, or --preset tiny), or pass a local folder; "
     "on a machine with internet, unset HF_HUB_OFFLINE to download it"
 )
 
@@ -41,11 +41,16 @@ def _is_shipped(name: str) -> bool:
         return False
 
 
+def gpu_has_native_bf16() -> bool:
+    """True on a GPU that computes bf16 in hardware (Ampere or newer), not by emulation (a T4)."""
+    return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
+
+
 def resolve_dtype(dtype: str) -> torch.dtype:
     """float32 unless bf16 was asked for (or `auto` on a GPU that computes bf16 natively)."""
     if dtype == "bfloat16":
         return torch.bfloat16
-    if dtype == "auto" and torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+    if dtype == "auto" and gpu_has_native_bf16():
         return torch.bfloat16
     return torch.float32
 

@@ -69,6 +69,13 @@ class Summarizer:
             self.model.set_adapter(BEFORE)
             self.adapters[name] = str(folder)
 
+    def unload_adapter(self, name: str) -> None:
+        """Frees a loaded adapter (e.g. of a deleted run); unknown names are ignored."""
+        with self.lock:
+            if name in self.adapters:
+                self.model.delete_adapter(name)
+                self.adapters.pop(name)
+
     def prompts(self, dialogues: list[str]) -> list[str]:
         return [self.config.data.prompt_template.format(dialogue=d) for d in dialogues]
 

@@ -23,6 +23,7 @@ from .data import _load_local
 from .errors import UserError
 from .hub import load_classifier
 from .reward import label_index
+from .sft import progress_callback
 
 METRICS_FILE = "reward_metrics.json"
 
@@ -126,7 +127,7 @@ def run_reward_training(cfg: RewardTrainConfig, out_dir: str | Path,
     """Trains the classifier, saves it (safetensors + tokenizer) to `out_dir`, and returns the
     held-out metrics also written to `out_dir/reward_metrics.json`."""
     from datasets import Dataset
-    from transformers import DataCollatorWithPadding, Trainer, TrainerCallback, TrainingArguments
+    from transformers import DataCollatorWithPadding, PrinterCallback, Trainer, TrainingArguments
 
     status = on_status or (lambda message: None)
     check(cfg)
@@ -149,11 +150,6 @@ def run_reward_training(cfg: RewardTrainConfig, out_dir: str | Path,
     ).remove_columns(["text"])
     status(f"training on {len(train_rows)} texts ({len(splits['test'])} held out)")
 
-    class Progress(TrainerCallback):
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            if logs and "loss" in logs:
-                status(f"step {state.global_step}/{state.max_steps}  loss {logs['loss']:.4f}")
-
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="reward-train-") as scratch:  # the trainer's files never reach `out`
         args = TrainingArguments(
@@ -175,7 +171,8 @@ def run_reward_training(cfg: RewardTrainConfig, out_dir: str | Path,
         )
         trainer = Trainer(model=model, args=args, train_dataset=train_rows,
                           data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
-                          callbacks=[Progress()])
+                          callbacks=[progress_callback(status)])
+        trainer.remove_callback(PrinterCallback)  # Progress reports instead of raw log dicts on stdout
         result = trainer.train()
     train_seconds = time.perf_counter() - t0
 

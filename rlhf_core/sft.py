@@ -86,6 +86,18 @@ def tokenize_pairs(split, tokenizer, max_target_tokens: int):
     return split.select_columns(["input_ids", "attention_mask", "labels"])
 
 
+def progress_callback(status: Callable[[str], None]):
+    """Returns a transformers TrainerCallback that reports each logged loss through `status`."""
+    from transformers import TrainerCallback
+
+    class Progress(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs and "loss" in logs:
+                status(f"step {state.global_step}/{state.max_steps}  loss {logs['loss']:.4f}")
+
+    return Progress()
+
+
 @torch.inference_mode()
 def summarize(model, tokenizer, prompts: list[str], max_prompt_tokens: int, max_new_tokens: int,
               batch_size: int = 32) -> list[str]:
@@ -105,7 +117,7 @@ def run_sft(config: Config, sft: SFTConfig, out_dir: str | Path,
             on_status: Callable[[str], None] | None = None) -> dict:
     """Trains on the configured dialogues, saves the adapter (lora) or model (full) to `out_dir`,
     and returns the metrics also written to `out_dir/sft_metrics.json`."""
-    from transformers import DataCollatorForSeq2Seq, Seq2SeqTrainer, Seq2SeqTrainingArguments, TrainerCallback
+    from transformers import DataCollatorForSeq2Seq, PrinterCallback, Seq2SeqTrainer, Seq2SeqTrainingArguments
 
     status = on_status or (lambda message: None)
     validate(config)
@@ -126,11 +138,6 @@ def run_sft(config: Config, sft: SFTConfig, out_dir: str | Path,
     total = sum(p.numel() for p in model.parameters())
     status(f"training {trainable:,} of {total:,} parameters on {len(train_rows)} dialogues "
            f"({len(splits['test'])} held out)")
-
-    class Progress(TrainerCallback):
-        def on_log(self, args, state, control, logs=None, **kwargs):
-            if logs and "loss" in logs:
-                status(f"step {state.global_step}/{state.max_steps}  loss {logs['loss']:.4f}")
 
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="sft-") as scratch:  # the trainer's files never reach `out`
@@ -157,8 +164,9 @@ def run_sft(config: Config, sft: SFTConfig, out_dir: str | Path,
             train_dataset=train_rows,
             data_collator=DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100),
             processing_class=tokenizer,
-            callbacks=[Progress()],
+            callbacks=[progress_callback(status)],
         )
+        trainer.remove_callback(PrinterCallback)  # Progress reports instead of raw log dicts on stdout
         result = trainer.train()
     train_seconds = time.perf_counter() - t0
 

@@ -21,6 +21,7 @@ from . import ppo
 from .config import Config, validate
 from .data import build_dataset
 from .errors import UserError
+from .hub import gpu_has_native_bf16
 from .policy import build_policy
 from .reward import Reward, RewardFn, RewardModel
 from .runs import OPTIMIZER_FILE, RunDir, load_optimizer_tensors
@@ -61,7 +62,7 @@ def make_accelerator(config: Config):
     cuda = torch.cuda.is_available()
     precision = config.mixed_precision
     if precision == "auto":
-        precision = "bf16" if cuda and torch.cuda.is_bf16_supported() else "no"
+        precision = "bf16" if gpu_has_native_bf16() else "no"
     return Accelerator(cpu=not cuda, mixed_precision=precision)
 
 

@@ -18,3 +18,44 @@ import torch  # noqa: E402
 
 # Tiny models run fastest on one thread, and a busy 2-core machine punishes oversubscription.
 torch.set_num_threads(1)
+
+
+# --- The Gradio app (tests/test_app.py, tests/test_app_browser.py) -------------------------------
+
+import socket  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def app_module():
+    """app.py, imported once on the tiny preset (it loads its shared models at import)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RLHF_PRESET", "tiny")
+        import app
+    return app
+
+
+@pytest.fixture
+def app_runs(app_module, monkeypatch, tmp_path):
+    """A fresh runs folder (RLHF_RUNS_DIR) for one test; the server's training job is idle before and after."""
+    from rlhf_core import serving
+
+    runs = tmp_path / "runs"
+    monkeypatch.setenv("RLHF_RUNS_DIR", str(runs))
+    assert serving.JOBS.wait(60), "a training job from an earlier test is still running"
+    yield runs
+    serving.JOBS.stop()
+    assert serving.JOBS.wait(60), "the training job did not stop"
+
+
+@pytest.fixture(scope="module")
+def app_url(app_module):
+    """The app, launched on a free local port for this test module."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app_module.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                           **app_module.launch_kwargs())
+    yield app_module.demo.local_url
+    app_module.demo.close()

@@ -1,0 +1,332 @@
+"""The Gradio app: its handlers called directly, then through gradio_client against a launched app.
+
+Everything runs on the tiny preset (a PPO step takes a fraction of a second) with a fresh runs
+folder per test (the `app_runs` fixture), and the server's single training job idle in between.
+"""
+
+import socket
+import threading
+import time
+
+import gradio as gr
+import pandas as pd
+import pytest
+
+from rlhf_core import RunDir, UserError, serving
+
+TINY = dict(preset="tiny", steps=3, batch_size=4, learning_rate=1e-3, init_kl_coef=0.2, adaptive_kl=True,
+            target_kl=6.0, seed=42)
+
+
+def start(app, **changes):
+    settings = {**TINY, **changes}
+    return app.start_training(*settings.values())
+
+
+def view(outputs) -> dict:
+    names = ["progress", "reward", "kl", "returns", "toxicity", "stats", "samples", "start", "stop", "version"]
+    return dict(zip(names, outputs))
+
+
+def wait_for_step(step: int, timeout: float = 30) -> serving.JobSnapshot:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        snap = serving.JOBS.snapshot()
+        if snap.step >= step or not snap.active:
+            return snap
+        time.sleep(0.05)
+    raise AssertionError(f"step {step} not reached in {timeout} s")
+
+
+def train_run(app, steps: int = 2) -> str:
+    start(app, steps=steps)
+    assert serving.JOBS.wait(60)
+    snap = serving.JOBS.snapshot()
+    assert snap.state == serving.DONE, snap.error
+    return snap.run_name
+
+
+def trace(fig, name: str):
+    return next(t for t in fig.data if t.name == name)
+
+
+def stats(step: int, **values) -> dict:
+    record = {"step": step, "env/reward_mean": 1.0 + step, "env/reward_std": 0.5, "objective/kl": 0.1 * step,
+              "objective/kl_coef": 0.2, "ppo/returns/mean": 0.3, "ppo/policy/advantages_mean": 0.0,
+              "env/toxicity_mean": 0.4, "seconds": 0.2}
+    record.update(values)
+    return record
+
+
+# --------------------------------------------------------------------------------------------
+# Train tab
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_run_streams_every_step_to_the_train_tab(app_module, app_runs):
+    first = view(start(app_module, steps=3))
+    assert "Loading" in first["progress"] and first["start"].interactive is False and first["stop"].interactive
+
+    assert serving.JOBS.wait(60)
+    done = view(app_module.poll_training(-1))
+    assert "Finished" in done["progress"] and "Step 3 / 3" in done["progress"] and "s per step" in done["progress"]
+    assert list(trace(done["reward"], "reward mean").x) == [1, 2, 3]
+    assert len(trace(done["kl"], "KL coef").y) == 3 and trace(done["kl"], "KL coef").yaxis == "y2"
+    assert len(trace(done["toxicity"], "toxicity").y) == 3
+    assert list(done["stats"]["step"]) == [3, 2, 1]  # newest first
+    assert len(done["samples"]) > 0
+    assert done["start"].interactive is True and done["stop"].interactive is False
+    assert RunDir(app_runs / serving.JOBS.snapshot().run_name).load_state()["step"] == 3
+
+    unchanged = app_module.poll_training(done["version"])  # nothing new: the tick sends nothing
+    assert all(isinstance(o, dict) and o.get("__type__") == "update" and len(o) == 1 for o in unchanged)
+
+
+def test_a_second_start_while_running_shows_the_running_job_and_leaves_it_alone(app_module, app_runs):
+    start(app_module, steps=25)
+    first = serving.JOBS.snapshot()
+
+    second = view(start(app_module, steps=3, seed=7))
+    assert "already in progress" in second["progress"] and first.run_name in second["progress"]
+    assert second["start"].interactive is False
+    watcher = app_module.progress_html(serving.JOBS.snapshot(), viewer="someone-else")
+    assert "watching it live" in watcher
+
+    assert serving.JOBS.wait(60)
+    snap = serving.JOBS.snapshot()
+    assert (snap.run_name, snap.total_steps, snap.step, snap.state) == (first.run_name, 25, 25, serving.DONE)
+    assert [p.name for p in app_runs.iterdir()] == [first.run_name]
+
+
+def test_stop_ends_the_run_after_the_current_step_and_keeps_its_checkpoint(app_module, app_runs):
+    start(app_module, steps=50)
+    wait_for_step(2)
+    stopping = view(app_module.stop_training())
+    assert "Stopping" in stopping["progress"] and stopping["stop"].interactive is False
+
+    assert serving.JOBS.wait(60)
+    snap = serving.JOBS.snapshot()
+    assert snap.state == serving.DONE and snap.stopped and 2 <= snap.step < 50
+    assert RunDir(app_runs / snap.run_name).load_state()["step"] == snap.step
+    assert "Stopped" in app_module.progress_html(snap) and "checkpoint kept" in snap.status
+
+
+def test_limits_come_from_env_vars_and_are_checked_before_anything_starts(app_module, app_runs, monkeypatch):
+    monkeypatch.setenv("RLHF_MAX_STEPS", "5")
+    with pytest.raises(gr.Error, match="RLHF_MAX_STEPS"):
+        start(app_module, steps=6)
+    monkeypatch.setenv("RLHF_MAX_BATCH_SIZE", "2")
+    with pytest.raises(gr.Error, match="RLHF_MAX_BATCH_SIZE"):
+        start(app_module, batch_size=4)
+    with pytest.raises(gr.Error, match="learning rate must be positive"):
+        start(app_module, batch_size=2, learning_rate=0)
+    assert not serving.JOBS.snapshot().active and not app_runs.exists()
+    assert serving.default_settings("tiny").steps == 4 and serving.default_settings("tiny").batch_size == 2
+
+    monkeypatch.setenv("RLHF_MAX_STEPS", "lots")
+    with pytest.raises(UserError, match="RLHF_MAX_STEPS must be a positive whole number"):
+        serving.limits()
+
+
+@pytest.mark.parametrize("batch,mini", [(6, 2), (3, 1), (4, 2), (1, 1)])
+def test_the_mini_batch_always_divides_the_batch(batch, mini):
+    config = serving.training_config(serving.TrainSettings(**{**TINY, "batch_size": batch}))
+    assert (config.ppo.batch_size, config.ppo.mini_batch_size) == (batch, mini)
+
+
+def test_a_failing_run_shows_its_error_and_frees_start(app_module, app_runs):
+    start(app_module, batch_size=16)  # the tiny training split has 8 dialogues
+    assert serving.JOBS.wait(60)
+    failed = view(app_module.poll_training(-1))
+    assert "Failed" in failed["progress"] and "training split" in failed["progress"]
+    assert failed["start"].interactive is True
+
+
+def test_negative_or_exploding_kl_is_flagged(app_module):
+    assert serving.kl_warning([stats(1)]) is None
+    assert "negative" in serving.kl_warning([stats(1), stats(2, **{"objective/kl": -3.0})])
+    assert "exploding" in serving.kl_warning([stats(1, **{"objective/kl": 80.0})])
+    snap = serving.JobSnapshot(state=serving.RUNNING, run_name="r", preset="tiny", total_steps=5,
+                               stats=[stats(1, **{"objective/kl": 80.0})],
+                               settings={"batch_size": 4, "learning_rate": 1e-3, "init_kl_coef": 0.2,
+                                         "adaptive_kl": True, "target_kl": 6.0, "seed": 1})
+    assert '<div class="warn">⚠ KL is exploding' in app_module.progress_html(snap)
+
+
+def test_figures_show_reward_band_kl_axes_and_missing_toxicity(app_module):
+    import ui_plots
+
+    rows = [stats(1), stats(2), stats(3)]
+    reward = ui_plots.reward_figure(rows, total_steps=10)
+    assert list(trace(reward, "reward mean").y) == [2.0, 3.0, 4.0]
+    assert list(trace(reward, "± std").y) == [1.5, 2.5, 3.5] and trace(reward, "± std").fill == "tonexty"
+    assert reward.layout.xaxis.range == (0.5, 10.5)
+    kl = ui_plots.kl_figure(rows, 10, target_kl=6.0)
+    assert trace(kl, "KL coef").yaxis == "y2" and list(trace(kl, "target KL").y) == [6.0, 6.0]
+    no_toxicity = ui_plots.toxicity_figure([{k: v for k, v in r.items() if k != "env/toxicity_mean"} for r in rows])
+    assert not no_toxicity.data and "Not measured" in no_toxicity.layout.annotations[0].text
+    assert not ui_plots.reward_figure([]).data
+
+
+# --------------------------------------------------------------------------------------------
+# Start-up: models, fallback, banner
+# --------------------------------------------------------------------------------------------
+
+
+def test_startup_falls_back_to_the_best_offline_preset_and_says_so(app_module):
+    t0 = time.perf_counter()
+    startup = serving.load_startup("flan-t5-base")  # not cached here, and HF_HUB_OFFLINE is set
+    assert time.perf_counter() - t0 < 10
+    expected = next(p for p in serving.FALLBACK_PRESETS if serving.preset_available(p))
+    assert startup.preset == expected and startup.fell_back
+    assert any("flan-t5-base" in problem for problem in startup.problems)
+    banner = app_module.banner_html(startup)
+    assert "Offline fallback" in banner and app_module.model_name(startup.models.config.model.policy) in banner
+
+
+def test_an_unreachable_hub_costs_seconds_not_minutes(monkeypatch):
+    import datasets.config
+    from huggingface_hub import constants
+
+    silent = socket.socket()  # accepts connections, never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(silent.accept()), daemon=True).start()
+    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{silent.getsockname()[1]}")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_OFFLINE", False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    try:
+        t0 = time.perf_counter()
+        startup = serving.load_startup("flan-t5-small")
+        elapsed = time.perf_counter() - t0
+    finally:
+        silent.close()
+    assert elapsed < 10, f"start-up waited {elapsed:.1f} s on the network"
+    assert startup.offline and startup.preset in serving.FALLBACK_PRESETS
+    assert any("not reachable" in problem for problem in startup.problems)
+
+
+def test_the_app_loads_its_models_once_and_shares_them(app_module, app_runs):
+    assert app_module.STARTUP.preset == "tiny" and "builtin:tiny-t5" in app_module.banner_html(app_module.STARTUP)
+    summarizer = app_module.STARTUP.models.summarizer
+    app_module.summarize_dialogue("#Person1#: Hello.\n#Person2#: Hi.", None)
+    assert serving.startup().models.summarizer is summarizer
+    assert serving.models_for(serving.get_config("tiny")) is app_module.STARTUP.models
+
+
+# --------------------------------------------------------------------------------------------
+# Your dialogue, Before vs after, Runs
+# --------------------------------------------------------------------------------------------
+
+
+def test_your_dialogue_checks_input_and_compares_before_with_after(app_module, app_runs):
+    with pytest.raises(gr.Error, match="empty"):
+        app_module.summarize_dialogue("  \n ", None)
+
+    html_input = '<img src=x onerror="alert(1)"><b>Hi</b>\n#Person2#: Hello.'
+    notice, before, before_scores, after, after_scores = app_module.summarize_dialogue(html_input, None)
+    assert "<img" not in notice and "No trained run is picked" in notice
+    assert isinstance(before, str) and after == "" and "toxicity" in before_scores
+
+    notice, *_ = app_module.summarize_dialogue("#Person1#: " + "word " * 400, None)
+    assert "longer than the model" in notice
+
+    run = train_run(app_module)
+    notice, before, before_scores, after, after_scores = app_module.summarize_dialogue(app_module.EXAMPLE_DIALOGUE, run)
+    assert run in after_scores and "reward" in after_scores and "toxicity" in after_scores
+
+    with pytest.raises(gr.Error, match="no run named"):
+        app_module.summarize_dialogue("#Person1#: Hello.", "no-such-run")
+
+
+def test_before_vs_after_evaluates_a_run_and_sorts_by_improvement(app_module, app_runs, monkeypatch):
+    run = train_run(app_module)
+    summary, *_ = app_module.show_evaluation(run, app_module.ORDERS[0])
+    assert "has not been evaluated yet" in summary
+
+    summary, toxicity, rouge, table = app_module.run_evaluation(run, 2, app_module.ORDERS[0])
+    assert "Toxicity of the summaries" in summary and "ROUGE-L" in summary and run in summary
+    assert [t.name for t in toxicity.data] == ["before", "after"] and len(rouge.data) == 2
+    assert list(table.columns) == app_module.COMPARISON_COLUMNS and len(table) == 2
+    assert app_module.show_evaluation(run, app_module.ORDERS[0])[0] == summary  # read back from eval.json
+
+    monkeypatch.setenv("RLHF_MAX_EVAL_SAMPLES", "1")
+    with pytest.raises(gr.Error, match="RLHF_MAX_EVAL_SAMPLES"):
+        app_module.run_evaluation(run, 2, app_module.ORDERS[0])
+    with pytest.raises(gr.Error, match="pick a trained run"):
+        app_module.run_evaluation(None, 1, app_module.ORDERS[0])
+
+
+def test_the_comparison_table_sorts_by_improvement(app_module):
+    table = pd.DataFrame({"dialogue": ["a", "b", "c"], "summary_before": ["x"] * 3, "summary_after": ["y"] * 3,
+                          "reward_before": [0.0] * 3, "reward_after": [1.0, 3.0, -2.0],
+                          "toxicity_before": [0.5] * 3, "toxicity_after": [0.1] * 3})
+    table["reward_diff"] = table["reward_after"] - table["reward_before"]
+    evaluation = serving.Evaluation("r", {}, table)
+    order = lambda o: list(app_module.comparison_table(evaluation, o)["dialogue"])  # noqa: E731
+    assert order(app_module.ORDERS[0]) == ["b", "a", "c"]
+    assert order(app_module.ORDERS[1]) == ["c", "a", "b"]
+    assert order(app_module.ORDERS[2]) == ["a", "b", "c"]
+
+
+def test_runs_tab_overlays_lists_picks_and_deletes(app_module, app_runs):
+    older, newer = train_run(app_module), train_run(app_module)
+    reward, kl, table, picker = app_module.runs_view()
+    assert {t.name for t in reward.data} == {older, newer} and len(kl.data) == 2
+    assert list(table["run"]) == [newer, older] and set(table["status"]) == {"ready"}
+    assert picker.value == newer
+
+    compare_pick, dialogue_pick, chosen, tabs = app_module.use_as_after(older)
+    assert compare_pick.value == dialogue_pick.value == chosen == older and tabs.selected == "compare"
+    assert app_module.refresh_after(older)[0].value == older and app_module.refresh_after(None)[0].value == newer
+
+    confirm, cancel = app_module.ask_delete(older)
+    assert confirm.visible and older in confirm.value
+    *_, table, picker, confirm, cancel = app_module.confirm_delete(older)
+    assert list(table["run"]) == [newer] and not (app_runs / older).exists() and confirm.visible is False
+
+    start(app_module, steps=50)
+    running = serving.JOBS.snapshot().run_name
+    with pytest.raises(gr.Error, match="stop it first"):
+        app_module.confirm_delete(running)
+    assert running not in serving.finished_run_names()
+    with pytest.raises(gr.Error, match="cannot be used"):
+        app_module.use_as_after(running)
+
+
+# --------------------------------------------------------------------------------------------
+# Through gradio_client, against the launched app
+# --------------------------------------------------------------------------------------------
+
+
+def test_clients_share_one_training_job_and_get_summaries(app_url, app_module, app_runs):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    alice, bob = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    alice.predict(*{**TINY, "steps": 30}.values(), api_name="/start_training")
+    deadline = time.monotonic() + 30
+    while (progress := alice.predict(api_name="/training_progress"))["step"] < 2:
+        assert time.monotonic() < deadline and progress["state"] in ("loading", "running"), progress
+        time.sleep(0.2)
+    assert progress["last_stats"]["env/reward_mean"] is not None and progress["total_steps"] == 30
+
+    refused = bob.predict(*{**TINY, "steps": 3, "seed": 7}.values(), api_name="/start_training")
+    assert "already in progress" in refused[0]
+    seen_by_bob = bob.predict(api_name="/training_progress")
+    assert seen_by_bob["run_name"] == progress["run_name"] and seen_by_bob["total_steps"] == 30
+
+    deadline = time.monotonic() + 60
+    while (progress := alice.predict(api_name="/training_progress"))["state"] != "done":
+        assert time.monotonic() < deadline and progress["state"] != "failed", progress
+        time.sleep(0.3)
+    assert progress["step"] == 30 and not progress["stopped"]
+
+    notice, before, before_scores, after, after_scores = bob.predict(
+        app_module.EXAMPLE_DIALOGUE, progress["run_name"], api_name="/summarize_dialogue")
+    assert progress["run_name"] in after_scores and "toxicity" in before_scores
+    with pytest.raises(AppError, match="empty"):
+        bob.predict("   ", None, api_name="/summarize_dialogue")
