@@ -23,7 +23,7 @@ from .data import _load_local
 from .errors import UserError
 from .hub import load_classifier
 from .reward import label_index
-from .sft import progress_callback
+from .sft import progress_callback, training_arguments
 
 METRICS_FILE = "reward_metrics.json"
 
@@ -152,23 +152,7 @@ def run_reward_training(cfg: RewardTrainConfig, out_dir: str | Path,
 
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="reward-train-") as scratch:  # the trainer's files never reach `out`
-        args = TrainingArguments(
-            output_dir=scratch,
-            num_train_epochs=cfg.epochs,
-            max_steps=cfg.max_steps,
-            learning_rate=cfg.learning_rate,
-            per_device_train_batch_size=cfg.batch_size,
-            warmup_steps=cfg.warmup_steps,
-            weight_decay=cfg.weight_decay,
-            lr_scheduler_type="linear",
-            logging_steps=cfg.logging_steps,
-            save_strategy="no",
-            report_to="none",
-            disable_tqdm=True,
-            seed=cfg.seed,
-            use_cpu=not torch.cuda.is_available(),
-            dataloader_pin_memory=False,
-        )
+        args = training_arguments(TrainingArguments, scratch, cfg, cfg.seed)
         trainer = Trainer(model=model, args=args, train_dataset=train_rows,
                           data_collator=DataCollatorWithPadding(tokenizer), processing_class=tokenizer,
                           callbacks=[progress_callback(status)])

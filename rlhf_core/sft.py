@@ -86,6 +86,27 @@ def tokenize_pairs(split, tokenizer, max_target_tokens: int):
     return split.select_columns(["input_ids", "attention_mask", "labels"])
 
 
+def training_arguments(arguments_class, output_dir: str, settings, seed: int):
+    """Returns the transformers TrainingArguments both fine-tuning commands share (no checkpoints)."""
+    return arguments_class(
+        output_dir=output_dir,
+        num_train_epochs=settings.epochs,
+        max_steps=settings.max_steps,
+        learning_rate=settings.learning_rate,
+        per_device_train_batch_size=settings.batch_size,
+        warmup_steps=settings.warmup_steps,
+        weight_decay=settings.weight_decay,
+        lr_scheduler_type="linear",
+        logging_steps=settings.logging_steps,
+        save_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+        seed=seed,
+        use_cpu=not torch.cuda.is_available(),
+        dataloader_pin_memory=False,
+    )
+
+
 def progress_callback(status: Callable[[str], None]):
     """Returns a transformers TrainerCallback that reports each logged loss through `status`."""
     from transformers import TrainerCallback
@@ -141,23 +162,7 @@ def run_sft(config: Config, sft: SFTConfig, out_dir: str | Path,
 
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="sft-") as scratch:  # the trainer's files never reach `out`
-        args = Seq2SeqTrainingArguments(
-            output_dir=scratch,
-            num_train_epochs=sft.epochs,
-            max_steps=sft.max_steps,
-            learning_rate=sft.learning_rate,
-            per_device_train_batch_size=sft.batch_size,
-            warmup_steps=sft.warmup_steps,
-            weight_decay=sft.weight_decay,
-            lr_scheduler_type="linear",
-            logging_steps=sft.logging_steps,
-            save_strategy="no",
-            report_to="none",
-            disable_tqdm=True,
-            seed=config.seed,
-            use_cpu=not torch.cuda.is_available(),
-            dataloader_pin_memory=False,
-        )
+        args = training_arguments(Seq2SeqTrainingArguments, scratch, sft, config.seed)
         trainer = Seq2SeqTrainer(
             model=model,
             args=args,
