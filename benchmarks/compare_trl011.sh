@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs TRL 0.11.4's anchor benchmark and ours on the same workload, back to back, and prints ratios.
-# Usage: bash benchmarks/compare_trl011.sh [--size small|base] [--steps K]
+# Usage: bash benchmarks/compare_trl011.sh [--size small|base] [--steps K] [-- extra ppo_step.py options, e.g. --dtype bfloat16]
 #   env TRL_VENV (default /tmp/trl011-venv; built with ../shared/bench/setup_trl011_venv.sh if missing)
 #   env PYTHON (default: python) for rlhf_core
 set -euo pipefail
@@ -10,7 +10,7 @@ venv=${TRL_VENV:-/tmp/trl011-venv}
 py=${PYTHON:-python}
 size=small; steps=3
 while [ $# -gt 0 ]; do
-  case $1 in --size) size=$2; shift 2;; --steps) steps=$2; shift 2;; *) echo "unknown option $1" >&2; exit 2;; esac
+  case $1 in --size) size=$2; shift 2;; --steps) steps=$2; shift 2;; --) shift; break;; *) echo "unknown option $1" >&2; exit 2;; esac
 done
 [ -x "$venv/bin/python" ] || bash "$bench/setup_trl011_venv.sh" "$venv"
 out=$(mktemp -d)
@@ -18,7 +18,7 @@ export HF_HUB_OFFLINE=1
 echo "== TRL 0.11.4 PPOTrainer, batched generation ($size)" >&2
 "$venv/bin/python" "$bench/trl011_ppo_bench.py" --size "$size" --gen-mode batched --steps "$steps" 2>/dev/null | tee "$out/trl.log" | grep -E "^step|^median" >&2
 echo "== rlhf_core ($size)" >&2
-"$py" "$here/ppo_step.py" --size "$size" --steps "$steps" 2>/dev/null | tee "$out/ours.log" | grep -E "^step|^median" >&2
+"$py" "$here/ppo_step.py" --size "$size" --steps "$steps" "$@" 2>/dev/null | tee "$out/ours.log" | grep -E "^step|^median" >&2
 "$py" - "$out/trl.log" "$out/ours.log" <<'PY'
 import json, sys
 trl, ours = (json.loads(open(p).read().strip().splitlines()[-1]) for p in sys.argv[1:3])
