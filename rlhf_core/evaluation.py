@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 from rouge_score import rouge_scorer
 
-from .config import Config
 from .data import build_dataset
 from .errors import UserError
 from .inference import BEFORE, Summarizer

@@ -21,7 +21,6 @@ from transformers.modeling_outputs import BaseModelOutput
 
 from . import ppo
 from .config import Config
-from .errors import UserError
 from .policy import PolicyWithValueHead, response_decoder_inputs
 from .reward import Reward, reward_texts
 
@@ -349,5 +348,3 @@ def check_finite(stats: dict[str, float]) -> None:
         if value is not None and not math.isfinite(value):
             raise FloatingPointError(f"{key} is {value}")
 
-
-__all__ = ["PPOTrainer", "Rollout", "check_finite", "UserError"]

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import ppo
 from .config import Config, validate
 from .data import build_dataset
 from .errors import UserError
@@ -190,5 +189,3 @@ def train(
         results.append(result)
     return results
 
-
-__all__ = ["StepResult", "iter_train", "train", "batch_indices", "ppo"]
