@@ -197,13 +197,13 @@ def main(argv=None):
     for step in range(args.warmup + args.steps):
         queries = prompts[step * args.batch_size:(step + 1) * args.batch_size]
         t0 = time.perf_counter()
-        response_ids, mask, encoder_states = trainer.generate(queries, args.max_new_tokens)
-        response_ids, mask = response_ids.clone(), mask.clone()
+        samples = trainer.generate(queries, args.max_new_tokens)
+        response_ids, mask = samples.response_ids, samples.mask
         t1 = time.perf_counter()
         scores = score(reward_model, response_ids, mask)
         t2 = time.perf_counter()
         rollout = Rollout(queries, [""] * len(queries), response_ids, mask, [""] * len(queries), scores,
-                          encoder_states=encoder_states)
+                          logprobs=samples.logprobs, values=samples.values)
         stats = trainer.step(rollout)
         t3 = time.perf_counter()
         if mask.sum(1).min() != args.max_new_tokens:
@@ -213,7 +213,8 @@ def main(argv=None):
                "engine_timing": {k: v for k, v in stats.items() if k.startswith("time/")}}
         records.append(rec)
         print(f"step {step}{' (warm-up)' if rec['warmup'] else ''}: gen {rec['gen_s']:.2f}s  reward {rec['reward_s']:.2f}s  "
-              f"ppo.step {rec['ppo_step_s']:.2f}s  total {rec['total_s']:.2f}s | objective/kl={stats['objective/kl']:.4g} "
+              f"ppo.step {rec['ppo_step_s']:.2f}s (reference pass {stats['time/ppo/forward_pass']:.2f}s, "
+              f"optimize {stats['time/ppo/optimize_step']:.2f}s)  total {rec['total_s']:.2f}s | objective/kl={stats['objective/kl']:.4g} "
               f"peak RSS {peak_rss_mb():.0f} MB", flush=True)
 
     measured = [r for r in records if not r["warmup"]]

@@ -75,7 +75,8 @@ class GenerationConfig:
     max_new_tokens_min: int = 100  # each batch draws its max_new_tokens from this range
     max_new_tokens_max: int = 400
     min_new_tokens: int | None = None  # force at least this many new tokens (benchmarks: fixed lengths)
-    batch_size: int | None = None  # generation sub-batch; None = the whole PPO batch
+    batch_size: int | None = None  # prompts decoded together; None = the whole PPO batch
+    encoder_batch_size: int = 4  # prompts per encoder pass before decoding, grouped by length
 
 
 @dataclass
@@ -336,6 +337,8 @@ def validate(cfg: Config) -> Config:
         (1 <= g.max_new_tokens_min <= g.max_new_tokens_max,
          f"need 1 <= generation.max_new_tokens_min <= generation.max_new_tokens_max (got {g.max_new_tokens_min}, {g.max_new_tokens_max})"),
         (g.temperature > 0, f"generation.temperature must be positive (got {g.temperature})"),
+        (g.batch_size is None or g.batch_size >= 1, f"generation.batch_size must be at least 1 (got {g.batch_size})"),
+        (g.encoder_batch_size >= 1, f"generation.encoder_batch_size must be at least 1 (got {g.encoder_batch_size})"),
         (0 <= d.min_chars <= d.max_chars, f"need 0 <= data.min_chars <= data.max_chars (got {d.min_chars}, {d.max_chars})"),
         (0 < d.test_size < 1, f"data.test_size must be between 0 and 1 (got {d.test_size})"),
         ("{dialogue}" in d.prompt_template, "data.prompt_template must contain '{dialogue}'"),

@@ -3,9 +3,10 @@
 The math lives in `ppo.py` as pure functions; this class only orchestrates. Semantics and stat
 names follow TRL 0.11's PPOTrainer, with two deliberate differences: every response token is
 scored (decoder input = start token + response shifted right), and sampling / old log-probs
-run with dropout off. Work is arranged for speed: the encoder runs once for generation and the
-old log-prob/value pass, every pass groups prompts of similar length, and no-grad passes run
-under `torch.inference_mode`.
+run with dropout off. Work is arranged for speed: the old log-probs and values are recorded
+while sampling (`sampling.py`), so the update runs one no-grad pass (the reference) instead of
+two; every pass groups prompts of similar length; no-grad passes run under
+`torch.inference_mode`.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from transformers.modeling_outputs import BaseModelOutput
 
 from . import ppo
 from .config import Config
 from .policy import PolicyWithValueHead, response_decoder_inputs
+from .batching import length_buckets, length_mask, pad_right, response_lengths
 from .reward import Reward, reward_texts
+from .sampling import Samples, SamplingSettings, merge_samples, sample
 
 
 @dataclass
@@ -36,41 +38,9 @@ class Rollout:
     summaries: list[str]
     scores: torch.Tensor  # (B,)
     toxicity: list[float] | None = None  # P(hate) of each summary alone, when a reward model scores
-    encoder_states: list[torch.Tensor] | None = None  # per query, from generation; reused by the old pass
+    logprobs: torch.Tensor | None = None  # (B, T) the sampling policy's log-probs; None: the update computes them
+    values: torch.Tensor | None = None  # (B, T) its values, recorded with the log-probs
     timing: dict[str, float] = field(default_factory=dict)
-
-
-def pad_right(seqs: Sequence[Sequence[int]], pad_id: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Returns (ids (B, L), mask (B, L)) with each sequence left-aligned and padded on the right."""
-    width = max(len(s) for s in seqs)
-    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    for i, s in enumerate(seqs):
-        ids[i, : len(s)] = torch.as_tensor(list(s), dtype=torch.long)
-        mask[i, : len(s)] = 1
-    return ids.to(device), mask.to(device)
-
-
-def response_lengths(response_ids: torch.Tensor, eos_id: int) -> torch.Tensor:
-    """Returns each response's length up to and including its first EOS (all of it if none).
-
-    Built from EOS positions, never from `ids != pad`: T5's pad id is also its decoder-start id.
-    """
-    is_eos = response_ids == eos_id  # (B, T)
-    has_eos = is_eos.any(dim=1)
-    first_eos = is_eos.float().argmax(dim=1)
-    return torch.where(has_eos, first_eos + 1, torch.full_like(first_eos, response_ids.shape[1]))
-
-
-def length_mask(lengths: torch.Tensor, width: int) -> torch.Tensor:
-    """Returns a (B, width) float mask with ones on the first `lengths[i]` positions."""
-    return (torch.arange(width, device=lengths.device)[None, :] < lengths[:, None]).float()
-
-
-def length_buckets(lengths: Sequence[int], size: int) -> list[list[int]]:
-    """Returns index chunks of at most `size`, each holding sequences of similar length."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    return [order[i : i + size] for i in range(0, len(order), size)]
 
 
 class PPOTrainer:
@@ -109,55 +79,34 @@ class PPOTrainer:
 
     # ---------------------------------------------------------------- rollout
 
-    @torch.inference_mode()
-    def generate(self, query_ids: Sequence[Sequence[int]], max_new_tokens: int):
-        """Returns (response_ids (B, T), response_mask (B, T), encoder_states list) sampled with dropout off.
-
-        Encoder states are returned per query (unpadded) so the old log-prob pass can reuse them.
-        """
+    def sampling_settings(self, max_new_tokens: int) -> SamplingSettings:
         g = self.config.generation
-        model = self.unwrapped.model
-        model.eval()
-        chunk = g.batch_size or len(query_ids)
-        responses: list[torch.Tensor | None] = [None] * len(query_ids)
-        encoder_states: list[torch.Tensor | None] = [None] * len(query_ids)
-        for bucket in length_buckets([len(q) for q in query_ids], chunk):
-            input_ids, attention_mask = pad_right([query_ids[i] for i in bucket], self.pad_id, self.device)
-            with self.accelerator.autocast():
-                encoded = model.get_encoder()(input_ids=input_ids, attention_mask=attention_mask, return_dict=True)
-                output = model.generate(
-                    encoder_outputs=encoded,
-                    attention_mask=attention_mask,
-                    do_sample=True,
-                    top_k=g.top_k,
-                    top_p=g.top_p,
-                    temperature=g.temperature,
-                    min_length=g.min_length,
-                    max_new_tokens=max_new_tokens,
-                    min_new_tokens=g.min_new_tokens,
-                    pad_token_id=self.pad_id,
-                    eos_token_id=self.eos_id,
-                    decoder_start_token_id=self.start_id,
-                )
-            for row, i in enumerate(bucket):
-                responses[i] = output[row, 1:]  # drop the decoder-start token
-                length = int(attention_mask[row].sum())
-                encoder_states[i] = encoded.last_hidden_state[row, :length]
-        width = max(r.shape[0] for r in responses)
-        response_ids = torch.full((len(responses), width), self.pad_id, dtype=torch.long, device=self.device)
-        for i, r in enumerate(responses):
-            response_ids[i, : r.shape[0]] = r
-        lengths = response_lengths(response_ids, self.eos_id)
-        mask = length_mask(lengths, width)
-        response_ids = torch.where(mask.bool(), response_ids, torch.full_like(response_ids, self.pad_id))
-        return response_ids, mask, encoder_states
+        return SamplingSettings(
+            max_new_tokens=max_new_tokens, pad_id=self.pad_id, eos_id=self.eos_id, start_id=self.start_id,
+            top_k=g.top_k, top_p=g.top_p, temperature=g.temperature, min_length=g.min_length,
+            min_new_tokens=g.min_new_tokens, encoder_batch_size=g.encoder_batch_size,
+        )
+
+    def generate(self, query_ids: Sequence[Sequence[int]], max_new_tokens: int) -> Samples:
+        """Samples one response per prompt with dropout off, with its log-probs and values.
+
+        With `generation.batch_size` set, prompts are sampled in groups of that many (similar
+        lengths together); otherwise the whole batch decodes at once.
+        """
+        settings = self.sampling_settings(max_new_tokens)
+        chunk = self.config.generation.batch_size
+        if not chunk or chunk >= len(query_ids):
+            return sample(self.unwrapped, query_ids, settings, self.device, self.accelerator.autocast)
+        buckets = length_buckets([len(q) for q in query_ids], chunk)
+        parts = [sample(self.unwrapped, [query_ids[i] for i in bucket], settings, self.device,
+                        self.accelerator.autocast) for bucket in buckets]
+        return merge_samples(parts, buckets, self.pad_id)
 
     def rollout(self, query_ids: Sequence[Sequence[int]], prompts: Sequence[str], max_new_tokens: int) -> Rollout:
         """Samples responses for the prompts and scores them with the reward."""
         t0 = time.perf_counter()
-        response_ids, mask, encoder_states = self.generate(query_ids, max_new_tokens)
-        # Clones outside inference mode, so the update's autograd may use them.
-        response_ids, mask = response_ids.clone(), mask.clone()
+        samples = self.generate(query_ids, max_new_tokens)
+        response_ids, mask = samples.response_ids, samples.mask
         t1 = time.perf_counter()
         summaries = self.tokenizer.batch_decode(response_ids, skip_special_tokens=True)
         summaries = [s.strip() for s in summaries]
@@ -171,52 +120,49 @@ class PPOTrainer:
         t2 = time.perf_counter()
         return Rollout(
             list(map(list, query_ids)), list(prompts), response_ids, mask, summaries,
-            torch.tensor(scores, dtype=torch.float32, device=self.device), toxicity, encoder_states,
+            torch.tensor(scores, dtype=torch.float32, device=self.device), toxicity, samples.logprobs, samples.values,
             {"time/ppo/generate": t1 - t0, "time/ppo/reward": t2 - t1},
         )
 
     # ---------------------------------------------------------------- forward passes
 
-    def _forward(self, model, query_ids, response_ids, encoder_states=None):
+    def _forward(self, model, query_ids, response_ids):
         """Returns (logprobs (b, T), values (b, T), logits (b, T, V)) for one group of samples."""
         input_ids, attention_mask = pad_right(query_ids, self.pad_id, self.device)
-        encoder_outputs = None
-        if encoder_states is not None:
-            hidden = torch.zeros(
-                (len(encoder_states), input_ids.shape[1], encoder_states[0].shape[-1]),
-                dtype=encoder_states[0].dtype, device=self.device,
-            )
-            for i, state in enumerate(encoder_states):
-                hidden[i, : state.shape[0]] = state
-            encoder_outputs = BaseModelOutput(last_hidden_state=hidden)
         decoder_input_ids = response_decoder_inputs(response_ids, self.start_id)
         with self.accelerator.autocast():
-            logits, values = model(input_ids, attention_mask, decoder_input_ids, encoder_outputs=encoder_outputs)
+            logits, values = model(input_ids, attention_mask, decoder_input_ids)
         logprobs = ppo.logprobs_from_logits(logits, response_ids, self.config.generation.temperature)
         return logprobs, values, logits
 
     @torch.inference_mode()
     def old_and_reference(self, rollout: Rollout):
-        """Returns (old_logprobs, old_values, ref_logprobs), each (B, T), from no-grad passes.
+        """Returns (old_logprobs, old_values, ref_logprobs, old_logits, ref_logits) from no-grad passes.
 
-        The policy pass reuses the encoder states from generation; the reference pass runs the
-        same network with the adapter disabled. Both run in eval mode, in length buckets.
+        Log-probs and values are (B, T); the logits (B, T, V) only for `kl_penalty="full"`, else
+        None. The old log-probs and values come from sampling when the rollout recorded them
+        (`sampling.sample`), so only the reference pass runs: the same network with its adapter
+        disabled. Every pass runs in eval mode, in length buckets.
         """
         policy = self.unwrapped
         policy.eval()
         B, T = rollout.response_ids.shape
-        old_logprobs = torch.zeros((B, T), device=self.device)
-        old_values = torch.zeros((B, T), device=self.device)
-        ref_logprobs = torch.zeros((B, T), device=self.device)
         full_kl = self.config.ppo.kl_penalty == "full"
+        need_old_pass = full_kl or rollout.logprobs is None or rollout.values is None
+        if need_old_pass:
+            old_logprobs = torch.zeros((B, T), device=self.device)
+            old_values = torch.zeros((B, T), device=self.device)
+        else:
+            old_logprobs, old_values = rollout.logprobs, rollout.values
+        ref_logprobs = torch.zeros((B, T), device=self.device)
         old_logits = ref_logits = None
         size = self.config.ppo.forward_batch_size or self.config.ppo.mini_batch_size
         for bucket in length_buckets([len(q) for q in rollout.query_ids], size):
             queries = [rollout.query_ids[i] for i in bucket]
             responses = rollout.response_ids[bucket]
-            states = [rollout.encoder_states[i] for i in bucket] if rollout.encoder_states else None
-            lp, v, logits = self._forward(policy, queries, responses, states)
-            old_logprobs[bucket], old_values[bucket] = lp, v
+            if need_old_pass:
+                lp, v, logits = self._forward(policy, queries, responses)
+                old_logprobs[bucket], old_values[bucket] = lp, v
             with policy.reference():
                 rlp, _, rlogits = self._forward(policy, queries, responses)
             ref_logprobs[bucket] = rlp

@@ -1,5 +1,7 @@
 """One PPO step on the tiny preset: masks, the first-step identities, and a frozen reference."""
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -71,11 +73,31 @@ def test_stats_have_trl_names():
 
 def test_reference_log_probs_do_not_move_while_the_policy_learns():
     trainer, data = make_trainer(**{"ppo.learning_rate": 5e-2})
-    rollout = trainer.rollout(data["input_ids"], data["prompt"], max_new_tokens=8)
-    _, _, ref_before, _, _ = trainer.old_and_reference(rollout)
-    old_before = trainer.old_and_reference(rollout)[0]
+    # Without the sampled log-probs, old_and_reference runs the policy pass too.
+    rollout = dataclasses.replace(trainer.rollout(data["input_ids"], data["prompt"], max_new_tokens=8),
+                                  logprobs=None, values=None)
+    old_before, _, ref_before, _, _ = trainer.old_and_reference(rollout)
     for _ in range(3):
         trainer.step(trainer.rollout(data["input_ids"], data["prompt"], max_new_tokens=8))
     old_after, _, ref_after, _, _ = trainer.old_and_reference(rollout)
     assert torch.allclose(ref_before, ref_after, atol=1e-6)
     assert not torch.allclose(old_before, old_after, atol=1e-3)
+
+
+@pytest.mark.parametrize("generation_batch_size", [None, 3])
+def test_sampled_log_probs_and_values_equal_a_teacher_forced_pass(generation_batch_size):
+    # The update uses what sampling recorded as the old policy; it must be what a separate pass gives.
+    trainer, data = make_trainer(**{"generation.batch_size": generation_batch_size})
+    with torch.no_grad():  # a non-trivial adapter and value head
+        for name, p in trainer.unwrapped.named_parameters():
+            if p.requires_grad:
+                p.normal_(0, 0.2)
+    torch.manual_seed(3)
+    rollout = trainer.rollout(data["input_ids"], data["prompt"], max_new_tokens=10)
+    assert rollout.logprobs is not None and rollout.values is not None
+    old, values, _, _, _ = trainer.old_and_reference(dataclasses.replace(rollout, logprobs=None, values=None))
+    mask = rollout.response_mask.bool()
+    assert torch.allclose(rollout.logprobs[mask], old[mask], atol=1e-5)
+    assert torch.allclose(rollout.values[mask], values[mask], atol=1e-5)
+    assert torch.all(rollout.logprobs[~mask] == 0) and torch.all(rollout.values[~mask] == 0)
+    assert not torch.all(rollout.logprobs == rollout.logprobs[0, 0])
