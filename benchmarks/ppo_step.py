@@ -59,6 +59,8 @@ def parse_args(argv=None):
                    help="weights of the frozen base policy and the reward model (LoRA stays fp32)")
     p.add_argument("--forward-batch-size", type=int, default=None,
                    help="rows per no-grad pass (reference, old log-probs); default: the mini-batch size")
+    p.add_argument("--micro-batch-size", type=int, default=None,
+                   help="rows per forward/backward within a mini-batch (exact gradient accumulation); default: all")
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
@@ -85,6 +87,7 @@ def build(args):
         "ppo.ppo_epochs": args.ppo_epochs, "generation.min_new_tokens": args.max_new_tokens,
         "generation.batch_size": args.gen_batch_size, "mixed_precision": args.mixed_precision,
         "seed": args.seed, "ppo.forward_batch_size": args.forward_batch_size,
+        "ppo.micro_batch_size": args.micro_batch_size,
     })
     t5 = T5Config(vocab_size=T5_VOCAB, **T5_SHAPES[args.size], feed_forward_proj="gated-gelu", dropout_rate=0.1,
                   pad_token_id=T5_PAD, eos_token_id=T5_EOS, decoder_start_token_id=T5_PAD)

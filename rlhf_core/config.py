@@ -100,6 +100,7 @@ class PPOConfig:
     max_grad_norm: float | None = None
     whiten_advantages: bool = True
     forward_batch_size: int | None = None  # rows per no-grad pass; None = mini_batch_size
+    micro_batch_size: int | None = None  # rows per forward/backward in a mini-batch; None = 2 on CPU, all on GPU
     ratio_threshold: float = 10.0  # skip a mini-batch whose mean ratio explodes (TRL's guard)
 
 
@@ -329,6 +330,8 @@ def validate(cfg: Config) -> Config:
          f"ppo.mini_batch_size must be between 1 and ppo.batch_size={p.batch_size} (got {p.mini_batch_size})"),
         (p.batch_size % max(p.mini_batch_size, 1) == 0,
          f"ppo.batch_size ({p.batch_size}) must be a multiple of ppo.mini_batch_size ({p.mini_batch_size})"),
+        (p.micro_batch_size is None or p.micro_batch_size >= 1,
+         f"ppo.micro_batch_size must be at least 1 (got {p.micro_batch_size})"),
         (p.ppo_epochs >= 1, f"ppo.ppo_epochs must be at least 1 (got {p.ppo_epochs})"),
         (p.learning_rate > 0, f"ppo.learning_rate must be positive (got {p.learning_rate})"),
         (p.kl_penalty in ("kl", "abs", "mse", "full"), f"ppo.kl_penalty must be kl, abs, mse or full (got {p.kl_penalty!r})"),

@@ -14,6 +14,7 @@ import torch
 from peft import LoraConfig, PeftModel, TaskType, get_peft_model
 from safetensors.torch import load_file, save_file
 from torch import nn
+from transformers.activations import GELUTanh, NewGELUActivation
 
 from .config import ModelConfig
 from .errors import UserError
@@ -29,6 +30,8 @@ class PolicyWithValueHead(nn.Module):
     def __init__(self, model: PeftModel):
         super().__init__()
         self.model = model
+        fuse_gelu(model)
+        choose_attention(model.get_base_model(), torch.cuda.is_available())
         hidden = model.get_base_model().config.d_model
         self.value_head = nn.Linear(hidden, 1)
         # A zero value head predicts 0 everywhere at first, so early advantages are the returns.
@@ -87,6 +90,35 @@ class PolicyWithValueHead(nn.Module):
         if value_file.is_file():
             device = self.value_head.weight.device
             self.value_head.load_state_dict({k: v.to(device) for k, v in load_file(str(value_file)).items()})
+
+
+def fuse_gelu(model: nn.Module) -> int:
+    """Swaps T5's Python tanh-GELU for `transformers`' fused one; returns how many were swapped.
+
+    FLAN-T5's gated-GELU uses `NewGELUActivation`, the tanh formula as 8 elementwise tensor ops
+    that keep 5 intermediate tensors for backward. `GELUTanh` computes the same formula in one
+    kernel (`F.gelu(approximate="tanh")`) and keeps only its input: faster, and less activation
+    memory in the update. Outputs agree to float rounding.
+    """
+    swapped = 0
+    for module in model.modules():
+        if isinstance(getattr(module, "act", None), NewGELUActivation):
+            module.act = GELUTanh()
+            swapped += 1
+    return swapped
+
+
+def choose_attention(model, on_gpu: bool) -> str:
+    """Sets and returns the attention implementation: SDPA on a GPU, eager on a CPU.
+
+    T5 adds a relative-position bias to its attention scores, which sends PyTorch's CPU SDPA to
+    its masked path; there the plain matmul-softmax-matmul is faster in every pass we time
+    (sampling 25% faster in bf16, the update 15%: see benchmarks/README.md).
+    """
+    implementation = "sdpa" if on_gpu else "eager"
+    if hasattr(model, "set_attn_implementation"):
+        model.set_attn_implementation(implementation)
+    return implementation
 
 
 def lora_config(cfg: ModelConfig) -> LoraConfig:

@@ -242,34 +242,58 @@ class PPOTrainer:
             buckets = length_buckets(lengths, cfg.mini_batch_size)
             order = torch.randperm(len(buckets)).tolist()
             for b in order:
-                idx = buckets[b]
-                queries = [rollout.query_ids[i] for i in idx]
-                logprobs, vpreds, logits = self._forward(self.policy, queries, rollout.response_ids[idx])
-                loss, stats = ppo.ppo_losses(
-                    old_logprobs[idx], old_values[idx], logprobs, vpreds, advantages[idx], returns[idx], mask[idx],
-                    cfg.cliprange, cfg.cliprange_value, cfg.vf_coef,
-                )
-                ratio_mean = float(stats["ppo/policy/ratio_mean"])
-                if not math.isfinite(loss.item()):
-                    raise FloatingPointError("PPO loss is not finite")
-                if ratio_mean > cfg.ratio_threshold:
+                stats = self._minibatch_gradients(rollout, buckets[b], old_logprobs, old_values, advantages,
+                                                  returns, mask)
+                if float(stats["ppo/policy/ratio_mean"]) > cfg.ratio_threshold:
                     # TRL's guard: a mini-batch whose ratio explodes would wreck the policy; skip it.
                     skipped += 1
                     self.optimizer.zero_grad()
                     continue
-                self.optimizer.zero_grad()
-                self.accelerator.backward(loss)
                 if cfg.max_grad_norm is not None:
                     self.accelerator.clip_grad_norm_(self.policy.parameters(), cfg.max_grad_norm)
                 self.optimizer.step()
-                with torch.no_grad():
-                    stats["ppo/policy/entropy"] = ppo.masked_mean(ppo.entropy_from_logits(logits), mask[idx])
+                self.optimizer.zero_grad()
                 for key, value in stats.items():
                     collected.setdefault(key, []).append(float(value))
         out = {key: float(np.mean(values)) for key, values in collected.items()}
         out["ppo/skipped_minibatches"] = float(skipped)
         out["ppo/learning_rate"] = self.optimizer.param_groups[0]["lr"]
         return out
+
+    def _minibatch_gradients(self, rollout, idx, old_logprobs, old_values, advantages, returns, mask):
+        """Accumulates the gradient of one mini-batch's PPO loss; returns its TRL-named stats.
+
+        The mini-batch runs in micro-batches of `ppo.micro_batch_size` rows (activation memory
+        scales with it; by default 2 on CPU, where that costs no speed, and all rows on a GPU). Each micro-batch's loss is weighted by its share of the mini-batch's
+        response tokens, so the summed gradient is exactly that of the loss over the whole
+        mini-batch; the stats are computed over the whole mini-batch too.
+        """
+        cfg = self.config.ppo
+        micro = cfg.micro_batch_size or (2 if self.device.type == "cpu" else len(idx))
+        n_tokens = mask[idx].sum()
+        logprobs, vpreds, entropy_sum = [], [], 0.0
+        for start in range(0, len(idx), micro):
+            rows = idx[start : start + micro]
+            lp, vp, logits = self._forward(self.policy, [rollout.query_ids[i] for i in rows], rollout.response_ids[rows])
+            loss, _ = ppo.ppo_losses(
+                old_logprobs[rows], old_values[rows], lp, vp, advantages[rows], returns[rows], mask[rows],
+                cfg.cliprange, cfg.cliprange_value, cfg.vf_coef,
+            )
+            if not math.isfinite(loss.item()):
+                raise FloatingPointError("PPO loss is not finite")
+            with torch.no_grad():
+                entropy_sum += (ppo.entropy_from_logits(logits) * mask[rows]).sum()
+            del logits
+            self.accelerator.backward(loss * (mask[rows].sum() / n_tokens))
+            logprobs.append(lp.detach())
+            vpreds.append(vp.detach())
+        with torch.no_grad():
+            _, stats = ppo.ppo_losses(
+                old_logprobs[idx], old_values[idx], torch.cat(logprobs), torch.cat(vpreds), advantages[idx],
+                returns[idx], mask[idx], cfg.cliprange, cfg.cliprange_value, cfg.vf_coef,
+            )
+        stats["ppo/policy/entropy"] = entropy_sum / n_tokens
+        return stats
 
     def _gather(self, stats: dict[str, float]) -> dict[str, float]:
         """Averages stats over processes, so every rank logs and adapts KL on the same numbers."""

@@ -74,3 +74,39 @@ def test_save_then_load_gives_identical_seeded_generations(policy, tmp_path):
     assert torch.equal(outputs[0], outputs[1])
     for (n, a), (_, b) in zip(model.state_dict().items(), fresh.state_dict().items()):
         assert torch.equal(a, b), n
+
+
+def test_fused_gelu_swaps_every_t5_activation_and_keeps_the_outputs():
+    from transformers.activations import GELUTanh, NewGELUActivation
+
+    from rlhf_core.policy import fuse_gelu
+
+    torch.manual_seed(0)
+    model = tiny_policy_model().eval()
+    ids, decoder = torch.tensor([[5, 6, 7, 8, 1]]), torch.tensor([[0, 9, 10]])
+    with torch.no_grad():
+        before = model(input_ids=ids, decoder_input_ids=decoder).logits
+    n_layers = model.config.num_layers + model.config.num_decoder_layers
+    assert fuse_gelu(model) == n_layers
+    assert not any(isinstance(m, NewGELUActivation) for m in model.modules())
+    assert sum(isinstance(m, GELUTanh) for m in model.modules()) == n_layers
+    with torch.no_grad():
+        after = model(input_ids=ids, decoder_input_ids=decoder).logits
+    assert torch.allclose(before, after, atol=1e-5)
+
+
+def test_attention_is_eager_on_cpu_and_gives_the_same_outputs_as_sdpa():
+    from rlhf_core.policy import choose_attention
+
+    torch.manual_seed(0)
+    model = tiny_policy_model().eval()
+    ids, mask = torch.tensor([[5, 6, 7, 8, 1], [9, 10, 1, 0, 0]]), torch.tensor([[1] * 5, [1, 1, 1, 0, 0]])
+    decoder = torch.tensor([[0, 9, 10], [0, 11, 12]])
+    outputs = {}
+    for on_gpu in (True, False):
+        implementation = choose_attention(model, on_gpu)
+        assert model.decoder.config._attn_implementation == implementation
+        with torch.no_grad():
+            outputs[implementation] = model(input_ids=ids, attention_mask=mask, decoder_input_ids=decoder).logits
+    assert set(outputs) == {"sdpa", "eager"}
+    assert torch.allclose(outputs["sdpa"], outputs["eager"], atol=1e-5)

@@ -101,3 +101,36 @@ def test_sampled_log_probs_and_values_equal_a_teacher_forced_pass(generation_bat
     assert torch.allclose(rollout.values[mask], values[mask], atol=1e-5)
     assert torch.all(rollout.logprobs[~mask] == 0) and torch.all(rollout.values[~mask] == 0)
     assert not torch.all(rollout.logprobs == rollout.logprobs[0, 0])
+
+
+def test_micro_batches_accumulate_the_gradient_of_the_whole_mini_batch():
+    from rlhf_core import ppo
+
+    trainer, data = make_trainer(**{"ppo.mini_batch_size": 4})
+    with torch.no_grad():  # a non-trivial adapter and value head
+        for p in trainer.unwrapped.parameters():
+            if p.requires_grad:
+                p.normal_(0, 0.1)
+    torch.manual_seed(4)
+    rollout = trainer.rollout(data["input_ids"], data["prompt"], max_new_tokens=10)
+    rollout.response_mask[0, 3:] = 0  # a short first response: micro-batches hold different token counts
+    rollout.response_ids[0, 3:] = 0
+    mask = rollout.response_mask
+    old, old_values, ref, _, _ = trainer.old_and_reference(dataclasses.replace(rollout, logprobs=None, values=None))
+    rewards, _, _ = ppo.compute_rewards(rollout.scores, old, ref, mask, 0.2)
+    advantages, returns = ppo.compute_advantages(old_values, rewards, mask)
+    old = old + 0.05 * torch.randn_like(old)  # ratios away from 1, so clipping takes part
+    trainable = [p for p in trainer.unwrapped.parameters() if p.requires_grad]
+    results = []
+    for micro in (None, 1, 3):
+        trainer.config.ppo.micro_batch_size = micro
+        trainer.optimizer.zero_grad()
+        stats = trainer._minibatch_gradients(rollout, [0, 1, 2, 3], old, old_values, advantages, returns, mask)
+        results.append((stats, [p.grad.clone() for p in trainable]))
+    (stats_a, grads_a) = results[0]
+    assert any(g.abs().max() > 0 for g in grads_a)
+    for stats_b, grads_b in results[1:]:
+        for g, h in zip(grads_a, grads_b):
+            assert torch.allclose(g, h, atol=1e-6, rtol=1e-4)
+        for key in ("ppo/loss/total", "ppo/policy/entropy", "ppo/policy/clipfrac", "ppo/returns/var"):
+            assert float(stats_a[key]) == pytest.approx(float(stats_b[key]), rel=1e-5, abs=1e-6), key
