@@ -125,7 +125,7 @@ def score(reward_model, response_ids, mask, batch_size=16):
     import torch
 
     from rlhf_core.reward import label_index
-    from rlhf_core.trainer import length_buckets, pad_right
+    from rlhf_core.batching import length_buckets, pad_right
 
     not_hate = label_index(reward_model.config.id2label, "nothate")
     seqs = []
@@ -141,7 +141,7 @@ def score(reward_model, response_ids, mask, batch_size=16):
 
 
 def update_flops(args, trainer, rollout) -> float:
-    """Counted FLOPs of the update phase: old + reference passes, then a train pass per mini-batch."""
+    """Counted FLOPs of the update phase: the reference pass, then a train pass per mini-batch."""
     from torch.utils.flop_counter import FlopCounterMode
 
     with FlopCounterMode(display=False) as passes:
@@ -156,11 +156,11 @@ def update_flops(args, trainer, rollout) -> float:
     return float(passes.get_total_flops() + train_pass.get_total_flops() * minibatches)
 
 
-def matmul_peak_flops(threads: int) -> float:
-    """Measured fp32 matmul FLOP/s of this machine (2048x2048, best of 5)."""
+def matmul_peak_flops(dtype: str) -> float:
+    """Measured matmul FLOP/s of this machine in `dtype` (2048x2048, best of 5)."""
     import torch
 
-    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    a, b = (torch.randn(2048, 2048, dtype=getattr(torch, dtype)) for _ in range(2))
     torch.mm(a, b)
     best = float("inf")
     for _ in range(5):
@@ -225,8 +225,9 @@ def main(argv=None):
     def med(key):
         return statistics.median(r[key] for r in measured)
 
+    peak_rss = peak_rss_mb()  # before the FLOP-counting pass below, which is not part of a step
     flops = update_flops(args, trainer, rollout)
-    peak = matmul_peak_flops(torch.get_num_threads())
+    peak = matmul_peak_flops(args.dtype)
     update_s = statistics.median(r["engine_timing"]["time/ppo/forward_pass"] + r["engine_timing"]["time/ppo/optimize_step"]
                                  for r in measured)
     summary = {
@@ -240,7 +241,7 @@ def main(argv=None):
                      "total": med("total_s")},
         "samples_per_s": args.batch_size / med("total_s"),
         "ppo_step_samples_per_s": args.batch_size / med("ppo_step_s"),
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": peak_rss,
         "update_flops": flops,
         "update_flop_per_s": flops / update_s,
         "matmul_peak_flop_per_s": peak,
@@ -251,7 +252,7 @@ def main(argv=None):
     print(f"\nmedian over {len(measured)} steps: generation {med('gen_s'):.2f}s  reward {med('reward_s'):.2f}s  "
           f"ppo.step {med('ppo_step_s'):.2f}s  total {med('total_s'):.2f}s -> {summary['samples_per_s']:.3f} samples/s; "
           f"peak RSS {summary['peak_rss_mb']:.0f} MB; update {summary['update_flop_per_s'] / 1e9:.1f} GFLOP/s = "
-          f"{100 * summary['update_share_of_peak']:.0f}% of measured matmul peak {peak / 1e9:.0f} GFLOP/s")
+          f"{100 * summary['update_share_of_peak']:.0f}% of the measured {args.dtype} matmul peak {peak / 1e9:.0f} GFLOP/s")
     print(json.dumps(summary), flush=True)
 
 

@@ -13,6 +13,7 @@ Public API (what the CLI and the app use):
     UserError                                  bad input, with a message for the user
 """
 
+from . import memory  # noqa: F401  first: caps oneDNN's cache before any matmul runs (memory.py)
 from .config import Config, apply_overrides, get_config, list_presets, validate
 from .data import build_dataset
 from .errors import UserError

@@ -20,9 +20,10 @@ import numpy as np
 import torch
 
 from . import ppo
+from .batching import length_buckets, pad_right
 from .config import Config
+from .memory import trim_heap
 from .policy import PolicyWithValueHead, response_decoder_inputs
-from .batching import length_buckets, length_mask, pad_right, response_lengths
 from .reward import Reward, reward_texts
 from .sampling import Samples, SamplingSettings, merge_samples, sample
 
@@ -94,6 +95,7 @@ class PPOTrainer:
         lengths together); otherwise the whole batch decodes at once.
         """
         settings = self.sampling_settings(max_new_tokens)
+        trim_heap()  # the last update's freed activations: back to the OS before sampling
         chunk = self.config.generation.batch_size
         if not chunk or chunk >= len(query_ids):
             return sample(self.unwrapped, query_ids, settings, self.device, self.accelerator.autocast)
@@ -180,6 +182,7 @@ class PPOTrainer:
         cfg = self.config.ppo
         timing = dict(rollout.timing)
         t0 = time.perf_counter()
+        trim_heap()  # sampling's freed memory: back to the OS before the update's activations
         mask = rollout.response_mask
         old_logprobs, old_values, ref_logprobs, old_logits, ref_logits = self.old_and_reference(rollout)
         old_logprobs, old_values, ref_logprobs = old_logprobs.clone(), old_values.clone(), ref_logprobs.clone()

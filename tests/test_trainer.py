@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from rlhf_core import PPOTrainer, Reward, build_dataset, build_policy, get_config
-from rlhf_core.trainer import length_buckets, length_mask, pad_right, response_lengths
+from rlhf_core.batching import length_buckets, length_mask, pad_right, response_lengths
 
 
 def test_response_length_comes_from_the_first_eos_not_from_pad_ids():
@@ -134,3 +134,14 @@ def test_micro_batches_accumulate_the_gradient_of_the_whole_mini_batch():
             assert torch.allclose(g, h, atol=1e-6, rtol=1e-4)
         for key in ("ppo/loss/total", "ppo/policy/entropy", "ppo/policy/clipfrac", "ppo/returns/var"):
             assert float(stats_a[key]) == pytest.approx(float(stats_b[key]), rel=1e-5, abs=1e-6), key
+
+
+def test_importing_the_engine_caps_the_onednn_cache_and_heap_trim_runs():
+    import os
+    import platform
+
+    from rlhf_core.memory import ONEDNN_CACHE_CAPACITY, trim_heap
+
+    assert os.environ.get("ONEDNN_PRIMITIVE_CACHE_CAPACITY") == ONEDNN_CACHE_CAPACITY
+    if platform.libc_ver()[0] == "glibc":
+        assert trim_heap()
