@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs TRL 0.11.4's anchor benchmark and ours on the same workload, back to back, and prints ratios.
-# Usage: bash benchmarks/compare_trl011.sh [--size small|base] [--steps K] [--ours "ppo_step.py options"]...
+# Usage: bash benchmarks/compare_trl011.sh [--size small|base] [--steps K] [--trl-mode batched|lab]
+#                                          [--ours "ppo_step.py options"]...
+#   --trl-mode lab: TRL generates one prompt at a time, as the original lab did (default: batched).
 #   Each --ours runs rlhf_core once more with those options, against the same TRL run, e.g.
 #   --ours "" --ours "--dtype bfloat16" (default: one run with no options).
 #   env TRL_VENV (default /tmp/trl011-venv; built with ../shared/bench/setup_trl011_venv.sh if missing)
@@ -10,11 +12,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 bench=${BENCH_DIR:-$here/../../shared/bench}
 venv=${TRL_VENV:-/tmp/trl011-venv}
 py=${PYTHON:-python}
-size=small; steps=3; ours=()
+size=small; steps=3; mode=batched; ours=()
 while [ $# -gt 0 ]; do
   case $1 in
     --size) size=$2; shift 2;;
     --steps) steps=$2; shift 2;;
+    --trl-mode) mode=$2; shift 2;;
     --ours) ours+=("$2"); shift 2;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
@@ -23,8 +26,8 @@ done
 [ -x "$venv/bin/python" ] || bash "$bench/setup_trl011_venv.sh" "$venv"
 out=$(mktemp -d)
 export HF_HUB_OFFLINE=1
-echo "== TRL 0.11.4 PPOTrainer, batched generation ($size)" >&2
-"$venv/bin/python" "$bench/trl011_ppo_bench.py" --size "$size" --gen-mode batched --steps "$steps" 2>/dev/null | tee "$out/trl.log" | grep -E "^step|^median" >&2
+echo "== TRL 0.11.4 PPOTrainer, $mode generation ($size)" >&2
+"$venv/bin/python" "$bench/trl011_ppo_bench.py" --size "$size" --gen-mode "$mode" --steps "$steps" 2>/dev/null | tee "$out/trl.log" | grep -E "^step|^median" >&2
 logs=()
 for i in "${!ours[@]}"; do
   echo "== rlhf_core ($size) ${ours[$i]}" >&2

@@ -32,7 +32,7 @@ class ModelConfig:
     lora_dropout: float = 0.05
     lora_target_modules: list[str] = field(default_factory=lambda: ["q", "v"])
     max_prompt_tokens: int = 512  # prompts are truncated to the model's window
-    dtype: str = "auto"  # auto (bf16 on a bf16-capable GPU, else fp32), float32, bfloat16
+    dtype: str = "auto"  # auto (bf16 where native: a recent GPU, or a CPU with AVX512-BF16/AMX), float32, bfloat16
 
 
 @dataclass
@@ -61,7 +61,7 @@ class RewardConfig:
     text: str = "prompt+summary"  # what the reward model reads: prompt+summary (the lab) or summary
     batch_size: int = 16
     max_length: int = 512
-    dtype: str = "auto"  # auto (bf16 on a bf16-capable GPU, else fp32), float32, bfloat16
+    dtype: str = "auto"  # as model.dtype
 
 
 @dataclass
@@ -179,6 +179,9 @@ def _tiny() -> Config:
     cfg.data.dataset = TINY_DATASET
     cfg.data.min_chars = 50
     cfg.reward.model = TINY_REWARD
+    # float32 everywhere: the tests check exact identities (KL 0, ratio 1 at the first step), and
+    # toy models gain nothing from bf16 (`auto` would pick it on a CPU with native bf16).
+    cfg.model.dtype = cfg.reward.dtype = "float32"
     cfg.generation.max_new_tokens_min = 8
     cfg.generation.max_new_tokens_max = 16
     cfg.ppo.batch_size = 4
@@ -211,6 +214,7 @@ def _demo() -> Config:
     cfg.reward.text = "summary"
     cfg.reward.max_length = 96
     cfg.reward.batch_size = 32
+    cfg.model.dtype = cfg.reward.dtype = "float32"  # as measured in the README; toys gain nothing from bf16
     cfg.generation.max_new_tokens_min = 48
     cfg.generation.max_new_tokens_max = 64
     cfg.ppo.batch_size = 16

@@ -62,14 +62,15 @@ class Samples:
     values: torch.Tensor  # value head on the final decoder hidden state; 0 on padding
 
 
-def logits_processors(s: SamplingSettings) -> LogitsProcessorList:
+def logits_processors(s: SamplingSettings, device=None) -> LogitsProcessorList:
     """Returns the processors `generate` would build for these settings, in its order."""
-    eos = torch.tensor([s.eos_id])
+    device = device or "cpu"
+    eos = torch.tensor([s.eos_id], device=device)
     processors = LogitsProcessorList()
     if s.min_length and s.min_length > 0:
-        processors.append(MinLengthLogitsProcessor(s.min_length, eos))
-    if s.min_new_tokens and s.min_new_tokens > 0:
-        processors.append(MinNewTokensLengthLogitsProcessor(1, s.min_new_tokens, eos))  # skip the start token
+        processors.append(MinLengthLogitsProcessor(s.min_length, eos, device=device))
+    if s.min_new_tokens and s.min_new_tokens > 0:  # skip the decoder-start token
+        processors.append(MinNewTokensLengthLogitsProcessor(1, s.min_new_tokens, eos, device=device))
     if s.temperature != 1.0:
         processors.append(TemperatureLogitsWarper(s.temperature))
     if s.top_k:
@@ -133,7 +134,7 @@ def _sample(policy, query_ids, s: SamplingSettings, device, autocast) -> Samples
     model.eval()
     seq2seq = model.get_base_model()
     B = len(query_ids)
-    processors = logits_processors(s)
+    processors = logits_processors(s, device)
     with autocast():
         hidden, attention_mask = encode_in_buckets(seq2seq.get_encoder(), query_ids, s.pad_id,
                                                    s.encoder_batch_size, device)

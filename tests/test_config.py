@@ -55,3 +55,23 @@ def test_json_round_trip_is_exact():
 def test_validate_rejects_impossible_settings(overrides, match):
     with pytest.raises(UserError, match=match):
         validate(get_config("tiny", overrides))
+
+
+def test_auto_dtype_is_bf16_only_where_bf16_is_native(monkeypatch):
+    import torch
+
+    from rlhf_core import hub
+
+    monkeypatch.setattr(hub.torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(hub, "cpu_has_native_bf16", lambda: True)
+    assert hub.resolve_dtype("auto") == torch.bfloat16
+    assert hub.resolve_dtype("float32") == torch.float32
+    monkeypatch.setattr(hub, "cpu_has_native_bf16", lambda: False)
+    assert hub.resolve_dtype("auto") == torch.float32
+    assert hub.resolve_dtype("bfloat16") == torch.bfloat16
+
+
+def test_toy_presets_stay_float32_whatever_the_hardware():
+    for name in ("tiny", "demo"):
+        config = get_config(name)
+        assert config.model.dtype == config.reward.dtype == "float32", name
