@@ -24,7 +24,7 @@ import pandas as pd  # noqa: E402
 
 from rlhf_core import UserError, get_config  # noqa: E402
 from rlhf_core import serving  # noqa: E402
-from ui_plots import (  # noqa: E402
+from ui.plots import (  # noqa: E402
     kl_figure, overlay_figure, placeholder, returns_figure, reward_figure, rouge_bars, toxicity_bars, toxicity_figure,
 )
 

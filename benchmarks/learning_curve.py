@@ -42,7 +42,7 @@ def main(argv=None):
     import torch
 
     from rlhf_core import get_config
-    from rlhf_core.training import train
+    from rlhf_core.run_loop import train
 
     torch.set_num_threads(1)
     overrides = dict(TASK)

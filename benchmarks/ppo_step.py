@@ -179,9 +179,9 @@ def main(argv=None):
     import peft
     import transformers
 
-    from rlhf_core.trainer import PPOTrainer, Rollout
+    from rlhf_core.ppo_trainer import PPOTrainer, Rollout
     from rlhf_core.reward import Reward
-    from rlhf_core.training import make_accelerator
+    from rlhf_core.run_loop import make_accelerator
 
     versions = {"python": platform.python_version(), "torch": torch.__version__,
                 "transformers": transformers.__version__, "peft": peft.__version__}

@@ -18,12 +18,12 @@ from .config import Config, apply_overrides, get_config, list_presets, validate
 from .data import build_dataset
 from .errors import UserError
 from .evaluation import compare, evaluate_run, format_report
-from .inference import Summarizer, clean_dialogue
+from .summarizer import Summarizer, clean_dialogue
 from .policy import PolicyWithValueHead, build_policy
 from .reward import Reward, RewardModel, label_index
 from .runs import RunDir, delete_run, list_runs, run_path, runs_root
-from .trainer import PPOTrainer
-from .training import StepResult, iter_train, train
+from .ppo_trainer import PPOTrainer
+from .run_loop import StepResult, iter_train, train
 
 __all__ = [
     "Config", "apply_overrides", "get_config", "list_presets", "validate",

@@ -70,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     presets = sub.add_parser("presets", help="list presets, or print one as JSON")
     presets.add_argument("--show", metavar="PRESET", help="print this preset's full configuration")
 
-    from .reward_train import RewardTrainConfig
-    from .sft import SFTConfig
+    from .prep.reward_model import RewardTrainConfig
+    from .prep.sft import SFTConfig
 
     sft = sub.add_parser("sft", help="stage-1 SFT: fine-tune the policy on dialogue -> summary pairs", epilog=(
         "The preset gives the model, the LoRA shape, the prompt template and the data settings; "
@@ -130,7 +130,7 @@ def _overrides(args: argparse.Namespace) -> dict:
 def cmd_train(args) -> int:
     from tqdm import tqdm
 
-    from .training import iter_train
+    from .run_loop import iter_train
 
     config = get_config(args.preset, _overrides(args))
     if int(os.environ.get("RANK", "0")) != 0:  # under `accelerate launch`, only rank 0 reports
@@ -187,7 +187,7 @@ def _status(message: str) -> None:
 
 
 def cmd_sft(args) -> int:
-    from .sft import METRICS_FILE, SFTConfig, run_sft
+    from .prep.sft import METRICS_FILE, SFTConfig, run_sft
 
     _set_threads(args.threads)
     config = get_config(args.preset, _overrides(args))
@@ -204,7 +204,7 @@ def cmd_sft(args) -> int:
 
 
 def cmd_reward_train(args) -> int:
-    from .reward_train import METRICS_FILE, RewardTrainConfig, format_metrics, run_reward_training
+    from .prep.reward_model import METRICS_FILE, RewardTrainConfig, format_metrics, run_reward_training
 
     _set_threads(args.threads)
     cfg = _dataclass_from_args(RewardTrainConfig, args, "reward")
@@ -215,7 +215,7 @@ def cmd_reward_train(args) -> int:
 
 
 def cmd_build_demo(args) -> int:
-    from .demo import build_demo
+    from .prep.build_demo import build_demo
 
     from .config import DEMO_DIR
 

@@ -16,7 +16,7 @@ from rouge_score import rouge_scorer
 
 from .data import build_dataset
 from .errors import UserError
-from .inference import BEFORE, Summarizer
+from .summarizer import BEFORE, Summarizer
 from .reward import RewardModel
 from .runs import RunDir, atomic_write_text
 

@@ -32,10 +32,10 @@ from .config import Config, get_config, list_presets, validate
 from .errors import UserError
 from .evaluation import evaluate_run
 from .hub import check_allowed
-from .inference import BEFORE, Summarizer, Summary, clean_dialogue
+from .summarizer import BEFORE, Summarizer, Summary, clean_dialogue
 from .reward import RewardModel
 from .runs import RunDir, delete_run, list_runs, run_path, runs_root
-from .training import iter_train
+from .run_loop import iter_train
 
 log = logging.getLogger(__name__)
 

@@ -154,7 +154,7 @@ def test_negative_or_exploding_kl_is_flagged(app_module):
 
 
 def test_figures_show_reward_band_kl_axes_and_missing_toxicity(app_module):
-    import ui_plots
+    from ui import plots as ui_plots
 
     rows = [stats(1), stats(2), stats(3)]
     reward = ui_plots.reward_figure(rows, total_steps=10)

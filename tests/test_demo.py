@@ -8,12 +8,12 @@ import pytest
 
 from rlhf_core import RewardModel, get_config, train, validate
 from rlhf_core.config import DEMO_DIR
-from rlhf_core.demo import DemoSpec, build_demo, word_vocabulary, wrap_tokenizer
+from rlhf_core.prep.build_demo import DemoSpec, build_demo, word_vocabulary, wrap_tokenizer
 from rlhf_core.evaluation import rouge
 from rlhf_core.hub import load_seq2seq
-from rlhf_core.reward_train import RewardTrainConfig
-from rlhf_core.sft import SFTConfig, summarize
-from rlhf_core.synthetic import make_dialogues
+from rlhf_core.prep.reward_model import RewardTrainConfig
+from rlhf_core.prep.sft import SFTConfig, summarize
+from rlhf_core.prep.synthetic import make_dialogues
 
 UNSEEN_SEED = 12345  # neither the SFT corpus (seed 1) nor the PPO data (seed 2)
 

@@ -10,7 +10,7 @@ from rlhf_core import UserError, build_policy, get_config
 from rlhf_core.cli import main
 from rlhf_core.config import ModelConfig
 from rlhf_core.hub import load_seq2seq
-from rlhf_core.sft import SFTConfig, run_sft, tokenize_pairs
+from rlhf_core.prep.sft import SFTConfig, run_sft, tokenize_pairs
 from rlhf_core.data import build_dataset
 
 from test_cli import run_cli

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from rlhf_core.synthetic import (
+from rlhf_core.prep.synthetic import (
     INSULT_ADJECTIVES,
     INSULT_NOUNS,
     main,

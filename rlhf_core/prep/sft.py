@@ -22,12 +22,12 @@ from pathlib import Path
 
 import torch
 
-from .config import Config, validate
-from .data import build_dataset
-from .errors import UserError
-from .evaluation import rouge
-from .hub import load_seq2seq
-from .policy import lora_config
+from ..config import Config, validate
+from ..data import build_dataset
+from ..errors import UserError
+from ..evaluation import rouge
+from ..hub import load_seq2seq
+from ..policy import lora_config
 
 METRICS_FILE = "sft_metrics.json"
 

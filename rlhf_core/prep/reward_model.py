@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import _load_local
-from .errors import UserError
-from .hub import load_classifier
-from .reward import label_index
+from ..data import _load_local
+from ..errors import UserError
+from ..hub import load_classifier
+from ..reward import label_index
 from .sft import progress_callback, training_arguments
 
 METRICS_FILE = "reward_metrics.json"

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import torch
 
-from .errors import UserError
-from .reward_train import RewardTrainConfig, format_metrics, run_reward_training
+from ..errors import UserError
+from .reward_model import RewardTrainConfig, format_metrics, run_reward_training
 from .sft import SFTConfig, run_sft
 from .synthetic import make_dialogues, make_toxicity_sentences, write_jsonl
 
@@ -142,9 +142,9 @@ def score_texts(reward_dir: Path, records: list[dict], max_length: int) -> dict[
     """Returns the classifier's accuracy/precision/recall/F1 on labelled {text, label} records."""
     import numpy as np
 
-    from .hub import load_classifier
-    from .reward import label_index
-    from .reward_train import classification_metrics, predict_hate
+    from ..hub import load_classifier
+    from ..reward import label_index
+    from .reward_model import classification_metrics, predict_hate
 
     model, tokenizer = load_classifier(str(reward_dir))
     hate = label_index(model.config.id2label, "hate")
@@ -162,7 +162,7 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
                on_status: Callable[[str], None] | None = None) -> dict:
     """Builds the demo into `out_dir` (policy/, reward/, dialogues.jsonl, README.md, demo_metrics.json)
     and returns its metrics. An existing demo there is replaced only once the new one is complete."""
-    from .config import get_config
+    from ..config import get_config
 
     spec = spec or DemoSpec()
     status = on_status or (lambda message: None)

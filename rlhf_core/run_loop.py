@@ -24,7 +24,7 @@ from .hub import gpu_has_native_bf16
 from .policy import build_policy
 from .reward import Reward, RewardFn, RewardModel
 from .runs import OPTIMIZER_FILE, RunDir, load_optimizer_tensors
-from .trainer import PPOTrainer, check_finite
+from .ppo_trainer import PPOTrainer, check_finite
 
 SAMPLES_PER_STEP = 3
 
