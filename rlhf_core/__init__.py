@@ -18,12 +18,13 @@ from .config import Config, apply_overrides, get_config, list_presets, validate
 from .data import build_dataset
 from .errors import UserError
 from .evaluation import compare, evaluate_run, format_report
-from .summarizer import Summarizer, clean_dialogue
 from .policy import PolicyWithValueHead, build_policy
-from .reward import Reward, RewardModel, label_index
-from .runs import RunDir, delete_run, list_runs, run_path, runs_root
 from .ppo_trainer import PPOTrainer
+from .reward import Reward, RewardModel, label_index
 from .run_loop import StepResult, iter_train, train
+from .runs import RunDir, delete_run, list_runs, run_path, runs_root
+from .summarizer import Summarizer
+from .text_input import clean_dialogue
 
 __all__ = [
     "Config", "apply_overrides", "get_config", "list_presets", "validate",

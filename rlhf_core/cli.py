@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("evaluate", help="compare a run's policy before and after PPO")
     evaluate.add_argument("--run-dir", required=True)
-    evaluate.add_argument("--samples", type=int, default=None, help="test dialogues to compare (default: the run's eval.samples)")
+    evaluate.add_argument("--samples", type=int, default=None,
+                          help="test dialogues to compare (default: the run's eval.samples)")
     evaluate.add_argument("--show", type=int, default=5, help="rows of the before/after table to print")
 
     presets = sub.add_parser("presets", help="list presets, or print one as JSON")
@@ -88,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     reward.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     _add_dataclass_flags(reward, RewardTrainConfig(), "reward")
 
-    demo = sub.add_parser("build-demo", help="build the offline demo checkpoints from scratch (about 8 min on one core)")
+    demo = sub.add_parser("build-demo",
+                          help="build the offline demo checkpoints from scratch (about 8 min on one core)")
     demo.add_argument("--out", default=None, help=(
         "demo folder, replaced once the build succeeds (default: the checkpoints/demo that the demo preset loads)"))
     demo.add_argument("--data-dir", default=None, help="keep the generated corpus here (default: a temporary folder)")
@@ -193,13 +195,16 @@ def cmd_sft(args) -> int:
     config = get_config(args.preset, _overrides(args))
     sft = _dataclass_from_args(SFTConfig, args, "sft")
     metrics = run_sft(config, sft, args.out, _status)
-    line = f"SFT ({sft.mode}) {metrics['steps']} steps in {metrics['train_seconds']:.0f}s, train loss {metrics['train_loss']:.4f}"
+    line = (f"SFT ({sft.mode}) {metrics['steps']} steps in {metrics['train_seconds']:.0f}s, "
+            f"train loss {metrics['train_loss']:.4f}")
     if "rouge" in metrics:
         r = metrics["rouge"]
-        line += f"; held-out ({metrics['eval_samples']}) ROUGE-1 {r['rouge1']:.3f}, ROUGE-2 {r['rouge2']:.3f}, ROUGE-L {r['rougeL']:.3f}"
+        line += (f"; held-out ({metrics['eval_samples']}) ROUGE-1 {r['rouge1']:.3f}, ROUGE-2 {r['rouge2']:.3f}, "
+                 f"ROUGE-L {r['rougeL']:.3f}")
     print(line)
     use = f"--adapter {args.out}" if sft.mode == "lora" else f"--policy {args.out}"
-    print(f"wrote {args.out}/{METRICS_FILE}; start PPO from it with: train --preset {args.preset} {use}", file=sys.stderr)
+    print(f"wrote {args.out}/{METRICS_FILE}; start PPO from it with: train --preset {args.preset} {use}",
+          file=sys.stderr)
     return 0
 
 
@@ -215,9 +220,8 @@ def cmd_reward_train(args) -> int:
 
 
 def cmd_build_demo(args) -> int:
-    from .prep.build_demo import build_demo
-
     from .config import DEMO_DIR
+    from .prep.build_demo import build_demo
 
     _set_threads(args.threads)
     out = args.out or str(DEMO_DIR)

@@ -12,10 +12,10 @@ import json
 import types
 import typing
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .errors import UserError
+from .paths import PROJECT_ROOT
 
 MAX_STEPS = 1_000_000  # a typo guard: more PPO steps than any run on this data could use
 PROMPT_TEMPLATE = "Summarize the following conversation.\n\n{dialogue}\n\nSummary:"
@@ -194,7 +194,7 @@ def _tiny() -> Config:
     return cfg
 
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "demo"
+DEMO_DIR = PROJECT_ROOT / "checkpoints" / "demo"
 
 
 def _demo() -> Config:

@@ -19,12 +19,13 @@ import torch
 
 from .config import Config, validate
 from .data import build_dataset
+from .diagnostics import check_finite
 from .errors import UserError
 from .hub import gpu_has_native_bf16
 from .policy import build_policy
+from .ppo_trainer import PPOTrainer
 from .reward import Reward, RewardFn, RewardModel
-from .runs import OPTIMIZER_FILE, RunDir, load_optimizer_tensors
-from .ppo_trainer import PPOTrainer, check_finite
+from .runs import RunDir
 
 SAMPLES_PER_STEP = 3
 
@@ -114,11 +115,8 @@ def iter_train(
 
     start_step = 0
     if run and resume:
-        state = run.load_state()
+        state = run.load_checkpoint(trainer.unwrapped, trainer.optimizer)
         if state:
-            folder = run.checkpoint_dir()
-            trainer.unwrapped.load(folder)
-            load_optimizer_tensors(trainer.optimizer, folder / OPTIMIZER_FILE)
             trainer.kl_ctl.load_state_dict(state["kl_ctl"])
             start_step = int(state["step"])
         if is_main:

@@ -18,10 +18,9 @@ from .config import Config
 from .errors import UserError
 from .hub import load_seq2seq
 from .policy import lora_config
-from .reward import RewardModel, reward_texts
+from .reward import Reward, RewardModel
 
 BEFORE = "before"
-MAX_DIALOGUE_CHARS = 20_000
 
 
 @dataclass
@@ -122,22 +121,6 @@ class Summarizer:
         """Returns summaries with reward (on the configured text) and toxicity (on the summary)."""
         if self.reward_model is None:
             return [Summary(s) for s in summaries]
-        prompts = self.prompts(dialogues)
-        rewards = self.reward_model.score(reward_texts(prompts, summaries, self.config.reward.text)).rewards
-        toxicity = self.reward_model.score(summaries).toxicity
-        return [Summary(s, r, t) for s, r, t in zip(summaries, rewards, toxicity)]
+        scored = Reward(self.reward_model, self.config.reward.text).score(self.prompts(dialogues), summaries)
+        return [Summary(s, r, t) for s, r, t in zip(summaries, scored.rewards, scored.toxicity)]
 
-
-def clean_dialogue(text: str) -> str:
-    """Returns a dialogue safe to summarise: control characters dropped, length checked.
-
-    Raises UserError for empty input or input far beyond any model window.
-    """
-    if text is None or not str(text).strip():
-        raise UserError("the dialogue is empty: paste a conversation to summarise")
-    text = "".join(ch for ch in str(text) if ch in "\n\t" or ch.isprintable())
-    if not text.strip():
-        raise UserError("the dialogue has no readable text (only control characters)")
-    if len(text) > MAX_DIALOGUE_CHARS:
-        raise UserError(f"the dialogue is {len(text):,} characters long; the limit is {MAX_DIALOGUE_CHARS:,}")
-    return text.strip()

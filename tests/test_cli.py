@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import DIALOGSUM_DEV, ROOT
 
 
@@ -46,7 +45,8 @@ def test_resume_continues_a_run(tmp_path):
 @pytest.mark.parametrize("args,message", [
     (["--preset", "huge"], "unknown preset 'huge'"),
     (["--preset", "tiny", "--dataset", "/missing.jsonl"], "dataset file not found"),
-    (["--preset", "tiny", "--dataset", str(DIALOGSUM_DEV), "--data.dialogue_column", "text"], "no dialogue column 'text'"),
+    (["--preset", "tiny", "--dataset", str(DIALOGSUM_DEV), "--data.dialogue_column", "text"],
+     "no dialogue column 'text'"),
     (["--preset", "tiny", "--data.min_chars", "100000", "--data.max_chars", "200000"], "no dialogue left"),
     (["--preset", "tiny", "--reward.not_hate_label", "clean"], "no label 'clean'"),
     (["--preset", "tiny", "--steps", "-3"], "steps must be at least 1"),

@@ -8,9 +8,9 @@ import pytest
 
 from rlhf_core import RewardModel, get_config, train, validate
 from rlhf_core.config import DEMO_DIR
-from rlhf_core.prep.build_demo import DemoSpec, build_demo, word_vocabulary, wrap_tokenizer
 from rlhf_core.evaluation import rouge
 from rlhf_core.hub import load_seq2seq
+from rlhf_core.prep.build_demo import DemoSpec, build_demo, word_vocabulary, wrap_tokenizer
 from rlhf_core.prep.reward_model import RewardTrainConfig
 from rlhf_core.prep.sft import SFTConfig, summarize
 from rlhf_core.prep.synthetic import make_dialogues
@@ -32,7 +32,8 @@ def test_demo_preset_validates_and_points_at_the_shipped_files():
     config = validate(get_config("demo"))
     assert Path(config.model.policy) == DEMO_DIR / "policy" and Path(config.reward.model) == DEMO_DIR / "reward"
     assert Path(config.data.dataset).is_file() and config.reward.text == "summary"
-    assert (DEMO_DIR / "policy" / "model.safetensors").is_file() and (DEMO_DIR / "reward" / "model.safetensors").is_file()
+    assert (DEMO_DIR / "policy" / "model.safetensors").is_file()
+    assert (DEMO_DIR / "reward" / "model.safetensors").is_file()
     assert not [p for p in DEMO_DIR.rglob("*") if p.suffix in (".bin", ".pt", ".pth", ".pkl")]
     assert sum(p.stat().st_size for p in DEMO_DIR.rglob("*") if p.is_file()) < 25 * 2**20
 

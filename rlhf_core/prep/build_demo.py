@@ -143,12 +143,11 @@ def score_texts(reward_dir: Path, records: list[dict], max_length: int) -> dict[
     import numpy as np
 
     from ..hub import load_classifier
-    from ..reward import label_index
-    from .reward_model import classification_metrics, predict_hate
+    from ..reward import RewardModel
+    from .reward_model import classification_metrics
 
-    model, tokenizer = load_classifier(str(reward_dir))
-    hate = label_index(model.config.id2label, "hate")
-    p_hate = predict_hate(model, tokenizer, [r["text"] for r in records], hate, max_length=max_length)
+    scorer = RewardModel(*load_classifier(str(reward_dir)), batch_size=64, max_length=max_length)
+    p_hate = np.array(scorer.score([r["text"] for r in records]).toxicity)
     actual = np.array([r["label"] == "hate" for r in records], dtype=int)
     return {"texts": len(records), **classification_metrics((p_hate >= 0.5).astype(int), actual)}
 

@@ -22,7 +22,7 @@ import torch
 from ..data import _load_local
 from ..errors import UserError
 from ..hub import load_classifier
-from ..reward import label_index
+from ..reward import RewardModel, label_index
 from .sft import progress_callback, training_arguments
 
 METRICS_FILE = "reward_metrics.json"
@@ -81,7 +81,8 @@ def load_examples(cfg: RewardTrainConfig) -> tuple[list[str], list[str]]:
         raise UserError(f"{cfg.data} has labels {', '.join(map(repr, unknown[:5]))}; only "
                         f"'{cfg.not_hate_label}' and '{cfg.hate_label}' are allowed")
     if len(set(labels)) < 2 or len(texts) < 4:
-        raise UserError(f"{cfg.data} needs at least 4 texts with both labels (got {len(texts)}, labels {sorted(set(labels))})")
+        raise UserError(f"{cfg.data} needs at least 4 texts with both labels "
+                        f"(got {len(texts)}, labels {sorted(set(labels))})")
     return texts, labels
 
 
@@ -107,19 +108,6 @@ def classification_metrics(predicted: np.ndarray, actual: np.ndarray) -> dict[st
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"accuracy": (tp + tn) / max(len(actual), 1), "precision": precision, "recall": recall, "f1": f1,
             "tp": tp, "fp": fp, "fn": fn, "tn": tn}
-
-
-@torch.inference_mode()
-def predict_hate(model, tokenizer, texts: list[str], hate_index: int, max_length: int, batch_size: int = 64) -> np.ndarray:
-    """Returns P(hate) for each text."""
-    model.eval()
-    device = next(model.parameters()).device
-    probs = []
-    for start in range(0, len(texts), batch_size):
-        batch = tokenizer(texts[start : start + batch_size], truncation=True, max_length=max_length,
-                          padding=True, return_tensors="pt").to(device)
-        probs.append(model(**batch).logits.float().softmax(-1)[:, hate_index].cpu().numpy())
-    return np.concatenate(probs) if probs else np.zeros(0)
 
 
 def run_reward_training(cfg: RewardTrainConfig, out_dir: str | Path,
@@ -166,7 +154,8 @@ def run_reward_training(cfg: RewardTrainConfig, out_dir: str | Path,
     tokenizer.save_pretrained(str(out))
 
     test = splits["test"]
-    p_hate = predict_hate(model, tokenizer, list(test["text"]), hate_index, cfg.max_length)
+    scorer = RewardModel(model, tokenizer, cfg.not_hate_label, cfg.hate_label, batch_size=64, max_length=cfg.max_length)
+    p_hate = np.array(scorer.score(list(test["text"])).toxicity)
     actual = (np.asarray(test["labels"]) == hate_index).astype(int)
     metrics = {
         "model": cfg.model,
