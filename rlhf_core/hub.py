@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from .errors import UserError
 from .paths import PROJECT_ROOT
+
+if TYPE_CHECKING:  # torch is imported where it is used: the Hub probe and errors need none of it
+    import torch
 
 # One timeout for every Hub request this project makes (probe, metadata, download start).
 HUB_TIMEOUT_SECONDS = 3
@@ -149,11 +151,15 @@ def _is_shipped(name: str) -> bool:
 
 def gpu_has_native_bf16() -> bool:
     """True on a GPU that computes bf16 in hardware (Ampere or newer), not by emulation (a T4)."""
+    import torch
+
     return torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False)
 
 
 def cpu_has_native_bf16() -> bool:
     """True on a CPU with bf16 instructions (AVX512-BF16 or AMX), where oneDNN's bf16 matmuls are fast."""
+    import torch
+
     checks = (getattr(torch.cpu, "_is_avx512_bf16_supported", None), getattr(torch.cpu, "_is_amx_tile_supported", None))
     return any(check is not None and check() for check in checks)
 
@@ -165,6 +171,8 @@ def resolve_dtype(dtype: str) -> torch.dtype:
     AVX512-BF16 than in float32, and the tiny learning task learns as well over 30 seeds
     (benchmarks/README.md).
     """
+    import torch
+
     if dtype == "bfloat16":
         return torch.bfloat16
     if dtype == "auto" and (gpu_has_native_bf16() or (not torch.cuda.is_available() and cpu_has_native_bf16())):
@@ -205,6 +213,7 @@ def load_seq2seq(name: str, dtype: str = "auto"):
 
 def load_classifier(name: str, dtype: str = "auto"):
     """Returns (model, tokenizer) for a sequence classifier, in eval mode and frozen."""
+    import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     if name == "builtin:tiny-roberta":

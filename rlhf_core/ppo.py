@@ -23,6 +23,8 @@ from typing import Dict, Optional, Tuple, Union
 import torch
 import torch.nn.functional as F
 
+from .config import KL_KINDS
+
 __all__ = [
     "masked_mean",
     "masked_var",
@@ -38,7 +40,6 @@ __all__ = [
     "KL_KINDS",
 ]
 
-KL_KINDS = ("kl", "abs", "mse", "full")
 WHITEN_EPS = 1e-8
 
 Number = Union[float, int, torch.Tensor]

@@ -89,7 +89,7 @@ class RunDir:
         if resume and not self.exists():
             raise UserError(f"cannot resume: {self.path} holds no run (config.json missing)")
         self.path.mkdir(parents=True, exist_ok=True)
-        if not resume:
+        if not resume or self.config().to_dict() != config.to_dict():  # a resume may change safe settings
             atomic_write_text(self.path / "config.json", config.to_json())
 
     def exists(self) -> bool:

@@ -75,3 +75,12 @@ def test_toy_presets_stay_float32_whatever_the_hardware():
     for name in ("tiny", "demo"):
         config = get_config(name)
         assert config.model.dtype == config.reward.dtype == "float32", name
+
+
+def test_every_config_field_is_documented_once_where_it_is_declared():
+    from rlhf_core.config import field_paths
+    from rlhf_core.config_docs import field_docs
+
+    docs = field_docs()
+    assert set(docs) == set(field_paths())
+    assert [key for key, text in docs.items() if not text] == []

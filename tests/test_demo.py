@@ -12,8 +12,9 @@ from rlhf_core.evaluation import rouge
 from rlhf_core.hub import load_seq2seq
 from rlhf_core.prep.build_demo import DemoSpec, build_demo, word_vocabulary, wrap_tokenizer
 from rlhf_core.prep.reward_model import RewardTrainConfig
-from rlhf_core.prep.sft import SFTConfig, summarize
+from rlhf_core.prep.sft import SFTConfig
 from rlhf_core.prep.synthetic import make_dialogues
+from rlhf_core.summarizer import greedy_summaries
 
 UNSEEN_SEED = 12345  # neither the SFT corpus (seed 1) nor the PPO data (seed 2)
 
@@ -53,7 +54,7 @@ def test_demo_policy_summarises_an_unseen_dialogue(summarizer):
     record = next(r for r in make_dialogues(20, seed=UNSEEN_SEED) if not r["rude"])
     config = get_config("demo")
     prompt = config.data.prompt_template.format(dialogue=record["dialogue"])
-    summary = summarize(model, tokenizer, [prompt], config.model.max_prompt_tokens, 64)[0]
+    summary = greedy_summaries(model, tokenizer, [prompt], config.model.max_prompt_tokens, 64)[0]
     assert summary.startswith("#Person1# ") and summary.endswith(".")
     assert re.fullmatch(r"[#A-Za-z0-9 .,:'?-]+", summary), summary
     assert rouge([summary], [record["summary"]])["rougeL"] > 0.4, (summary, record["summary"])

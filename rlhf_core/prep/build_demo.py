@@ -299,8 +299,8 @@ Reward model ({reward['steps']} steps, {reward['train_seconds']:.0f} s), hate = 
 | new sentences (seed {spec['sentence_seed'] + 100}) | {_row(checks['new_sentences'])} |
 | reference summaries of `dialogues.jsonl` | {_row(checks['ppo_reference_summaries'])} |
 
-What PPO then does with them (toxicity and ROUGE before vs after) is in `docs/DEMO.md`, made by
-`python benchmarks/demo_detox.py`.
+What PPO then does with them (toxicity and ROUGE before vs after) is in the project README's
+"Offline demo" section, measured by `python benchmarks/demo_detox.py`.
 
 Everything is in `demo_metrics.json`; `policy/sft_metrics.json` and `reward/reward_metrics.json`
 hold each stage's own record. Use it with `--preset demo`:

@@ -13,7 +13,7 @@ import json
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -23,48 +23,9 @@ from ..data import _load_local
 from ..errors import UserError
 from ..hub import load_classifier
 from ..reward import RewardModel, label_index
-from .sft import progress_callback, training_arguments
+from .trainer_args import RewardTrainConfig, check_reward_training, new_or_empty, progress_callback, training_arguments  # noqa: F401,E501
 
 METRICS_FILE = "reward_metrics.json"
-
-
-@dataclass
-class RewardTrainConfig:
-    """What to train and how; label names match `RewardConfig`'s defaults."""
-
-    model: str = "facebook/roberta-hate-speech-dynabench-r4-target"  # Hub id, local folder, or builtin:tiny-roberta
-    data: str = ""  # jsonl/json/csv/parquet with a text and a label column
-    text_column: str = "text"
-    label_column: str = "label"
-    not_hate_label: str = "nothate"
-    hate_label: str = "hate"
-    test_size: float = 0.2  # held-out share for the reported metrics
-    epochs: float = 3.0
-    max_steps: int = -1  # stop after this many optimizer steps (overrides epochs when > 0)
-    learning_rate: float = 2e-5
-    batch_size: int = 32
-    warmup_steps: int = 0
-    weight_decay: float = 0.0
-    max_length: int = 128  # texts are cut to this many tokens
-    seed: int = 42
-    logging_steps: int = 50
-
-
-def check(cfg: RewardTrainConfig) -> RewardTrainConfig:
-    """Raises UserError for settings that cannot work; returns them otherwise."""
-    checks = [
-        (bool(cfg.data), "--data is required: a jsonl/json/csv/parquet file with text and label columns"),
-        (0 < cfg.test_size < 1, f"--test-size must be between 0 and 1 (got {cfg.test_size})"),
-        (cfg.epochs > 0 or cfg.max_steps > 0, "need --epochs > 0 or --max-steps > 0"),
-        (cfg.learning_rate > 0, f"--learning-rate must be positive (got {cfg.learning_rate})"),
-        (cfg.batch_size >= 1, f"--batch-size must be at least 1 (got {cfg.batch_size})"),
-        (cfg.max_length >= 2, f"--max-length must be at least 2 (got {cfg.max_length})"),
-        (cfg.not_hate_label.lower() != cfg.hate_label.lower(), "the not-hate and hate labels must differ"),
-    ]
-    for ok, message in checks:
-        if not ok:
-            raise UserError(message)
-    return cfg
 
 
 def load_examples(cfg: RewardTrainConfig) -> tuple[list[str], list[str]]:
@@ -118,10 +79,8 @@ def run_reward_training(cfg: RewardTrainConfig, out_dir: str | Path,
     from transformers import DataCollatorWithPadding, PrinterCallback, Trainer, TrainingArguments
 
     status = on_status or (lambda message: None)
-    check(cfg)
-    out = Path(out_dir)
-    if out.exists() and any(out.iterdir()):
-        raise UserError(f"output folder {out} is not empty; choose a new --out")
+    check_reward_training(cfg)
+    out = new_or_empty(out_dir)
     texts, labels = load_examples(cfg)
 
     torch.manual_seed(cfg.seed)
