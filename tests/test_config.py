@@ -62,7 +62,7 @@ def test_auto_dtype_is_bf16_only_where_bf16_is_native(monkeypatch):
 
     from rlhf_core import hub
 
-    monkeypatch.setattr(hub.torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(hub, "cpu_has_native_bf16", lambda: True)
     assert hub.resolve_dtype("auto") == torch.bfloat16
     assert hub.resolve_dtype("float32") == torch.float32
