@@ -98,7 +98,9 @@ def probe_model(name: str, timeout: float = HUB_TIMEOUT_SECONDS) -> str | None:
     import httpx
 
     if hub_offline():
-        return "HF_HUB_OFFLINE is set" if offline_env_set() else "this process is offline"
+        if offline_env_set():
+            return "HF_HUB_OFFLINE is set"
+        return "the Hugging Face Hub is not reachable (found at start-up)"
     url = f"{_endpoint()}/{name}/resolve/main/config.json"
     try:
         response = httpx.head(url, timeout=timeout, follow_redirects=False)

@@ -30,7 +30,16 @@ from .config import Config, get_config, list_presets
 from .diagnostics import clean_stats, kl_warning  # noqa: F401  (re-exported for the app)
 from .errors import UserError
 from .evaluation import evaluate_run
-from .hub import check_allowed, go_offline, hub_offline, hub_reachable, is_cached, limit_hub_timeouts, looks_local
+from .hub import (
+    check_allowed,
+    go_offline,
+    hub_offline,
+    hub_reachable,
+    is_cached,
+    limit_hub_timeouts,
+    looks_local,
+    probe_model,
+)
 from .jobs import (  # noqa: F401  (the job states, re-exported for the app)
     ACTIVE_STATES,
     DONE,
@@ -79,11 +88,10 @@ def model_problem(name: str) -> str | None:
         check_allowed(name, "model")
     except UserError as error:
         return str(error)
-    if not hub_offline():
-        return None
     if is_cached(name):
         return None
-    return f"{name} is not in the local cache and the Hub is offline"
+    reason = probe_model(name)  # the CLI's probe too: seconds, and it tells offline, no network, no repository apart
+    return f"{name} is not in the local cache and {reason}" if reason else None
 
 
 def preset_problems(preset: str) -> list[str]:
