@@ -32,7 +32,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--steps", type=int, default=None, help="PPO steps (default: the demo preset's)")
     p.add_argument("--seed", type=int, default=None, help="run seed (default: the preset's)")
-    p.add_argument("--samples", type=int, default=None, help="test dialogues to evaluate (default: the whole test split)")
+    p.add_argument("--samples", type=int, default=None,
+                   help="test dialogues to evaluate (default: the whole test split)")
     p.add_argument("--run-dir", default=None, help="keep the run here (default: a temporary folder)")
     p.add_argument("--png", default=str(ROOT / "docs" / "demo_detox.png"), help="chart file ('' to skip)")
     p.add_argument("--threads", type=int, default=1,

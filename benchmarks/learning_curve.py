@@ -42,7 +42,7 @@ def main(argv=None):
     import torch
 
     from rlhf_core import get_config
-    from rlhf_core.training import train
+    from rlhf_core.run_loop import train
 
     torch.set_num_threads(1)
     overrides = dict(TASK)
@@ -62,7 +62,8 @@ def main(argv=None):
         print(f"seed {seed}: reward first 5 steps {run['first5']:.3f} -> last 5 {run['last5']:.3f}, "
               f"max KL {run['max_kl']:.2f} ({run['seconds']:.0f}s)", flush=True)
     gain = [r["last5"] - r["first5"] for r in runs]
-    summary = {"label": args.label, "overrides": args.overrides, "mean_first5": float(np.mean([r["first5"] for r in runs])),
+    summary = {"label": args.label, "overrides": args.overrides,
+               "mean_first5": float(np.mean([r["first5"] for r in runs])),
                "mean_last5": float(np.mean([r["last5"] for r in runs])), "mean_gain": float(np.mean(gain)),
                "min_gain": float(np.min(gain)), "runs": runs}
     print(f"mean over {len(runs)} seeds: {summary['mean_first5']:.3f} -> {summary['mean_last5']:.3f} "

@@ -43,15 +43,16 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-    import app
     from gradio_client import Client
 
+    import app
     from rlhf_core import serving
 
     preset = serving.startup().preset
 
     port = free_port()
-    app.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    demo = app.build_app()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     url = f"http://127.0.0.1:{port}/"
     clients = [Client(url, verbose=False) for _ in range(min(args.clients, args.requests))]
 
@@ -69,7 +70,7 @@ def main(argv=None) -> int:
     with ThreadPoolExecutor(max_workers=len(clients)) as pool:
         results = list(pool.map(one, range(args.requests)))
     wall = time.perf_counter() - t0
-    app.demo.close()
+    demo.close()
 
     latencies = sorted(r[0] for r in results if r[1] is None)
     failures = [r[1] for r in results if r[1] is not None]

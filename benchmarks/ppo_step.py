@@ -101,7 +101,8 @@ def build(args):
         base = base.to(torch.bfloat16)  # frozen base weights in bf16; LoRA and value head stay fp32
     policy = PolicyWithValueHead(get_peft_model(base, lora_config(config.model)))
 
-    rm_cfg = RobertaConfig(vocab_size=RM_VOCAB, **ROBERTA_SHAPES[args.rm_size], max_position_embeddings=RM_MAX_POSITIONS,
+    rm_cfg = RobertaConfig(vocab_size=RM_VOCAB, **ROBERTA_SHAPES[args.rm_size],
+                           max_position_embeddings=RM_MAX_POSITIONS,
                            type_vocab_size=1, layer_norm_eps=1e-5, pad_token_id=RM_PAD, bos_token_id=RM_BOS,
                            eos_token_id=RM_EOS, num_labels=2, id2label={0: "nothate", 1: "hate"},
                            label2id={"nothate": 0, "hate": 1})
@@ -124,8 +125,8 @@ def score(reward_model, response_ids, mask, batch_size=16):
     """The anchor's scoring on response ids (mapped into RoBERTa's ids), batched by length."""
     import torch
 
-    from rlhf_core.reward import label_index
     from rlhf_core.batching import length_buckets, pad_right
+    from rlhf_core.reward import label_index
 
     not_hate = label_index(reward_model.config.id2label, "nothate")
     seqs = []
@@ -136,7 +137,8 @@ def score(reward_model, response_ids, mask, batch_size=16):
     with torch.inference_mode():
         for bucket in length_buckets([len(s) for s in seqs], batch_size):
             input_ids, attention_mask = pad_right([seqs[i] for i in bucket], RM_PAD)
-            scores[bucket] = reward_model(input_ids=input_ids, attention_mask=attention_mask).logits[:, not_hate].float()
+            logits = reward_model(input_ids=input_ids, attention_mask=attention_mask).logits
+            scores[bucket] = logits[:, not_hate].float()
     return scores
 
 
@@ -179,9 +181,9 @@ def main(argv=None):
     import peft
     import transformers
 
-    from rlhf_core.trainer import PPOTrainer, Rollout
+    from rlhf_core.ppo_trainer import PPOTrainer, Rollout
     from rlhf_core.reward import Reward
-    from rlhf_core.training import make_accelerator
+    from rlhf_core.run_loop import make_accelerator
 
     versions = {"python": platform.python_version(), "torch": torch.__version__,
                 "transformers": transformers.__version__, "peft": peft.__version__}
@@ -194,7 +196,8 @@ def main(argv=None):
     trainer = PPOTrainer(config, policy, None, Reward(lambda p, s: [0.0] * len(s)), make_accelerator(config))
     prompts = build_prompts(args, (args.warmup + args.steps) * args.batch_size)
     setup_s = time.perf_counter() - t_setup
-    print(f"policy params: total={n_total:,} trainable={n_train:,}; setup {setup_s:.1f}s, peak RSS {peak_rss_mb():.0f} MB")
+    print(f"policy params: total={n_total:,} trainable={n_train:,}; setup {setup_s:.1f}s, "
+          f"peak RSS {peak_rss_mb():.0f} MB")
 
     records, stats = [], {}
     for step in range(args.warmup + args.steps):
@@ -215,9 +218,11 @@ def main(argv=None):
                "ppo_step_s": t3 - t2, "total_s": t3 - t0,
                "engine_timing": {k: v for k, v in stats.items() if k.startswith("time/")}}
         records.append(rec)
-        print(f"step {step}{' (warm-up)' if rec['warmup'] else ''}: gen {rec['gen_s']:.2f}s  reward {rec['reward_s']:.2f}s  "
+        print(f"step {step}{' (warm-up)' if rec['warmup'] else ''}: gen {rec['gen_s']:.2f}s  "
+              f"reward {rec['reward_s']:.2f}s  "
               f"ppo.step {rec['ppo_step_s']:.2f}s (reference pass {stats['time/ppo/forward_pass']:.2f}s, "
-              f"optimize {stats['time/ppo/optimize_step']:.2f}s)  total {rec['total_s']:.2f}s | objective/kl={stats['objective/kl']:.4g} "
+              f"optimize {stats['time/ppo/optimize_step']:.2f}s)  total {rec['total_s']:.2f}s | "
+              f"objective/kl={stats['objective/kl']:.4g} "
               f"peak RSS {peak_rss_mb():.0f} MB", flush=True)
 
     measured = [r for r in records if not r["warmup"]]
@@ -228,7 +233,8 @@ def main(argv=None):
     peak_rss = peak_rss_mb()  # before the FLOP-counting pass below, which is not part of a step
     flops = update_flops(args, trainer, rollout)
     peak = matmul_peak_flops(args.dtype)
-    update_s = statistics.median(r["engine_timing"]["time/ppo/forward_pass"] + r["engine_timing"]["time/ppo/optimize_step"]
+    update_s = statistics.median(r["engine_timing"]["time/ppo/forward_pass"]
+                                 + r["engine_timing"]["time/ppo/optimize_step"]
                                  for r in measured)
     summary = {
         "bench": "rlhf_core_ppo",
@@ -250,9 +256,11 @@ def main(argv=None):
         "per_step": records,
     }
     print(f"\nmedian over {len(measured)} steps: generation {med('gen_s'):.2f}s  reward {med('reward_s'):.2f}s  "
-          f"ppo.step {med('ppo_step_s'):.2f}s  total {med('total_s'):.2f}s -> {summary['samples_per_s']:.3f} samples/s; "
+          f"ppo.step {med('ppo_step_s'):.2f}s  total {med('total_s'):.2f}s -> "
+          f"{summary['samples_per_s']:.3f} samples/s; "
           f"peak RSS {summary['peak_rss_mb']:.0f} MB; update {summary['update_flop_per_s'] / 1e9:.1f} GFLOP/s = "
-          f"{100 * summary['update_share_of_peak']:.0f}% of the measured {args.dtype} matmul peak {peak / 1e9:.0f} GFLOP/s")
+          f"{100 * summary['update_share_of_peak']:.0f}% of the measured {args.dtype} matmul peak "
+          f"{peak / 1e9:.0f} GFLOP/s")
     print(json.dumps(summary), flush=True)
 
 

@@ -14,21 +14,35 @@ Public API (what the CLI and the app use):
 """
 
 from . import memory  # noqa: F401  first: caps oneDNN's cache before any matmul runs (memory.py)
-from .config import Config, apply_overrides, get_config, list_presets, validate
-from .data import build_dataset
-from .errors import UserError
-from .evaluation import compare, evaluate_run, format_report
-from .inference import Summarizer, clean_dialogue
-from .policy import PolicyWithValueHead, build_policy
-from .reward import Reward, RewardModel, label_index
-from .runs import RunDir, delete_run, list_runs, run_path, runs_root
-from .trainer import PPOTrainer
-from .training import StepResult, iter_train, train
 
-__all__ = [
-    "Config", "apply_overrides", "get_config", "list_presets", "validate",
-    "build_dataset", "UserError", "compare", "evaluate_run", "format_report",
-    "Summarizer", "clean_dialogue", "PolicyWithValueHead", "build_policy",
-    "Reward", "RewardModel", "label_index", "RunDir", "delete_run", "list_runs", "run_path", "runs_root",
-    "PPOTrainer", "StepResult", "iter_train", "train",
-]
+# The public API, imported on first use: `python -m rlhf_core` then reaches its Hub probe and
+# its one-line errors in a second instead of after importing torch, transformers and peft.
+_API = {
+    "config": ["Config", "apply_overrides", "get_config", "list_presets", "validate"],
+    "data": ["build_dataset"],
+    "errors": ["UserError"],
+    "evaluation": ["compare", "evaluate_run", "format_report"],
+    "summarizer": ["Summarizer"],
+    "text_input": ["clean_dialogue"],
+    "policy": ["PolicyWithValueHead", "build_policy"],
+    "reward": ["Reward", "RewardModel", "label_index"],
+    "runs": ["RunDir", "delete_run", "list_runs", "run_path", "runs_root"],
+    "ppo_trainer": ["PPOTrainer"],
+    "run_loop": ["StepResult", "iter_train", "train"],
+}
+_WHERE = {name: module for module, names in _API.items() for name in names}
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'rlhf_core' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *__all__])

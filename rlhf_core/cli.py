@@ -13,7 +13,8 @@ import os
 import sys
 import typing
 
-from .config import coerce, field_paths, get_config, list_presets
+from .config import apply_overrides, coerce, field_paths, get_config, list_presets
+from .config_docs import describe, field_docs
 from .errors import UserError
 
 SHORT_FLAGS = {
@@ -40,13 +41,14 @@ SFT_SHORT_FLAGS = {flag: key for flag, key in SHORT_FLAGS.items() if flag in ("-
 
 
 def _add_config_flags(parser: argparse.ArgumentParser, short_flags: dict[str, str] = SHORT_FLAGS) -> None:
+    docs = field_docs()
     group = parser.add_argument_group("configuration (any field; overrides the preset)")
     for flag, key in short_flags.items():
-        group.add_argument(flag, dest=f"cfg:{key}", metavar=key.split(".")[-1].upper(), help=f"= --{key}")
+        group.add_argument(flag, dest=f"cfg:{key}", metavar=key.split(".")[-1].upper(), help=f"= --{key}: {docs[key]}")
     for key, hint in field_paths().items():
         if key in ("preset", "seed", "steps"):
             continue  # --preset is its own option; --seed / --steps are above
-        group.add_argument(f"--{key}", dest=f"cfg:{key}", metavar=_type_name(hint).upper(), help=argparse.SUPPRESS)
+        group.add_argument(f"--{key}", dest=f"cfg:{key}", metavar=_type_name(hint).upper(), help=docs[key])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,8 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="run PPO and save the run", epilog=(
         "Every configuration field is also a flag, e.g. --ppo.learning_rate 1e-5 --generation.max_new_tokens_max 64; "
-        "see `python -m rlhf_core presets --show tiny` for the field names."))
-    train.add_argument("--preset", default="flan-t5-base", help=f"one of: {', '.join(list_presets())}")
+        "see `python -m rlhf_core presets --show tiny` for a preset's values. With --resume the saved run's settings "
+        "are the base: flags that change how it learns are refused; steps, save_every, eval.* and batch splits apply."))
+    train.add_argument("--preset", default=None, help=(
+        f"one of: {', '.join(list_presets())} (default: flan-t5-base; with --resume: the run's own)"))
     train.add_argument("--run-dir", required=True, help="folder for config, metrics and checkpoints")
     train.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
     train.add_argument("--no-progress", action="store_true", help="print one line per step instead of a progress bar")
@@ -64,14 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("evaluate", help="compare a run's policy before and after PPO")
     evaluate.add_argument("--run-dir", required=True)
-    evaluate.add_argument("--samples", type=int, default=None, help="test dialogues to compare (default: the run's eval.samples)")
+    evaluate.add_argument("--samples", type=int, default=None,
+                          help="test dialogues to compare (default: the run's eval.samples)")
     evaluate.add_argument("--show", type=int, default=5, help="rows of the before/after table to print")
 
-    presets = sub.add_parser("presets", help="list presets, or print one as JSON")
-    presets.add_argument("--show", metavar="PRESET", help="print this preset's full configuration")
+    presets = sub.add_parser("presets", help="list presets, or print one with every field described")
+    presets.add_argument("--show", metavar="PRESET", help="print this preset's full configuration, one field a line")
 
-    from .reward_train import RewardTrainConfig
-    from .sft import SFTConfig
+    from .prep.trainer_args import RewardTrainConfig, SFTConfig
 
     sft = sub.add_parser("sft", help="stage-1 SFT: fine-tune the policy on dialogue -> summary pairs", epilog=(
         "The preset gives the model, the LoRA shape, the prompt template and the data settings; "
@@ -88,7 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     reward.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     _add_dataclass_flags(reward, RewardTrainConfig(), "reward")
 
-    demo = sub.add_parser("build-demo", help="build the offline demo checkpoints from scratch (about 8 min on one core)")
+    demo = sub.add_parser("build-demo",
+                          help="build the offline demo checkpoints from scratch (about 8 min on one core)")
     demo.add_argument("--out", default=None, help=(
         "demo folder, replaced once the build succeeds (default: the checkpoints/demo that the demo preset loads)"))
     demo.add_argument("--data-dir", default=None, help="keep the generated corpus here (default: a temporary folder)")
@@ -128,19 +133,40 @@ def _overrides(args: argparse.Namespace) -> dict:
 
 
 def cmd_train(args) -> int:
-    from tqdm import tqdm
+    from .diagnostics import kl_warning
+    from .hub import ensure_downloadable, limit_hub_timeouts
 
-    from .training import iter_train
+    if args.resume:  # the saved run is the base; flags change it (iter_train refuses unsafe changes)
+        from .runs import RunDir
 
-    config = get_config(args.preset, _overrides(args))
+        saved = RunDir(args.run_dir)
+        if not saved.exists():
+            raise UserError(f"cannot resume: {args.run_dir} holds no run (config.json missing)")
+        config = saved.config()
+        if args.preset and args.preset != config.preset:
+            raise UserError(f"cannot resume {args.run_dir} with --preset {args.preset}: it is a {config.preset} run")
+        config = apply_overrides(config, _overrides(args))
+    else:
+        config = get_config(args.preset or "flan-t5-base", _overrides(args))
     if int(os.environ.get("RANK", "0")) != 0:  # under `accelerate launch`, only rank 0 reports
         sys.stderr = open(os.devnull, "w")
-    print(f"preset {config.preset}: policy {config.model.policy}, reward {config.reward.model}, "
-          f"data {config.data.dataset}, {config.steps} steps", file=sys.stderr)
-    bar = None
+    limit_hub_timeouts()
+    # Fail in seconds, before any output, when a model can come neither from the cache nor the Hub.
+    ensure_downloadable(config.model.policy, "policy model")
+    ensure_downloadable(config.reward.model, "reward model")
+    print(f"resolved configuration (preset {config.preset}):\n{describe(config)}", file=sys.stderr)
+    from tqdm import tqdm
+
+    from .run_loop import iter_train
+
+    bar, warned = None, None
     for result in iter_train(config, args.run_dir, resume=args.resume,
                              on_status=lambda m: print(m, file=sys.stderr)):
         s = result.stats
+        warning = kl_warning([{**s, "step": result.step}])
+        if warning and warning != warned:
+            print(f"warning: {warning}", file=sys.stderr)
+        warned = warning
         line = (f"reward {s['env/reward_mean']:+.3f}  kl {s['objective/kl']:.3f}  "
                 f"kl_coef {s['objective/kl_coef']:.3f}  {result.seconds:.1f}s")
         if args.no_progress:
@@ -174,7 +200,7 @@ def cmd_evaluate(args) -> int:
 
 def cmd_presets(args) -> int:
     if args.show:
-        print(get_config(args.show).to_json())
+        print(describe(get_config(args.show)))
     else:
         for name in list_presets():
             cfg = get_config(name)
@@ -187,24 +213,27 @@ def _status(message: str) -> None:
 
 
 def cmd_sft(args) -> int:
-    from .sft import METRICS_FILE, SFTConfig, run_sft
+    from .prep.sft import METRICS_FILE, SFTConfig, run_sft
 
     _set_threads(args.threads)
     config = get_config(args.preset, _overrides(args))
     sft = _dataclass_from_args(SFTConfig, args, "sft")
     metrics = run_sft(config, sft, args.out, _status)
-    line = f"SFT ({sft.mode}) {metrics['steps']} steps in {metrics['train_seconds']:.0f}s, train loss {metrics['train_loss']:.4f}"
+    line = (f"SFT ({sft.mode}) {metrics['steps']} steps in {metrics['train_seconds']:.0f}s, "
+            f"train loss {metrics['train_loss']:.4f}")
     if "rouge" in metrics:
         r = metrics["rouge"]
-        line += f"; held-out ({metrics['eval_samples']}) ROUGE-1 {r['rouge1']:.3f}, ROUGE-2 {r['rouge2']:.3f}, ROUGE-L {r['rougeL']:.3f}"
+        line += (f"; held-out ({metrics['eval_samples']}) ROUGE-1 {r['rouge1']:.3f}, ROUGE-2 {r['rouge2']:.3f}, "
+                 f"ROUGE-L {r['rougeL']:.3f}")
     print(line)
     use = f"--adapter {args.out}" if sft.mode == "lora" else f"--policy {args.out}"
-    print(f"wrote {args.out}/{METRICS_FILE}; start PPO from it with: train --preset {args.preset} {use}", file=sys.stderr)
+    print(f"wrote {args.out}/{METRICS_FILE}; start PPO from it with: train --preset {args.preset} {use}",
+          file=sys.stderr)
     return 0
 
 
 def cmd_reward_train(args) -> int:
-    from .reward_train import METRICS_FILE, RewardTrainConfig, format_metrics, run_reward_training
+    from .prep.reward_model import METRICS_FILE, RewardTrainConfig, format_metrics, run_reward_training
 
     _set_threads(args.threads)
     cfg = _dataclass_from_args(RewardTrainConfig, args, "reward")
@@ -215,9 +244,8 @@ def cmd_reward_train(args) -> int:
 
 
 def cmd_build_demo(args) -> int:
-    from .demo import build_demo
-
     from .config import DEMO_DIR
+    from .prep.build_demo import build_demo
 
     _set_threads(args.threads)
     out = args.out or str(DEMO_DIR)

@@ -12,12 +12,13 @@ import json
 import types
 import typing
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .errors import UserError
+from .paths import PROJECT_ROOT
 
 MAX_STEPS = 1_000_000  # a typo guard: more PPO steps than any run on this data could use
+KL_KINDS = ("kl", "abs", "mse", "full")  # the ppo.kl_penalty estimators (ppo.py)
 PROMPT_TEMPLATE = "Summarize the following conversation.\n\n{dialogue}\n\nSummary:"
 
 
@@ -27,10 +28,10 @@ class ModelConfig:
 
     policy: str = "google/flan-t5-base"  # Hub id, local folder, or builtin:tiny-t5
     adapter: str | None = None  # starting LoRA adapter (Hub id or folder); None = fresh LoRA
-    lora_r: int = 32
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    lora_target_modules: list[str] = field(default_factory=lambda: ["q", "v"])
+    lora_r: int = 32  # LoRA rank
+    lora_alpha: int = 32  # LoRA scaling numerator (scale = alpha / r)
+    lora_dropout: float = 0.05  # dropout on the LoRA branch
+    lora_target_modules: list[str] = field(default_factory=lambda: ["q", "v"])  # module names that get LoRA (T5: q, v)
     max_prompt_tokens: int = 512  # prompts are truncated to the model's window
     dtype: str = "auto"  # auto (bf16 where native: a recent GPU, or a CPU with AVX512-BF16/AMX), float32, bfloat16
 
@@ -41,13 +42,13 @@ class DataConfig:
 
     dataset: str = "knkarthick/dialogsum"  # Hub id, local json/jsonl/csv/parquet, or builtin:tiny-dialogues
     split: str = "train"  # Hub split to load (local files have one split)
-    dialogue_column: str = "dialogue"
+    dialogue_column: str = "dialogue"  # column holding the dialogue text
     summary_column: str | None = "summary"  # reference summaries for ROUGE; None if absent
     id_column: str | None = None  # None: use `id` or `fname` when present
-    min_chars: int = 200
-    max_chars: int = 1000
-    prompt_template: str = PROMPT_TEMPLATE
-    test_size: float = 0.2
+    min_chars: int = 200  # drop dialogues shorter than this
+    max_chars: int = 1000  # drop dialogues longer than this
+    prompt_template: str = PROMPT_TEMPLATE  # prompt around each dialogue; must contain {dialogue}
+    test_size: float = 0.2  # share of the dialogues held out for evaluation
     max_examples: int | None = None  # cap after filtering (quick experiments)
 
 
@@ -55,12 +56,12 @@ class DataConfig:
 class RewardConfig:
     """The reward model: reward = logit of the not-hate label; toxicity = P(hate)."""
 
-    model: str = "facebook/roberta-hate-speech-dynabench-r4-target"
-    not_hate_label: str = "nothate"
-    hate_label: str = "hate"
+    model: str = "facebook/roberta-hate-speech-dynabench-r4-target"  # Hub id, local folder, or builtin:tiny-roberta
+    not_hate_label: str = "nothate"  # label whose logit is the reward (read by name from id2label)
+    hate_label: str = "hate"  # label whose probability is the toxicity
     text: str = "prompt+summary"  # what the reward model reads: prompt+summary (the lab) or summary
-    batch_size: int = 16
-    max_length: int = 512
+    batch_size: int = 16  # texts per classifier pass
+    max_length: int = 512  # classifier input tokens (longer texts are truncated)
     dtype: str = "auto"  # as model.dtype
 
 
@@ -68,12 +69,12 @@ class RewardConfig:
 class GenerationConfig:
     """Sampling settings for PPO rollouts (the lab's: pure sampling, no top-k/top-p)."""
 
-    top_k: int = 0
-    top_p: float = 1.0
-    temperature: float = 1.0
-    min_length: int = 5
+    top_k: int = 0  # 0 = no top-k filtering
+    top_p: float = 1.0  # 1.0 = no nucleus filtering
+    temperature: float = 1.0  # sampling temperature (log-probs use the same)
+    min_length: int = 5  # EOS is blocked before this many tokens
     max_new_tokens_min: int = 100  # each batch draws its max_new_tokens from this range
-    max_new_tokens_max: int = 400
+    max_new_tokens_max: int = 400  # upper end of that range
     min_new_tokens: int | None = None  # force at least this many new tokens (benchmarks: fixed lengths)
     batch_size: int | None = None  # prompts decoded together; None = the whole PPO batch
     encoder_batch_size: int = 4  # prompts per encoder pass before decoding, grouped by length
@@ -83,22 +84,22 @@ class GenerationConfig:
 class PPOConfig:
     """PPO hyper-parameters, TRL 0.11's defaults as the lab used them."""
 
-    learning_rate: float = 1.41e-5
-    batch_size: int = 16
-    mini_batch_size: int = 4
-    ppo_epochs: int = 1
-    gamma: float = 1.0
-    lam: float = 0.95
-    cliprange: float = 0.2
-    cliprange_value: float = 0.2
-    vf_coef: float = 0.1
+    learning_rate: float = 1.41e-5  # Adam learning rate of the LoRA adapter and value head
+    batch_size: int = 16  # dialogues per PPO step
+    mini_batch_size: int = 4  # rows per optimizer step (batch_size must be a multiple)
+    ppo_epochs: int = 1  # passes over each batch
+    gamma: float = 1.0  # discount over response tokens
+    lam: float = 0.95  # GAE lambda
+    cliprange: float = 0.2  # policy ratio clip
+    cliprange_value: float = 0.2  # value clip around the old values
+    vf_coef: float = 0.1  # value loss weight
     kl_penalty: str = "kl"  # kl, abs, mse, full
-    adaptive_kl: bool = True
-    init_kl_coef: float = 0.2
-    target_kl: float = 6.0
-    horizon: int = 10000
-    max_grad_norm: float | None = None
-    whiten_advantages: bool = True
+    adaptive_kl: bool = True  # adapt the KL coefficient towards target_kl
+    init_kl_coef: float = 0.2  # starting KL penalty coefficient
+    target_kl: float = 6.0  # KL the adaptive controller aims at
+    horizon: int = 10000  # adaptive KL controller horizon (in samples)
+    max_grad_norm: float | None = None  # clip the gradient norm; None = no clipping
+    whiten_advantages: bool = True  # normalise advantages per batch
     forward_batch_size: int | None = None  # rows per no-grad pass; None = mini_batch_size
     micro_batch_size: int | None = None  # rows per forward/backward in a mini-batch; None = 2 on CPU, all on GPU
     ratio_threshold: float = 10.0  # skip a mini-batch whose mean ratio explodes (TRL's guard)
@@ -108,10 +109,10 @@ class PPOConfig:
 class EvalConfig:
     """Before/after evaluation on the test split."""
 
-    samples: int = 100
-    max_new_tokens: int = 128
+    samples: int = 100  # test dialogues compared before vs after
+    max_new_tokens: int = 128  # summary length cap at evaluation
     do_sample: bool = False  # greedy by default: before and after differ only by the adapter
-    seed: int = 1234
+    seed: int = 1234  # seed for sampled evaluation
     bootstrap: int = 1000  # resamples for the confidence interval of the toxicity change
 
 
@@ -119,15 +120,15 @@ class EvalConfig:
 class Config:
     """Everything a run needs; saved as `config.json` in the run directory."""
 
-    preset: str = "flan-t5-base"
+    preset: str = "flan-t5-base"  # the preset these settings started from
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     reward: RewardConfig = field(default_factory=RewardConfig)
     generation: GenerationConfig = field(default_factory=GenerationConfig)
     ppo: PPOConfig = field(default_factory=PPOConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
-    steps: int = 10
-    seed: int = 42
+    steps: int = 10  # PPO steps in the run
+    seed: int = 42  # seed for sampling, data order and LoRA init
     save_every: int = 1  # checkpoint every N steps (and always at the end)
     mixed_precision: str = "auto"  # auto (bf16 autocast on a bf16-capable GPU), no, bf16
 
@@ -194,7 +195,7 @@ def _tiny() -> Config:
     return cfg
 
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "checkpoints" / "demo"
+DEMO_DIR = PROJECT_ROOT / "checkpoints" / "demo"
 
 
 def _demo() -> Config:
@@ -338,7 +339,7 @@ def validate(cfg: Config) -> Config:
          f"ppo.micro_batch_size must be at least 1 (got {p.micro_batch_size})"),
         (p.ppo_epochs >= 1, f"ppo.ppo_epochs must be at least 1 (got {p.ppo_epochs})"),
         (p.learning_rate > 0, f"ppo.learning_rate must be positive (got {p.learning_rate})"),
-        (p.kl_penalty in ("kl", "abs", "mse", "full"), f"ppo.kl_penalty must be kl, abs, mse or full (got {p.kl_penalty!r})"),
+        (p.kl_penalty in KL_KINDS, f"ppo.kl_penalty must be kl, abs, mse or full (got {p.kl_penalty!r})"),
         (p.init_kl_coef >= 0, f"ppo.init_kl_coef must be >= 0 (got {p.init_kl_coef})"),
         (p.target_kl > 0 and p.horizon > 0, "ppo.target_kl and ppo.horizon must be positive"),
         (1 <= g.max_new_tokens_min <= g.max_new_tokens_max,

@@ -16,9 +16,9 @@ from rouge_score import rouge_scorer
 
 from .data import build_dataset
 from .errors import UserError
-from .inference import BEFORE, Summarizer
 from .reward import RewardModel
 from .runs import RunDir, atomic_write_text
+from .summarizer import BEFORE, Summarizer
 
 ROUGE_KEYS = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 AFTER = "after"

@@ -7,7 +7,6 @@ costs no memory. Adapter and value head are saved as safetensors and load back e
 from __future__ import annotations
 
 import contextlib
-import json
 from pathlib import Path
 
 import torch
@@ -132,16 +131,21 @@ def lora_config(cfg: ModelConfig) -> LoraConfig:
     )
 
 
+def add_lora(base, cfg: ModelConfig) -> PeftModel:
+    """Returns `base` wrapped with a fresh LoRA adapter of `cfg`'s shape, or a one-line UserError."""
+    try:
+        return get_peft_model(base, lora_config(cfg))
+    except ValueError as error:
+        raise UserError(f"cannot add LoRA to '{cfg.policy}': {str(error).splitlines()[0]}") from None
+
+
 def build_policy(cfg: ModelConfig):
     """Returns (policy, tokenizer): base model + fresh or loaded-trainable LoRA + value head."""
     base, tokenizer = load_seq2seq(cfg.policy, cfg.dtype)
     if cfg.adapter:
         model = load_adapter(base, cfg.adapter)
     else:
-        try:
-            model = get_peft_model(base, lora_config(cfg))
-        except ValueError as error:
-            raise UserError(f"cannot add LoRA to '{cfg.policy}': {str(error).splitlines()[0]}") from None
+        model = add_lora(base, cfg)
     policy = PolicyWithValueHead(model)
     return policy, tokenizer
 
@@ -160,11 +164,6 @@ def load_adapter(base, adapter: str) -> PeftModel:
             f"cannot load adapter '{adapter}': not a local folder, and the Hub is not reachable or has no such "
             "repository; pass a local adapter folder or leave --adapter empty for a fresh LoRA"
         ) from None
-
-
-def adapter_info(folder: str | Path) -> dict:
-    """Returns the adapter_config.json of a saved adapter (base model, rank, targets)."""
-    return json.loads((Path(folder) / "adapter_config.json").read_text())
 
 
 def response_decoder_inputs(response_ids: torch.Tensor, decoder_start_token_id: int) -> torch.Tensor:

@@ -23,6 +23,8 @@ from typing import Dict, Optional, Tuple, Union
 import torch
 import torch.nn.functional as F
 
+from .config import KL_KINDS
+
 __all__ = [
     "masked_mean",
     "masked_var",
@@ -38,7 +40,6 @@ __all__ = [
     "KL_KINDS",
 ]
 
-KL_KINDS = ("kl", "abs", "mse", "full")
 WHITEN_EPS = 1e-8
 
 Number = Union[float, int, torch.Tensor]
@@ -124,7 +125,8 @@ def logprobs_from_logits(logits: torch.Tensor, labels: torch.Tensor, temperature
         raise ValueError(f"temperature must be positive (got {temperature})")
     if logits.dim() != 3 or labels.shape != logits.shape[:2]:
         raise ValueError(
-            f"logits must be (B, T, V) and labels (B, T); got logits {tuple(logits.shape)}, labels {tuple(labels.shape)}"
+            f"logits must be (B, T, V) and labels (B, T); got logits {tuple(logits.shape)}, "
+            f"labels {tuple(labels.shape)}"
         )
     logits = _upcast(logits)
     logp = F.log_softmax(logits / temperature, dim=-1)  # (B, T, V)
@@ -346,7 +348,10 @@ def ppo_losses(
 
 
 class AdaptiveKLController:
-    """Adaptive KL coefficient (Ziegler et al. 2019): value *= 1 + clip(kl / target - 1, -0.2, 0.2) * n_steps / horizon."""
+    """Adaptive KL coefficient (Ziegler et al. 2019).
+
+    value *= 1 + clip(kl / target - 1, -0.2, 0.2) * n_steps / horizon
+    """
 
     def __init__(self, init_kl_coef: float = 0.2, target: float = 6.0, horizon: int = 10000):
         if target <= 0 or horizon <= 0:

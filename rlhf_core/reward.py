@@ -25,7 +25,8 @@ def label_index(id2label: dict, name: str) -> int:
         if str(label).lower() == name.lower():
             return int(index)
     available = ", ".join(str(label) for label in id2label.values())
-    raise UserError(f"reward model has no label '{name}'; its labels are: {available} (set reward.not_hate_label / reward.hate_label)")
+    raise UserError(f"reward model has no label '{name}'; its labels are: {available} "
+                    "(set reward.not_hate_label / reward.hate_label)")
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Scores:
     """Per-text reward (not-hate logit) and toxicity (P(hate))."""
 
     rewards: list[float]
-    toxicity: list[float]
+    toxicity: list[float] | None  # None when a Python callable gives the reward (no classifier)
 
 
 class RewardModel:
@@ -103,9 +104,29 @@ class Reward:
     def model(self) -> RewardModel | None:
         return self.source if isinstance(self.source, RewardModel) else None
 
+    def score(self, prompts: Sequence[str], summaries: Sequence[str]) -> Scores:
+        """Returns each summary's reward (on the configured text) and toxicity (of the summary alone).
+
+        One classifier pass: with `text="summary"` both come from the same logits; with
+        `prompt+summary` the reward texts and the bare summaries go through one batched call.
+        A callable reward gives rewards only (toxicity None).
+        """
+        model = self.model
+        if model is None:
+            return Scores(self._call_source(prompts, summaries), None)
+        if self.text == "summary":
+            return model.score(summaries)
+        both = model.score(reward_texts(prompts, summaries, self.text) + list(summaries))
+        n = len(summaries)
+        return Scores(both.rewards[:n], both.toxicity[n:])
+
     def __call__(self, prompts: Sequence[str], summaries: Sequence[str]) -> list[float]:
-        if isinstance(self.source, RewardModel):
-            return self.source.score(reward_texts(prompts, summaries, self.text)).rewards
+        """Returns the rewards only (the classifier reads the configured text once)."""
+        if self.model is not None:
+            return self.model.score(reward_texts(prompts, summaries, self.text)).rewards
+        return self._call_source(prompts, summaries)
+
+    def _call_source(self, prompts: Sequence[str], summaries: Sequence[str]) -> list[float]:
         values = [float(v) for v in self.source(list(prompts), list(summaries))]
         if len(values) != len(summaries):
             raise UserError(f"reward function returned {len(values)} values for {len(summaries)} summaries")

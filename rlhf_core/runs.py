@@ -24,11 +24,11 @@ from safetensors.torch import load_file, save_file
 
 from .config import Config
 from .errors import UserError
+from .paths import PROJECT_ROOT
 
 CHECKPOINT = "checkpoint"
 STATE_FILE = "trainer_state.json"
 OPTIMIZER_FILE = "optimizer.safetensors"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def runs_root() -> Path:
@@ -89,7 +89,7 @@ class RunDir:
         if resume and not self.exists():
             raise UserError(f"cannot resume: {self.path} holds no run (config.json missing)")
         self.path.mkdir(parents=True, exist_ok=True)
-        if not resume:
+        if not resume or self.config().to_dict() != config.to_dict():  # a resume may change safe settings
             atomic_write_text(self.path / "config.json", config.to_json())
 
     def exists(self) -> bool:
@@ -166,7 +166,18 @@ class RunDir:
             shutil.rmtree(old)
         return final
 
+    def load_checkpoint(self, policy, optimizer) -> dict | None:
+        """Restores what `save_checkpoint` wrote (adapter, value head, optimizer) and returns its
+        state dict, or returns None when the run has no checkpoint yet."""
+        folder = self.checkpoint_dir()
+        if folder is None:
+            return None
+        policy.load(folder)
+        load_optimizer_tensors(optimizer, folder / OPTIMIZER_FILE)
+        return json.loads((folder / STATE_FILE).read_text())
+
     def load_state(self) -> dict | None:
+        """Returns the newest checkpoint's state dict (step, KL controller), or None."""
         folder = self.checkpoint_dir()
         return json.loads((folder / STATE_FILE).read_text()) if folder else None
 

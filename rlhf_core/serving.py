@@ -1,14 +1,16 @@
-"""What the app serves, without any UI: shared models, the one training job, runs, limits.
+"""What the app serves, without any UI: shared models, runs, before/after, your dialogue, limits.
 
-Every Gradio handler in `app.py` is a thin call into this module, and tests call it directly.
+Every Gradio handler in `app.py` is a thin call into this module, and tests call it directly
+(tests/test_serving.py). Its neighbours: `jobs.py` (the training thread), `hub.py` (Hub probes,
+offline mode), `diagnostics.py` (KL and finiteness checks).
 
 - `startup()` loads the configured preset's models once (env `RLHF_PRESET`), or, when they cannot
   be loaded (no Hub, not cached), the first offline preset of `FALLBACK_PRESETS`, and says why.
 - `models_for(config)` returns the one `Models` (summarizer + reward model) per base model; every
   visitor shares it, and trained runs' adapters are loaded into it by name, so no click reloads
   weights.
-- `JOBS` is the server's single training job: a daemon thread over `iter_train`, stoppable between
-  steps, observed by any number of visitors through `JOBS.snapshot()`.
+- `JOBS` is the server's single training job (`jobs.JobManager`); `start_training(settings)`
+  checks the settings against the limits and starts it.
 - Limits for a public host come from env vars (`RLHF_MAX_STEPS`, `RLHF_MAX_BATCH_SIZE`,
   `RLHF_MAX_EVAL_SAMPLES`) and are enforced here, with messages that name the variable.
 """
@@ -17,192 +19,57 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
-import shutil
 import threading
-import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 
-from .config import Config, get_config, list_presets, validate
+from .config import Config, get_config, list_presets
+from .diagnostics import clean_stats, kl_warning  # noqa: F401  (re-exported for the app)
 from .errors import UserError
 from .evaluation import evaluate_run
-from .hub import check_allowed
-from .inference import BEFORE, Summarizer, Summary, clean_dialogue
+from .hub import (
+    check_allowed,
+    go_offline,
+    hub_offline,
+    hub_reachable,
+    is_cached,
+    limit_hub_timeouts,
+    looks_local,
+    probe_model,
+)
+from .jobs import (  # noqa: F401  (the job states, re-exported for the app)
+    ACTIVE_STATES,
+    DONE,
+    FAILED,
+    IDLE,
+    LOADING,
+    RUNNING,
+    STOPPING,
+    JobManager,
+    JobSnapshot,
+    new_run_name,
+)
+from .limits import (  # noqa: F401  (re-exported for the app)
+    Limits,
+    TrainSettings,
+    default_settings,
+    limits,
+    training_config,
+    whole_number,
+)
 from .reward import RewardModel
 from .runs import RunDir, delete_run, list_runs, run_path, runs_root
-from .training import iter_train
+from .summarizer import BEFORE, Summarizer, Summary
+from .text_input import clean_dialogue
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PRESET = "flan-t5-base"
 # Offline presets to fall back on, best first; names missing from list_presets() are skipped.
 FALLBACK_PRESETS = ["demo", "tiny"]
-HUB_TIMEOUT_SECONDS = 3
-
-# KL outside this band means something is off: negative KL is an estimator or sampling bug, a
-# large one means the policy ran away from the reference (the lab's copies sat at 21-38).
-KL_LOW, KL_HIGH = -1.0, 50.0
-
-
-def limit_hub_timeouts(seconds: int = HUB_TIMEOUT_SECONDS) -> None:
-    """Makes Hub requests give up after `seconds` (env defaults, and the live constants if loaded).
-
-    huggingface_hub reads these variables when it is imported, so `app.py` sets them before its
-    imports; this also patches an already imported huggingface_hub.
-    """
-    from huggingface_hub import constants
-
-    for name in ("HF_HUB_ETAG_TIMEOUT", "HF_HUB_DOWNLOAD_TIMEOUT"):
-        os.environ.setdefault(name, str(seconds))
-        setattr(constants, name, _env_int(name, seconds))
-
-
-def hub_offline() -> bool:
-    """True when the Hugging Face Hub is not to be contacted (HF_HUB_OFFLINE, or after `go_offline`)."""
-    from huggingface_hub import constants
-
-    return bool(constants.HF_HUB_OFFLINE)
-
-
-def hub_reachable(timeout: float = HUB_TIMEOUT_SECONDS) -> bool:
-    """True if the Hub endpoint answers an HTTP request within `timeout` seconds."""
-    import httpx
-    from huggingface_hub import constants
-
-    try:
-        httpx.head(constants.ENDPOINT, timeout=timeout)
-    except httpx.HTTPError:
-        return False
-    return True
-
-
-def go_offline() -> None:
-    """Switches this process to offline mode: cached models only, no more network waits."""
-    import datasets.config
-    from huggingface_hub import constants
-
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    constants.HF_HUB_OFFLINE = True
-    datasets.config.HF_HUB_OFFLINE = datasets.config.HF_DATASETS_OFFLINE = True
-
-
-# --------------------------------------------------------------------------------------------
-# Limits and training settings
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one visitor may ask of this server."""
-
-    max_steps: int
-    max_batch_size: int
-    max_eval_samples: int
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise UserError(f"{name} must be a positive whole number (got {raw!r})")
-    return value
-
-
-def limits() -> Limits:
-    """Returns the limits from RLHF_MAX_STEPS (50), RLHF_MAX_BATCH_SIZE (32), RLHF_MAX_EVAL_SAMPLES (100)."""
-    return Limits(
-        max_steps=_env_int("RLHF_MAX_STEPS", 50),
-        max_batch_size=_env_int("RLHF_MAX_BATCH_SIZE", 32),
-        max_eval_samples=_env_int("RLHF_MAX_EVAL_SAMPLES", 100),
-    )
-
-
-@dataclass
-class TrainSettings:
-    """The knobs the app exposes; everything else comes from the preset."""
-
-    preset: str
-    steps: int
-    batch_size: int
-    learning_rate: float
-    init_kl_coef: float
-    adaptive_kl: bool
-    target_kl: float
-    seed: int
-
-
-def default_settings(preset: str) -> TrainSettings:
-    """Returns the preset's settings, with steps and batch size brought within this server's limits."""
-    cfg, lim = get_config(preset), limits()
-    return TrainSettings(
-        preset=preset,
-        steps=min(cfg.steps, lim.max_steps),
-        batch_size=min(cfg.ppo.batch_size, lim.max_batch_size),
-        learning_rate=cfg.ppo.learning_rate,
-        init_kl_coef=cfg.ppo.init_kl_coef,
-        adaptive_kl=cfg.ppo.adaptive_kl,
-        target_kl=cfg.ppo.target_kl,
-        seed=cfg.seed,
-    )
-
-
-def _whole(value, name: str) -> int:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise UserError(f"{name} must be a whole number (got {value!r})") from None
-    if not number.is_integer():
-        raise UserError(f"{name} must be a whole number (got {value!r})")
-    return int(number)
-
-
-def _positive(value, name: str, allow_zero: bool = False) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise UserError(f"{name} must be a number (got {value!r})") from None
-    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-        raise UserError(f"{name} must be {'zero or more' if allow_zero else 'positive'} (got {value!r})")
-    return number
-
-
-def training_config(settings: TrainSettings) -> Config:
-    """Returns the validated Config for `settings`, or raises UserError naming the limit it breaks."""
-    lim = limits()
-    if settings.preset not in list_presets():
-        raise UserError(f"unknown preset {settings.preset!r}; choose one of: {', '.join(list_presets())}")
-    steps = _whole(settings.steps, "steps")
-    if not 1 <= steps <= lim.max_steps:
-        raise UserError(f"steps must be between 1 and {lim.max_steps} on this server "
-                        f"(got {steps}; limit set by RLHF_MAX_STEPS)")
-    batch = _whole(settings.batch_size, "batch size")
-    if not 1 <= batch <= lim.max_batch_size:
-        raise UserError(
-            f"batch size must be between 1 and {lim.max_batch_size} on this server "
-            f"(got {batch}; limit set by RLHF_MAX_BATCH_SIZE)")
-    cfg = get_config(settings.preset, {
-        "steps": steps,
-        "seed": _whole(settings.seed, "seed"),
-        "ppo.batch_size": batch,
-        "ppo.learning_rate": _positive(settings.learning_rate, "learning rate"),
-        "ppo.init_kl_coef": _positive(settings.init_kl_coef, "KL coefficient", allow_zero=True),
-        "ppo.adaptive_kl": bool(settings.adaptive_kl),
-        "ppo.target_kl": _positive(settings.target_kl, "target KL"),
-    })
-    # The largest mini-batch that divides the batch and is no larger than the preset's.
-    cfg.ppo.mini_batch_size = max(d for d in range(1, min(cfg.ppo.mini_batch_size, batch) + 1) if batch % d == 0)
-    cfg.eval.samples = min(cfg.eval.samples, lim.max_eval_samples)
-    return validate(cfg)
 
 
 # --------------------------------------------------------------------------------------------
@@ -210,28 +77,21 @@ def training_config(settings: TrainSettings) -> Config:
 # --------------------------------------------------------------------------------------------
 
 
-def _looks_local(name: str) -> bool:
-    return name.startswith((".", "/", "~")) or name.count("/") > 1 or Path(name).exists()
-
-
 def model_problem(name: str) -> str | None:
     """Returns why a model cannot be loaded without waiting on the network, or None if it can
     (built in, a local folder, allowed and downloadable online, or in the Hub cache offline)."""
     if name.startswith("builtin:"):
         return None
-    if _looks_local(name):
+    if looks_local(name):
         return None if Path(name).is_dir() else f"{name} is missing"
     try:
         check_allowed(name, "model")
     except UserError as error:
         return str(error)
-    if not hub_offline():
+    if is_cached(name):
         return None
-    from huggingface_hub import try_to_load_from_cache
-
-    if isinstance(try_to_load_from_cache(name, "config.json"), str):
-        return None
-    return f"{name} is not in the local cache and the Hub is offline"
+    reason = probe_model(name)  # the CLI's probe too: seconds, and it tells offline, no network, no repository apart
+    return f"{name} is not in the local cache and {reason}" if reason else None
 
 
 def preset_problems(preset: str) -> list[str]:
@@ -239,7 +99,7 @@ def preset_problems(preset: str) -> list[str]:
     cfg = get_config(preset)
     problems = [p for p in (model_problem(cfg.model.policy), model_problem(cfg.reward.model)) if p]
     data = cfg.data.dataset
-    if _looks_local(data) and not data.startswith("builtin:") and not Path(data).exists():
+    if looks_local(data) and not data.startswith("builtin:") and not Path(data).exists():
         problems.append(f"{data} is missing")
     return problems
 
@@ -389,191 +249,26 @@ def startup() -> Startup:
 
 
 # --------------------------------------------------------------------------------------------
-# The training job: one at a time for the whole server
+# The training job: one at a time for the whole server (jobs.py)
 # --------------------------------------------------------------------------------------------
 
-IDLE, LOADING, RUNNING, STOPPING, DONE, FAILED = "idle", "loading", "running", "stopping", "done", "failed"
-ACTIVE_STATES = (LOADING, RUNNING, STOPPING)
+
+def _ready_for_your_dialogue(config: Config, run: RunDir) -> None:
+    """After a run: loads its adapter into the shared models (if loaded), so "Your dialogue" has it at once."""
+    models = models_for(config, load=False)
+    if models is not None:
+        models.adapter_for(run)
 
 
-def kl_warning(stats: list[dict]) -> str | None:
-    """Returns a warning if the latest step's KL is negative or exploding, else None."""
-    for record in reversed(stats):
-        kl = record.get("objective/kl")
-        if kl is None or not isinstance(kl, (int, float)):
-            continue
-        step = record.get("step", "?")
-        if kl < KL_LOW:
-            return (f"KL is negative ({kl:.2f} at step {step}): the policy and reference disagree on the "
-                    "sampled tokens; check generation settings (top_k=0, top_p=1) and padding")
-        if kl > KL_HIGH:
-            return (f"KL is exploding ({kl:.1f} at step {step}): the policy is drifting far from the "
-                    "reference; lower the learning rate or raise the KL coefficient")
-        return None
-    return None
+JOBS = JobManager(on_done=_ready_for_your_dialogue)
 
 
-@dataclass
-class JobSnapshot:
-    """A consistent copy of the training job's state, safe to read outside the lock."""
+def start_training(settings: TrainSettings, owner: str | None = None) -> tuple[bool, JobSnapshot]:
+    """Starts a run with `settings` (within this server's limits); (False, snapshot) if one is running.
 
-    state: str = IDLE
-    run_name: str | None = None
-    preset: str | None = None
-    settings: dict = field(default_factory=dict)
-    total_steps: int = 0
-    stats: list[dict] = field(default_factory=list)
-    samples: list[dict] = field(default_factory=list)
-    status: str = ""
-    error: str | None = None
-    stopped: bool = False
-    owner: str | None = None
-    started_at: float | None = None
-    finished_at: float | None = None
-    version: int = 0
-
-    @property
-    def active(self) -> bool:
-        return self.state in ACTIVE_STATES
-
-    @property
-    def step(self) -> int:
-        return int(self.stats[-1]["step"]) if self.stats else 0
-
-    @property
-    def seconds_per_step(self) -> float | None:
-        """Mean wall time of the last (up to) five steps."""
-        recent = [s["seconds"] for s in self.stats[-5:]]
-        return sum(recent) / len(recent) if recent else None
-
-    @property
-    def seconds_left(self) -> float | None:
-        per_step = self.seconds_per_step
-        return None if per_step is None else per_step * max(self.total_steps - self.step, 0)
-
-    @property
-    def kl_warning(self) -> str | None:
-        return kl_warning(self.stats)
-
-
-def new_run_name(preset: str) -> str:
-    """Returns a fresh run name, `YYYYmmdd-HHMMSS-<preset>`, with a counter if that one is taken."""
-    base = datetime.now().strftime("%Y%m%d-%H%M%S") + "-" + "".join(c if c.isalnum() or c in "._-" else "-" for c in preset)
-    name, n = base, 2
-    while run_path(name).exists():
-        name, n = f"{base}-{n}", n + 1
-    return name
-
-
-class JobManager:
-    """Runs at most one `iter_train` at a time in a daemon thread; everyone reads the same state."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._snapshot = JobSnapshot()
-        self._cancel = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def snapshot(self) -> JobSnapshot:
-        """Returns a copy of the current (or last) job's state."""
-        with self._lock:
-            s = self._snapshot
-            return JobSnapshot(**{**s.__dict__, "stats": list(s.stats), "samples": list(s.samples),
-                                  "settings": dict(s.settings)})
-
-    def start(self, settings: TrainSettings, owner: str | None = None) -> tuple[bool, JobSnapshot]:
-        """Starts a run and returns (True, snapshot); returns (False, snapshot) if one is already running.
-
-        Raises UserError for settings outside this server's limits, before anything starts.
-        """
-        config = training_config(settings)
-        with self._lock:
-            if self._snapshot.active:
-                started = False
-            else:
-                name = new_run_name(config.preset)
-                self._cancel = threading.Event()
-                self._snapshot = JobSnapshot(
-                    state=LOADING, run_name=name, preset=config.preset, total_steps=config.steps,
-                    settings={"batch_size": config.ppo.batch_size, "mini_batch_size": config.ppo.mini_batch_size,
-                              "learning_rate": config.ppo.learning_rate, "init_kl_coef": config.ppo.init_kl_coef,
-                              "adaptive_kl": config.ppo.adaptive_kl, "target_kl": config.ppo.target_kl,
-                              "seed": config.seed, "reward_text": config.reward.text},
-                    status="starting", owner=owner, started_at=time.time(), version=self._snapshot.version + 1)
-                self._thread = threading.Thread(target=self._work, args=(config, run_path(name), self._cancel),
-                                                name="rlhf-training", daemon=True)
-                self._thread.start()
-                started = True
-        return started, self.snapshot()
-
-    def stop(self) -> JobSnapshot:
-        """Asks the running job to stop after its current step (it keeps its checkpoint)."""
-        with self._lock:
-            if self._snapshot.active and self._snapshot.state != STOPPING:
-                self._cancel.set()
-                message = (f"stopping after step {self._snapshot.step + 1} finishes" if self._snapshot.state == RUNNING
-                           else "stopping before the first step")
-                self._update(state=STOPPING, status=message)
-        return self.snapshot()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """Waits for the job's thread to end; returns True if no job is running any more."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-        return not self.snapshot().active
-
-    def _update(self, **changes) -> None:
-        for key, value in changes.items():
-            setattr(self._snapshot, key, value)
-        self._snapshot.version += 1
-
-    def _on_status(self, message: str) -> None:
-        with self._lock:
-            self._update(status=message)
-
-    def _work(self, config: Config, path: Path, cancel: threading.Event) -> None:
-        try:
-            for result in iter_train(config, path, cancel=cancel, on_status=self._on_status):
-                with self._lock:
-                    self._snapshot.stats.append({**result.stats, "seconds": result.seconds})
-                    state = RUNNING if self._snapshot.state == LOADING else self._snapshot.state  # keep STOPPING
-                    self._update(samples=result.samples, state=state,
-                                 status=f"step {result.step}/{result.total_steps} done in {result.seconds:.2f} s")
-            self._finish(config, path, cancel)
-        except UserError as error:
-            with self._lock:
-                self._update(state=FAILED, error=str(error), status="failed", finished_at=time.time())
-        except Exception as error:  # a bug: keep the traceback in the log, tell the visitor in one line
-            log.exception("training run %s failed", path.name)
-            with self._lock:
-                self._update(state=FAILED, error=f"unexpected error: {type(error).__name__}: {error}",
-                             status="failed", finished_at=time.time())
-
-    def _finish(self, config: Config, path: Path, cancel: threading.Event) -> None:
-        run = RunDir(path)
-        with self._lock:
-            steps = len(self._snapshot.stats)
-        stopped = cancel.is_set() and steps < config.steps
-        if steps == 0:
-            # Stopped before the first step finished: an empty run is only clutter.
-            if run.checkpoint_dir() is None and path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-            message = "stopped before the first step; nothing was saved"
-        else:
-            message = (f"stopped after step {steps} of {config.steps}; checkpoint kept" if stopped
-                       else f"finished {steps} steps")
-            models = models_for(config, load=False)
-            if models is not None:  # have the trained policy ready for "Your dialogue"
-                try:
-                    models.adapter_for(run)
-                except Exception:
-                    log.exception("could not load the adapter of run %s", path.name)
-        with self._lock:
-            self._update(state=DONE, stopped=stopped, status=message, finished_at=time.time())
-
-
-JOBS = JobManager()
+    Raises UserError for settings outside the limits, before anything starts.
+    """
+    return JOBS.start(training_config(settings), owner)
 
 
 # --------------------------------------------------------------------------------------------
@@ -596,18 +291,6 @@ class RunInfo:
     training: bool
 
 
-def _finite(value):
-    """Returns a float, or None for missing, non-numeric or non-finite values (saved as "nan")."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return float(value)
-
-
-def clean_stats(records: list[dict]) -> list[dict]:
-    """Returns metric records with non-finite values as None (ready for JSON and charts)."""
-    return [{k: (_finite(v) if k != "step" else v) for k, v in r.items()} for r in records]
-
-
 def runs() -> list[RunInfo]:
     """Returns the saved runs under runs_root(), newest first; unreadable folders are skipped."""
     active = JOBS.snapshot()
@@ -615,7 +298,8 @@ def runs() -> list[RunInfo]:
     for run in list_runs(runs_root()):
         try:
             config = run.config()
-            evaluation = json.loads((run.path / "eval.json").read_text()) if (run.path / "eval.json").is_file() else None
+            eval_file = run.path / "eval.json"
+            evaluation = json.loads(eval_file.read_text()) if eval_file.is_file() else None
             state = run.load_state()
         except (UserError, ValueError, OSError) as error:
             log.warning("skipping unreadable run %s: %s", run.path, error)
@@ -680,7 +364,7 @@ def evaluate(name: str, samples: int) -> Evaluation:
     """Evaluates a finished run on its test split with the shared models (writes eval.json)."""
     run = _finished_run(name)
     lim = limits()
-    samples = _whole(samples, "samples")
+    samples = whole_number(samples, "samples")
     if not 1 <= samples <= lim.max_eval_samples:
         raise UserError(f"samples must be between 1 and {lim.max_eval_samples} on this server "
                         f"(got {samples}; limit set by RLHF_MAX_EVAL_SAMPLES)")

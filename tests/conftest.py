@@ -29,10 +29,14 @@ import pytest  # noqa: E402
 
 @pytest.fixture(scope="session")
 def app_module():
-    """app.py, imported once on the tiny preset (it loads its shared models at import)."""
+    """app.py with the server's shared models loaded once, on the tiny preset."""
+    from rlhf_core import serving
+
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RLHF_PRESET", "tiny")
         import app
+
+        serving.startup()
     return app
 
 
@@ -55,7 +59,8 @@ def app_url(app_module):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app_module.demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                           **app_module.launch_kwargs())
-    yield app_module.demo.local_url
-    app_module.demo.close()
+    demo = app_module.build_app()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                **app_module.launch_kwargs())
+    yield demo.local_url
+    demo.close()

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from rlhf_core import RunDir, UserError, serving
+from ui.views import COMPARISON_COLUMNS
 
 TINY = dict(preset="tiny", steps=3, batch_size=4, learning_rate=1e-3, init_kl_coef=0.2, adaptive_kl=True,
             target_kl=6.0, seed=42)
@@ -154,7 +155,7 @@ def test_negative_or_exploding_kl_is_flagged(app_module):
 
 
 def test_figures_show_reward_band_kl_axes_and_missing_toxicity(app_module):
-    import ui_plots
+    from ui import plots as ui_plots
 
     rows = [stats(1), stats(2), stats(3)]
     reward = ui_plots.reward_figure(rows, total_steps=10)
@@ -210,11 +211,12 @@ def test_an_unreachable_hub_costs_seconds_not_minutes(monkeypatch):
 
 
 def test_the_app_loads_its_models_once_and_shares_them(app_module, app_runs):
-    assert app_module.STARTUP.preset == "tiny" and "builtin:tiny-t5" in app_module.banner_html(app_module.STARTUP)
-    summarizer = app_module.STARTUP.models.summarizer
+    startup = serving.startup()
+    assert startup.preset == "tiny" and "builtin:tiny-t5" in app_module.banner_html(startup)
+    summarizer = startup.models.summarizer
     app_module.summarize_dialogue("#Person1#: Hello.\n#Person2#: Hi.", None)
     assert serving.startup().models.summarizer is summarizer
-    assert serving.models_for(serving.get_config("tiny")) is app_module.STARTUP.models
+    assert serving.models_for(serving.get_config("tiny")) is startup.models
 
 
 # --------------------------------------------------------------------------------------------
@@ -250,7 +252,7 @@ def test_before_vs_after_evaluates_a_run_and_sorts_by_improvement(app_module, ap
     summary, toxicity, rouge, table = app_module.run_evaluation(run, 2, app_module.ORDERS[0])
     assert "Toxicity of the summaries" in summary and "ROUGE-L" in summary and run in summary
     assert [t.name for t in toxicity.data] == ["before", "after"] and len(rouge.data) == 2
-    assert list(table.columns) == app_module.COMPARISON_COLUMNS and len(table) == 2
+    assert list(table.columns) == COMPARISON_COLUMNS and len(table) == 2
     assert app_module.show_evaluation(run, app_module.ORDERS[0])[0] == summary  # read back from eval.json
 
     monkeypatch.setenv("RLHF_MAX_EVAL_SAMPLES", "1")

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import DIALOGSUM_DEV, ROOT
 
 
@@ -35,18 +34,66 @@ def test_train_then_evaluate_end_to_end(tmp_path):
     assert (run / "eval_samples.csv").is_file() and (run / "eval_samples.json").is_file()
 
 
-def test_resume_continues_a_run(tmp_path):
+def test_resume_continues_a_run_and_refuses_changes_that_alter_learning(tmp_path):
     run = tmp_path / "run"
-    assert run_cli("train", "--preset", "tiny", "--steps", "1", "--run-dir", str(run)).returncode == 0
-    again = run_cli("train", "--preset", "tiny", "--steps", "2", "--run-dir", str(run), "--resume", "--no-progress")
+    first = run_cli("train", "--preset", "tiny", "--steps", "1", "--run-dir", str(run), "--seed", "5")
+    assert first.returncode == 0, first.stderr
+    assert "resolved configuration (preset tiny)" in first.stderr and "  ppo.learning_rate = " in first.stderr
+
+    refused = run_cli("train", "--run-dir", str(run), "--resume", "--learning-rate", "0.5")
+    lines = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
+    assert refused.returncode == 2 and len(lines) == 1, refused.stderr
+    assert "ppo.learning_rate=0.5" in lines[0] and "new --run-dir" in lines[0]
+
+    # No --preset: the saved run (tiny, seed 5) is the base; more steps are a safe change, applied and saved.
+    again = run_cli("train", "--steps", "2", "--run-dir", str(run), "--resume", "--no-progress")
     assert again.returncode == 0, again.stderr
-    assert "step 2/2" in again.stderr and "step 1/2" not in again.stderr
+    assert "step 2/2" in again.stderr and "step 1/2" not in again.stderr and "steps=2 (was 1)" in again.stderr
+    assert json.loads((run / "config.json").read_text())["steps"] == 2
+    assert json.loads((run / "config.json").read_text())["seed"] == 5
+
+
+def test_an_uncached_hub_model_with_no_hub_fails_in_seconds_with_one_line(tmp_path):
+    import socket
+    import time
+
+    with socket.socket() as probe:  # a port nothing listens on: connections are refused at once
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    env.update(HF_ENDPOINT=f"http://127.0.0.1:{port}", HF_HOME=str(tmp_path / "hf"))  # an empty cache
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "rlhf_core", "train", "--preset", "flan-t5-base", "--steps", "10",
+                           "--run-dir", str(tmp_path / "run")], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    elapsed = time.perf_counter() - t0
+    assert done.returncode == 2 and elapsed < 10, (elapsed, done.stderr)
+    assert done.stderr.strip().count("\n") == 0 and done.stdout == "", done.stderr  # one line, no retry noise
+    line = done.stderr.strip()
+    assert line.startswith("error: cannot load policy model 'google/flan-t5-base'") and "not reachable" in line
+    assert "--preset demo" in line and "HF_HUB_OFFLINE" not in line  # not set, so not hinted
+
+    env["HF_HUB_OFFLINE"] = "1"
+    offline = subprocess.run([sys.executable, "-m", "rlhf_core", "train", "--preset", "flan-t5-base", "--run-dir",
+                              str(tmp_path / "run")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert offline.returncode == 2 and "HF_HUB_OFFLINE is set" in offline.stderr.strip()
+    assert not (tmp_path / "run").exists()
+
+
+def test_help_documents_every_dotted_flag_and_presets_show_describes_fields():
+    helped = run_cli("train", "--help")
+    assert helped.returncode == 0
+    assert "--ppo.cliprange" in helped.stdout and "policy ratio clip" in helped.stdout
+    shown = run_cli("presets", "--show", "tiny")
+    assert shown.returncode == 0
+    assert "  model.lora_r = 32  # LoRA rank" in shown.stdout and "preset = 'tiny'" in shown.stdout
 
 
 @pytest.mark.parametrize("args,message", [
     (["--preset", "huge"], "unknown preset 'huge'"),
     (["--preset", "tiny", "--dataset", "/missing.jsonl"], "dataset file not found"),
-    (["--preset", "tiny", "--dataset", str(DIALOGSUM_DEV), "--data.dialogue_column", "text"], "no dialogue column 'text'"),
+    (["--preset", "tiny", "--dataset", str(DIALOGSUM_DEV), "--data.dialogue_column", "text"],
+     "no dialogue column 'text'"),
     (["--preset", "tiny", "--data.min_chars", "100000", "--data.max_chars", "200000"], "no dialogue left"),
     (["--preset", "tiny", "--reward.not_hate_label", "clean"], "no label 'clean'"),
     (["--preset", "tiny", "--steps", "-3"], "steps must be at least 1"),

@@ -62,7 +62,7 @@ def test_auto_dtype_is_bf16_only_where_bf16_is_native(monkeypatch):
 
     from rlhf_core import hub
 
-    monkeypatch.setattr(hub.torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     monkeypatch.setattr(hub, "cpu_has_native_bf16", lambda: True)
     assert hub.resolve_dtype("auto") == torch.bfloat16
     assert hub.resolve_dtype("float32") == torch.float32
@@ -75,3 +75,12 @@ def test_toy_presets_stay_float32_whatever_the_hardware():
     for name in ("tiny", "demo"):
         config = get_config(name)
         assert config.model.dtype == config.reward.dtype == "float32", name
+
+
+def test_every_config_field_is_documented_once_where_it_is_declared():
+    from rlhf_core.config import field_paths
+    from rlhf_core.config_docs import field_docs
+
+    docs = field_docs()
+    assert set(docs) == set(field_paths())
+    assert [key for key, text in docs.items() if not text] == []

@@ -1,11 +1,10 @@
 import pandas as pd
 import pytest
+from conftest import DIALOGSUM_DEV
 
 from rlhf_core import UserError, build_dataset, get_config
 from rlhf_core.config import PROMPT_TEMPLATE
 from rlhf_core.tiny import tiny_tokenizer
-
-from conftest import DIALOGSUM_DEV
 
 
 def test_dialogsum_dev_file_is_filtered_wrapped_tokenized_and_split():

@@ -8,12 +8,13 @@ import pytest
 
 from rlhf_core import RewardModel, get_config, train, validate
 from rlhf_core.config import DEMO_DIR
-from rlhf_core.demo import DemoSpec, build_demo, word_vocabulary, wrap_tokenizer
 from rlhf_core.evaluation import rouge
 from rlhf_core.hub import load_seq2seq
-from rlhf_core.reward_train import RewardTrainConfig
-from rlhf_core.sft import SFTConfig, summarize
-from rlhf_core.synthetic import make_dialogues
+from rlhf_core.prep.build_demo import DemoSpec, build_demo, word_vocabulary, wrap_tokenizer
+from rlhf_core.prep.reward_model import RewardTrainConfig
+from rlhf_core.prep.sft import SFTConfig
+from rlhf_core.prep.synthetic import make_dialogues
+from rlhf_core.summarizer import greedy_summaries
 
 UNSEEN_SEED = 12345  # neither the SFT corpus (seed 1) nor the PPO data (seed 2)
 
@@ -32,7 +33,8 @@ def test_demo_preset_validates_and_points_at_the_shipped_files():
     config = validate(get_config("demo"))
     assert Path(config.model.policy) == DEMO_DIR / "policy" and Path(config.reward.model) == DEMO_DIR / "reward"
     assert Path(config.data.dataset).is_file() and config.reward.text == "summary"
-    assert (DEMO_DIR / "policy" / "model.safetensors").is_file() and (DEMO_DIR / "reward" / "model.safetensors").is_file()
+    assert (DEMO_DIR / "policy" / "model.safetensors").is_file()
+    assert (DEMO_DIR / "reward" / "model.safetensors").is_file()
     assert not [p for p in DEMO_DIR.rglob("*") if p.suffix in (".bin", ".pt", ".pth", ".pkl")]
     assert sum(p.stat().st_size for p in DEMO_DIR.rglob("*") if p.is_file()) < 25 * 2**20
 
@@ -52,7 +54,7 @@ def test_demo_policy_summarises_an_unseen_dialogue(summarizer):
     record = next(r for r in make_dialogues(20, seed=UNSEEN_SEED) if not r["rude"])
     config = get_config("demo")
     prompt = config.data.prompt_template.format(dialogue=record["dialogue"])
-    summary = summarize(model, tokenizer, [prompt], config.model.max_prompt_tokens, 64)[0]
+    summary = greedy_summaries(model, tokenizer, [prompt], config.model.max_prompt_tokens, 64)[0]
     assert summary.startswith("#Person1# ") and summary.endswith(".")
     assert re.fullmatch(r"[#A-Za-z0-9 .,:'?-]+", summary), summary
     assert rouge([summary], [record["summary"]])["rougeL"] > 0.4, (summary, record["summary"])

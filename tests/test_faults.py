@@ -8,8 +8,8 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import ROOT
+
 from rlhf_core import RunDir, build_policy, get_config, train
 
 # Runs a tiny training in a child process that pauses (and announces it) at a chosen moment,

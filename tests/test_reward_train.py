@@ -5,14 +5,13 @@ import json
 
 import numpy as np
 import pytest
+from test_cli import run_cli
 
 from rlhf_core import RewardModel, UserError
 from rlhf_core.cli import main
 from rlhf_core.config import RewardConfig
-from rlhf_core.reward_train import RewardTrainConfig, classification_metrics, name_labels, run_reward_training
-from rlhf_core.synthetic import make_toxicity_sentences, write_jsonl
-
-from test_cli import run_cli
+from rlhf_core.prep.reward_model import RewardTrainConfig, classification_metrics, name_labels, run_reward_training
+from rlhf_core.prep.synthetic import make_toxicity_sentences, write_jsonl
 
 
 @pytest.fixture

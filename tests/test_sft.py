@@ -5,15 +5,14 @@ import json
 import pytest
 import torch
 from safetensors.torch import load_file
+from test_cli import run_cli
 
 from rlhf_core import UserError, build_policy, get_config
 from rlhf_core.cli import main
 from rlhf_core.config import ModelConfig
-from rlhf_core.hub import load_seq2seq
-from rlhf_core.sft import SFTConfig, run_sft, tokenize_pairs
 from rlhf_core.data import build_dataset
-
-from test_cli import run_cli
+from rlhf_core.hub import load_seq2seq
+from rlhf_core.prep.sft import SFTConfig, run_sft, tokenize_pairs
 
 TINY = SFTConfig(max_steps=2, batch_size=4, learning_rate=1e-2, eval_samples=2, eval_max_new_tokens=8, logging_steps=1)
 

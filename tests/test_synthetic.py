@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from rlhf_core.synthetic import (
+from rlhf_core.prep.synthetic import (
     INSULT_ADJECTIVES,
     INSULT_NOUNS,
     main,
@@ -172,7 +172,8 @@ def test_cli_writes_both_files(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "30 dialogues" in printed and "40 sentences" in printed
     dialogues = [json.loads(line) for line in (out / "dialogues.jsonl").read_text(encoding="utf-8").splitlines()]
-    sentences = [json.loads(line) for line in (out / "toxicity_sentences.jsonl").read_text(encoding="utf-8").splitlines()]
+    lines = (out / "toxicity_sentences.jsonl").read_text(encoding="utf-8").splitlines()
+    sentences = [json.loads(line) for line in lines]
     assert dialogues == make_dialogues(30, seed=2)
     assert sentences == make_toxicity_sentences(40, seed=2)
 

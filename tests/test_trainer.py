@@ -7,6 +7,7 @@ import torch
 
 from rlhf_core import PPOTrainer, Reward, build_dataset, build_policy, get_config
 from rlhf_core.batching import length_buckets, length_mask, pad_right, response_lengths
+from rlhf_core.ppo_trainer import PPOBatch
 
 
 def test_response_length_comes_from_the_first_eos_not_from_pad_ids():
@@ -76,12 +77,12 @@ def test_reference_log_probs_do_not_move_while_the_policy_learns():
     # Without the sampled log-probs, old_and_reference runs the policy pass too.
     rollout = dataclasses.replace(trainer.rollout(data["input_ids"], data["prompt"], max_new_tokens=8),
                                   logprobs=None, values=None)
-    old_before, _, ref_before, _, _ = trainer.old_and_reference(rollout)
+    before = trainer.old_and_reference(rollout)
     for _ in range(3):
         trainer.step(trainer.rollout(data["input_ids"], data["prompt"], max_new_tokens=8))
-    old_after, _, ref_after, _, _ = trainer.old_and_reference(rollout)
-    assert torch.allclose(ref_before, ref_after, atol=1e-6)
-    assert not torch.allclose(old_before, old_after, atol=1e-3)
+    after = trainer.old_and_reference(rollout)
+    assert torch.allclose(before.ref_logprobs, after.ref_logprobs, atol=1e-6)
+    assert not torch.allclose(before.old_logprobs, after.old_logprobs, atol=1e-3)
 
 
 @pytest.mark.parametrize("generation_batch_size", [None, 3])
@@ -95,7 +96,8 @@ def test_sampled_log_probs_and_values_equal_a_teacher_forced_pass(generation_bat
     torch.manual_seed(3)
     rollout = trainer.rollout(data["input_ids"], data["prompt"], max_new_tokens=10)
     assert rollout.logprobs is not None and rollout.values is not None
-    old, values, _, _, _ = trainer.old_and_reference(dataclasses.replace(rollout, logprobs=None, values=None))
+    passes = trainer.old_and_reference(dataclasses.replace(rollout, logprobs=None, values=None))
+    old, values = passes.old_logprobs, passes.old_values
     mask = rollout.response_mask.bool()
     assert torch.allclose(rollout.logprobs[mask], old[mask], atol=1e-5)
     assert torch.allclose(rollout.values[mask], values[mask], atol=1e-5)
@@ -116,7 +118,8 @@ def test_micro_batches_accumulate_the_gradient_of_the_whole_mini_batch():
     rollout.response_mask[0, 3:] = 0  # a short first response: micro-batches hold different token counts
     rollout.response_ids[0, 3:] = 0
     mask = rollout.response_mask
-    old, old_values, ref, _, _ = trainer.old_and_reference(dataclasses.replace(rollout, logprobs=None, values=None))
+    passes = trainer.old_and_reference(dataclasses.replace(rollout, logprobs=None, values=None))
+    old, old_values, ref = passes.old_logprobs, passes.old_values, passes.ref_logprobs
     rewards, _, _ = ppo.compute_rewards(rollout.scores, old, ref, mask, 0.2)
     advantages, returns = ppo.compute_advantages(old_values, rewards, mask)
     old = old + 0.05 * torch.randn_like(old)  # ratios away from 1, so clipping takes part
@@ -125,7 +128,8 @@ def test_micro_batches_accumulate_the_gradient_of_the_whole_mini_batch():
     for micro in (None, 1, 3):
         trainer.config.ppo.micro_batch_size = micro
         trainer.optimizer.zero_grad()
-        stats = trainer._minibatch_gradients(rollout, [0, 1, 2, 3], old, old_values, advantages, returns, mask)
+        batch = PPOBatch(old, old_values, advantages, returns, mask)
+        stats = trainer._minibatch_gradients(rollout, [0, 1, 2, 3], batch)
         results.append((stats, [p.grad.clone() for p in trainable]))
     (stats_a, grads_a) = results[0]
     assert any(g.abs().max() > 0 for g in grads_a)
@@ -145,3 +149,36 @@ def test_importing_the_engine_caps_the_onednn_cache_and_heap_trim_runs():
     assert os.environ.get("ONEDNN_PRIMITIVE_CACHE_CAPACITY") == ONEDNN_CACHE_CAPACITY
     if platform.libc_ver()[0] == "glibc":
         assert trim_heap()
+
+
+def test_a_step_scores_each_summary_once_when_the_reward_reads_the_summary():
+    # reward.text="summary" (the demo preset's setting): reward and toxicity come from one pass.
+    from rlhf_core import RewardModel
+
+    config = get_config("tiny", {"ppo.batch_size": 4, "ppo.mini_batch_size": 4, "reward.text": "summary"})
+    torch.manual_seed(0)
+    policy, tokenizer = build_policy(config.model)
+    data = build_dataset(config.data, tokenizer, config.model.max_prompt_tokens)["train"].select(range(4))
+    reward_model = RewardModel.from_config(config.reward)
+    rows_scored = []
+    forward = reward_model.model.forward
+    reward_model.model.forward = lambda *a, **k: rows_scored.append(k["input_ids"].shape[0]) or forward(*a, **k)
+    trainer = PPOTrainer(config, policy, tokenizer, Reward(reward_model, config.reward.text))
+    rollout = trainer.rollout(data["input_ids"], data["prompt"], max_new_tokens=6)
+    assert sum(rows_scored) == 4 and len(rollout.toxicity) == 4
+    expected = reward_model.score(rollout.summaries)
+    assert rollout.scores.tolist() == pytest.approx(expected.rewards, abs=1e-5)
+    assert rollout.toxicity == pytest.approx(expected.toxicity, abs=1e-5)
+
+
+def test_with_prompt_and_summary_the_reward_reads_both_and_toxicity_the_summary_alone():
+    from rlhf_core import RewardModel
+    from rlhf_core.reward import reward_texts
+
+    model = RewardModel.from_config(get_config("tiny").reward)
+    prompts, summaries = ["Summarize: a\n", "Summarize: bb cc\n"], ["fine", "you idiot"]
+    scored = Reward(model, "prompt+summary").score(prompts, summaries)
+    expected = model.score(reward_texts(prompts, summaries, "prompt+summary")).rewards
+    assert scored.rewards == pytest.approx(expected, abs=1e-5)
+    assert scored.toxicity == pytest.approx(model.score(summaries).toxicity, abs=1e-5)
+    assert Reward(lambda p, s: [1.0, 2.0]).score(prompts, summaries).toxicity is None

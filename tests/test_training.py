@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rlhf_core import RunDir, UserError, get_config, iter_train, train
-from rlhf_core.training import batch_indices
+from rlhf_core.run_loop import batch_indices
 
 
 def tiny(**overrides):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,12 +19,13 @@ import torch
 
 from .config import Config, validate
 from .data import build_dataset
+from .diagnostics import check_finite
 from .errors import UserError
 from .hub import gpu_has_native_bf16
 from .policy import build_policy
+from .ppo_trainer import PPOTrainer
 from .reward import Reward, RewardFn, RewardModel
-from .runs import OPTIMIZER_FILE, RunDir, load_optimizer_tensors
-from .trainer import PPOTrainer, check_finite
+from .runs import RunDir
 
 SAMPLES_PER_STEP = 3
 
@@ -65,6 +66,28 @@ def make_accelerator(config: Config):
     return Accelerator(cpu=not cuda, mixed_precision=precision)
 
 
+# Settings a resumed run may change: they do not alter what the run learns from or how.
+RESUMABLE = {"steps", "save_every", "eval.samples", "eval.max_new_tokens", "eval.do_sample", "eval.seed",
+             "eval.bootstrap", "ppo.forward_batch_size", "ppo.micro_batch_size", "generation.batch_size",
+             "generation.encoder_batch_size"}
+
+
+def _resumable(saved: Config, requested: Config, status: Callable[[str], None]) -> Config:
+    """Returns the config to resume with: `requested` if it only changes RESUMABLE settings of the
+    saved run (each one reported), else raises UserError listing the refused changes."""
+    from .config_docs import changed_settings
+
+    changes = changed_settings(saved, requested)
+    refused = {k: v for k, v in changes.items() if k not in RESUMABLE}
+    if refused:
+        listed = ", ".join(f"{k}={new!r} (the run has {old!r})" for k, (old, new) in refused.items())
+        raise UserError(f"cannot resume with changed settings: {listed}; they would change what the run learns; "
+                        "drop those flags, or start a new --run-dir")
+    if changes:
+        status("resuming with " + ", ".join(f"{k}={new!r} (was {old!r})" for k, (old, new) in changes.items()))
+    return requested
+
+
 def iter_train(
     config: Config,
     run_dir: str | Path | None = None,
@@ -81,11 +104,7 @@ def iter_train(
     status = on_status or (lambda message: None)
     run = RunDir(run_dir) if run_dir else None
     if run and resume:
-        saved = run.config()
-        if config.to_dict() != saved.to_dict():
-            # Resuming continues the saved run; only the step count may grow.
-            saved.steps = max(saved.steps, config.steps)
-        config = saved
+        config = _resumable(run.config(), config, status)
     validate(config)
     accelerator = make_accelerator(config)
     is_main = accelerator.is_main_process
@@ -114,11 +133,8 @@ def iter_train(
 
     start_step = 0
     if run and resume:
-        state = run.load_state()
+        state = run.load_checkpoint(trainer.unwrapped, trainer.optimizer)
         if state:
-            folder = run.checkpoint_dir()
-            trainer.unwrapped.load(folder)
-            load_optimizer_tensors(trainer.optimizer, folder / OPTIMIZER_FILE)
             trainer.kl_ctl.load_state_dict(state["kl_ctl"])
             start_step = int(state["step"])
         if is_main:
@@ -178,14 +194,8 @@ def train(
     reward_fn: RewardFn | None = None,
     resume: bool = False,
     cancel: threading.Event | None = None,
-    callbacks: Iterable[Callable[[StepResult], None]] = (),
     on_status: Callable[[str], None] | None = None,
 ) -> list[StepResult]:
-    """Runs `iter_train` to the end, calling each callback with every StepResult; returns them all."""
-    results = []
-    for result in iter_train(config, run_dir, reward_fn, resume, cancel, on_status):
-        for callback in callbacks:
-            callback(result)
-        results.append(result)
-    return results
+    """Runs `iter_train` to the end and returns every StepResult (iterate `iter_train` for live updates)."""
+    return list(iter_train(config, run_dir, reward_fn, resume, cancel, on_status))
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import torch
 
-from .errors import UserError
-from .reward_train import RewardTrainConfig, format_metrics, run_reward_training
+from ..errors import UserError
+from .reward_model import RewardTrainConfig, format_metrics, run_reward_training
 from .sft import SFTConfig, run_sft
 from .synthetic import make_dialogues, make_toxicity_sentences, write_jsonl
 
@@ -142,13 +142,12 @@ def score_texts(reward_dir: Path, records: list[dict], max_length: int) -> dict[
     """Returns the classifier's accuracy/precision/recall/F1 on labelled {text, label} records."""
     import numpy as np
 
-    from .hub import load_classifier
-    from .reward import label_index
-    from .reward_train import classification_metrics, predict_hate
+    from ..hub import load_classifier
+    from ..reward import RewardModel
+    from .reward_model import classification_metrics
 
-    model, tokenizer = load_classifier(str(reward_dir))
-    hate = label_index(model.config.id2label, "hate")
-    p_hate = predict_hate(model, tokenizer, [r["text"] for r in records], hate, max_length=max_length)
+    scorer = RewardModel(*load_classifier(str(reward_dir)), batch_size=64, max_length=max_length)
+    p_hate = np.array(scorer.score([r["text"] for r in records]).toxicity)
     actual = np.array([r["label"] == "hate" for r in records], dtype=int)
     return {"texts": len(records), **classification_metrics((p_hate >= 0.5).astype(int), actual)}
 
@@ -162,7 +161,7 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
                on_status: Callable[[str], None] | None = None) -> dict:
     """Builds the demo into `out_dir` (policy/, reward/, dialogues.jsonl, README.md, demo_metrics.json)
     and returns its metrics. An existing demo there is replaced only once the new one is complete."""
-    from .config import get_config
+    from ..config import get_config
 
     spec = spec or DemoSpec()
     status = on_status or (lambda message: None)
@@ -300,8 +299,8 @@ Reward model ({reward['steps']} steps, {reward['train_seconds']:.0f} s), hate = 
 | new sentences (seed {spec['sentence_seed'] + 100}) | {_row(checks['new_sentences'])} |
 | reference summaries of `dialogues.jsonl` | {_row(checks['ppo_reference_summaries'])} |
 
-What PPO then does with them (toxicity and ROUGE before vs after) is in `docs/DEMO.md`, made by
-`python benchmarks/demo_detox.py`.
+What PPO then does with them (toxicity and ROUGE before vs after) is in the project README's
+"Offline demo" section, measured by `python benchmarks/demo_detox.py`.
 
 Everything is in `demo_metrics.json`; `policy/sft_metrics.json` and `reward/reward_metrics.json`
 hold each stage's own record. Use it with `--preset demo`:

@@ -13,58 +13,19 @@ import json
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .data import _load_local
-from .errors import UserError
-from .hub import load_classifier
-from .reward import label_index
-from .sft import progress_callback, training_arguments
+from ..data import _load_local
+from ..errors import UserError
+from ..hub import load_classifier
+from ..reward import RewardModel, label_index
+from .trainer_args import RewardTrainConfig, check_reward_training, new_or_empty, progress_callback, training_arguments  # noqa: F401,E501
 
 METRICS_FILE = "reward_metrics.json"
-
-
-@dataclass
-class RewardTrainConfig:
-    """What to train and how; label names match `RewardConfig`'s defaults."""
-
-    model: str = "facebook/roberta-hate-speech-dynabench-r4-target"  # Hub id, local folder, or builtin:tiny-roberta
-    data: str = ""  # jsonl/json/csv/parquet with a text and a label column
-    text_column: str = "text"
-    label_column: str = "label"
-    not_hate_label: str = "nothate"
-    hate_label: str = "hate"
-    test_size: float = 0.2  # held-out share for the reported metrics
-    epochs: float = 3.0
-    max_steps: int = -1  # stop after this many optimizer steps (overrides epochs when > 0)
-    learning_rate: float = 2e-5
-    batch_size: int = 32
-    warmup_steps: int = 0
-    weight_decay: float = 0.0
-    max_length: int = 128  # texts are cut to this many tokens
-    seed: int = 42
-    logging_steps: int = 50
-
-
-def check(cfg: RewardTrainConfig) -> RewardTrainConfig:
-    """Raises UserError for settings that cannot work; returns them otherwise."""
-    checks = [
-        (bool(cfg.data), "--data is required: a jsonl/json/csv/parquet file with text and label columns"),
-        (0 < cfg.test_size < 1, f"--test-size must be between 0 and 1 (got {cfg.test_size})"),
-        (cfg.epochs > 0 or cfg.max_steps > 0, "need --epochs > 0 or --max-steps > 0"),
-        (cfg.learning_rate > 0, f"--learning-rate must be positive (got {cfg.learning_rate})"),
-        (cfg.batch_size >= 1, f"--batch-size must be at least 1 (got {cfg.batch_size})"),
-        (cfg.max_length >= 2, f"--max-length must be at least 2 (got {cfg.max_length})"),
-        (cfg.not_hate_label.lower() != cfg.hate_label.lower(), "the not-hate and hate labels must differ"),
-    ]
-    for ok, message in checks:
-        if not ok:
-            raise UserError(message)
-    return cfg
 
 
 def load_examples(cfg: RewardTrainConfig) -> tuple[list[str], list[str]]:
@@ -81,7 +42,8 @@ def load_examples(cfg: RewardTrainConfig) -> tuple[list[str], list[str]]:
         raise UserError(f"{cfg.data} has labels {', '.join(map(repr, unknown[:5]))}; only "
                         f"'{cfg.not_hate_label}' and '{cfg.hate_label}' are allowed")
     if len(set(labels)) < 2 or len(texts) < 4:
-        raise UserError(f"{cfg.data} needs at least 4 texts with both labels (got {len(texts)}, labels {sorted(set(labels))})")
+        raise UserError(f"{cfg.data} needs at least 4 texts with both labels "
+                        f"(got {len(texts)}, labels {sorted(set(labels))})")
     return texts, labels
 
 
@@ -109,19 +71,6 @@ def classification_metrics(predicted: np.ndarray, actual: np.ndarray) -> dict[st
             "tp": tp, "fp": fp, "fn": fn, "tn": tn}
 
 
-@torch.inference_mode()
-def predict_hate(model, tokenizer, texts: list[str], hate_index: int, max_length: int, batch_size: int = 64) -> np.ndarray:
-    """Returns P(hate) for each text."""
-    model.eval()
-    device = next(model.parameters()).device
-    probs = []
-    for start in range(0, len(texts), batch_size):
-        batch = tokenizer(texts[start : start + batch_size], truncation=True, max_length=max_length,
-                          padding=True, return_tensors="pt").to(device)
-        probs.append(model(**batch).logits.float().softmax(-1)[:, hate_index].cpu().numpy())
-    return np.concatenate(probs) if probs else np.zeros(0)
-
-
 def run_reward_training(cfg: RewardTrainConfig, out_dir: str | Path,
                         on_status: Callable[[str], None] | None = None) -> dict:
     """Trains the classifier, saves it (safetensors + tokenizer) to `out_dir`, and returns the
@@ -130,10 +79,8 @@ def run_reward_training(cfg: RewardTrainConfig, out_dir: str | Path,
     from transformers import DataCollatorWithPadding, PrinterCallback, Trainer, TrainingArguments
 
     status = on_status or (lambda message: None)
-    check(cfg)
-    out = Path(out_dir)
-    if out.exists() and any(out.iterdir()):
-        raise UserError(f"output folder {out} is not empty; choose a new --out")
+    check_reward_training(cfg)
+    out = new_or_empty(out_dir)
     texts, labels = load_examples(cfg)
 
     torch.manual_seed(cfg.seed)
@@ -166,7 +113,8 @@ def run_reward_training(cfg: RewardTrainConfig, out_dir: str | Path,
     tokenizer.save_pretrained(str(out))
 
     test = splits["test"]
-    p_hate = predict_hate(model, tokenizer, list(test["text"]), hate_index, cfg.max_length)
+    scorer = RewardModel(model, tokenizer, cfg.not_hate_label, cfg.hate_label, batch_size=64, max_length=cfg.max_length)
+    p_hate = np.array(scorer.score(list(test["text"])).toxicity)
     actual = (np.asarray(test["labels"]) == hate_index).astype(int)
     metrics = {
         "model": cfg.model,

@@ -24,7 +24,7 @@ from .batching import length_buckets, pad_right
 from .config import Config
 from .memory import trim_heap
 from .policy import PolicyWithValueHead, response_decoder_inputs
-from .reward import Reward, reward_texts
+from .reward import Reward
 from .sampling import Samples, SamplingSettings, merge_samples, sample
 
 
@@ -42,6 +42,29 @@ class Rollout:
     logprobs: torch.Tensor | None = None  # (B, T) the sampling policy's log-probs; None: the update computes them
     values: torch.Tensor | None = None  # (B, T) its values, recorded with the log-probs
     timing: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class OldAndReference:
+    """The no-grad passes of one step: (B, T) log-probs and values; (B, T, V) logits only for `kl_penalty="full"`."""
+
+    old_logprobs: torch.Tensor
+    old_values: torch.Tensor
+    ref_logprobs: torch.Tensor
+    old_logits: torch.Tensor | None = None
+    ref_logits: torch.Tensor | None = None
+
+
+@dataclass
+class PPOBatch:
+    """What the update's mini-batches read: the sampling policy's log-probs and values, the
+    whitened advantages and returns, and the response mask, all (B, T)."""
+
+    old_logprobs: torch.Tensor
+    old_values: torch.Tensor
+    advantages: torch.Tensor
+    returns: torch.Tensor
+    mask: torch.Tensor
 
 
 class PPOTrainer:
@@ -112,17 +135,12 @@ class PPOTrainer:
         t1 = time.perf_counter()
         summaries = self.tokenizer.batch_decode(response_ids, skip_special_tokens=True)
         summaries = [s.strip() for s in summaries]
-        scores = self.reward(prompts, summaries)
-        toxicity = None
-        if self.reward.model is not None:
-            if self.reward.text == "summary":
-                toxicity = self.reward.model.score(summaries).toxicity
-            else:
-                toxicity = self.reward.model.score(reward_texts(prompts, summaries, "summary")).toxicity
+        scored = self.reward.score(prompts, summaries)  # rewards and toxicity from one classifier pass
         t2 = time.perf_counter()
         return Rollout(
             list(map(list, query_ids)), list(prompts), response_ids, mask, summaries,
-            torch.tensor(scores, dtype=torch.float32, device=self.device), toxicity, samples.logprobs, samples.values,
+            torch.tensor(scored.rewards, dtype=torch.float32, device=self.device), scored.toxicity,
+            samples.logprobs, samples.values,
             {"time/ppo/generate": t1 - t0, "time/ppo/reward": t2 - t1},
         )
 
@@ -138,11 +156,10 @@ class PPOTrainer:
         return logprobs, values, logits
 
     @torch.inference_mode()
-    def old_and_reference(self, rollout: Rollout):
-        """Returns (old_logprobs, old_values, ref_logprobs, old_logits, ref_logits) from no-grad passes.
+    def old_and_reference(self, rollout: Rollout) -> OldAndReference:
+        """Returns the old log-probs and values and the reference log-probs from no-grad passes.
 
-        Log-probs and values are (B, T); the logits (B, T, V) only for `kl_penalty="full"`, else
-        None. The old log-probs and values come from sampling when the rollout recorded them
+        The old log-probs and values come from sampling when the rollout recorded them
         (`sampling.sample`), so only the reference pass runs: the same network with its adapter
         disabled. Every pass runs in eval mode, in length buckets.
         """
@@ -173,7 +190,7 @@ class PPOTrainer:
                     old_logits = torch.zeros((B, T, logits.shape[-1]), device=self.device)
                     ref_logits = torch.zeros_like(old_logits)
                 old_logits[bucket], ref_logits[bucket] = logits, rlogits
-        return old_logprobs, old_values, ref_logprobs, old_logits, ref_logits
+        return OldAndReference(old_logprobs, old_values, ref_logprobs, old_logits, ref_logits)
 
     # ---------------------------------------------------------------- the step
 
@@ -184,15 +201,17 @@ class PPOTrainer:
         t0 = time.perf_counter()
         trim_heap()  # sampling's freed memory: back to the OS before the update's activations
         mask = rollout.response_mask
-        old_logprobs, old_values, ref_logprobs, old_logits, ref_logits = self.old_and_reference(rollout)
-        old_logprobs, old_values, ref_logprobs = old_logprobs.clone(), old_values.clone(), ref_logprobs.clone()
+        passes = self.old_and_reference(rollout)
+        # Clones: inference-mode tensors cannot enter the autograd graph of the update.
+        old_logprobs, old_values = passes.old_logprobs.clone(), passes.old_values.clone()
+        ref_logprobs = passes.ref_logprobs.clone()
         t1 = time.perf_counter()
 
         # 1. per-token reward: -kl_coef * KL, plus the score on the last response token
         kl_coef = self.kl_ctl.value
         rewards, non_score_rewards, kls = ppo.compute_rewards(
             rollout.scores, old_logprobs, ref_logprobs, mask, kl_coef, cfg.kl_penalty,
-            logits=old_logits, ref_logits=ref_logits,
+            logits=passes.old_logits, ref_logits=passes.ref_logits,
         )
         t2 = time.perf_counter()
         # 2. GAE advantages (whitened) and returns
@@ -201,7 +220,7 @@ class PPOTrainer:
         )
         t3 = time.perf_counter()
         # 3. PPO epochs over length-bucketed mini-batches, in random order
-        train_stats = self._optimize(rollout, old_logprobs, old_values, advantages, returns, mask)
+        train_stats = self._optimize(rollout, PPOBatch(old_logprobs, old_values, advantages, returns, mask))
         t4 = time.perf_counter()
 
         kl_per_sample = (kls * mask).sum(-1)  # (B,)
@@ -233,7 +252,7 @@ class PPOTrainer:
         stats.update(timing)
         return stats
 
-    def _optimize(self, rollout, old_logprobs, old_values, advantages, returns, mask) -> dict[str, float]:
+    def _optimize(self, rollout: Rollout, batch: PPOBatch) -> dict[str, float]:
         cfg = self.config.ppo
         # Dropout stays off in the update too: the first mini-batch's ratio is then exactly 1
         # and the loss compares like with like (gradients flow in eval mode all the same).
@@ -245,8 +264,7 @@ class PPOTrainer:
             buckets = length_buckets(lengths, cfg.mini_batch_size)
             order = torch.randperm(len(buckets)).tolist()
             for b in order:
-                stats = self._minibatch_gradients(rollout, buckets[b], old_logprobs, old_values, advantages,
-                                                  returns, mask)
+                stats = self._minibatch_gradients(rollout, buckets[b], batch)
                 if float(stats["ppo/policy/ratio_mean"]) > cfg.ratio_threshold:
                     # TRL's guard: a mini-batch whose ratio explodes would wreck the policy; skip it.
                     skipped += 1
@@ -263,23 +281,26 @@ class PPOTrainer:
         out["ppo/learning_rate"] = self.optimizer.param_groups[0]["lr"]
         return out
 
-    def _minibatch_gradients(self, rollout, idx, old_logprobs, old_values, advantages, returns, mask):
+    def _minibatch_gradients(self, rollout: Rollout, idx: list[int], batch: PPOBatch) -> dict:
         """Accumulates the gradient of one mini-batch's PPO loss; returns its TRL-named stats.
 
         The mini-batch runs in micro-batches of `ppo.micro_batch_size` rows (activation memory
-        scales with it; by default 2 on CPU, where that costs no speed, and all rows on a GPU). Each micro-batch's loss is weighted by its share of the mini-batch's
-        response tokens, so the summed gradient is exactly that of the loss over the whole
-        mini-batch; the stats are computed over the whole mini-batch too.
+        scales with it; by default 2 on CPU, where that costs no speed, and all rows on a GPU).
+        Each micro-batch's loss is weighted by its share of the mini-batch's response tokens, so
+        the summed gradient is exactly that of the loss over the whole mini-batch; the stats are
+        computed over the whole mini-batch too.
         """
         cfg = self.config.ppo
+        b, mask = batch, batch.mask
         micro = cfg.micro_batch_size or (2 if self.device.type == "cpu" else len(idx))
         n_tokens = mask[idx].sum()
         logprobs, vpreds, entropy_sum = [], [], 0.0
         for start in range(0, len(idx), micro):
             rows = idx[start : start + micro]
-            lp, vp, logits = self._forward(self.policy, [rollout.query_ids[i] for i in rows], rollout.response_ids[rows])
+            queries = [rollout.query_ids[i] for i in rows]
+            lp, vp, logits = self._forward(self.policy, queries, rollout.response_ids[rows])
             loss, _ = ppo.ppo_losses(
-                old_logprobs[rows], old_values[rows], lp, vp, advantages[rows], returns[rows], mask[rows],
+                b.old_logprobs[rows], b.old_values[rows], lp, vp, b.advantages[rows], b.returns[rows], mask[rows],
                 cfg.cliprange, cfg.cliprange_value, cfg.vf_coef,
             )
             if not math.isfinite(loss.item()):
@@ -292,8 +313,8 @@ class PPOTrainer:
             vpreds.append(vp.detach())
         with torch.no_grad():
             _, stats = ppo.ppo_losses(
-                old_logprobs[idx], old_values[idx], torch.cat(logprobs), torch.cat(vpreds), advantages[idx],
-                returns[idx], mask[idx], cfg.cliprange, cfg.cliprange_value, cfg.vf_coef,
+                b.old_logprobs[idx], b.old_values[idx], torch.cat(logprobs), torch.cat(vpreds), b.advantages[idx],
+                b.returns[idx], mask[idx], cfg.cliprange, cfg.cliprange_value, cfg.vf_coef,
             )
         stats["ppo/policy/entropy"] = entropy_sum / n_tokens
         return stats
@@ -312,12 +333,4 @@ class PPOTrainer:
         rollout = self.rollout(query_ids, prompts, max_new_tokens)
         stats = self.step(rollout)
         return rollout, stats
-
-
-def check_finite(stats: dict[str, float]) -> None:
-    """Raises FloatingPointError naming the first stat that is NaN or infinite."""
-    for key in ("env/reward_mean", "objective/kl", "ppo/loss/total", "ppo/loss/policy", "ppo/loss/value"):
-        value = stats.get(key)
-        if value is not None and not math.isfinite(value):
-            raise FloatingPointError(f"{key} is {value}")
 

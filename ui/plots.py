@@ -8,7 +8,8 @@ COLORS = {
     "reward": "#4f46e5", "kl": "#0284c7", "kl_coef": "#d97706", "target": "#94a3b8",
     "returns": "#059669", "advantages": "#7c3aed", "toxicity": "#dc2626", "before": "#94a3b8", "after": "#4f46e5",
 }
-RUN_PALETTE = ["#4f46e5", "#059669", "#d97706", "#dc2626", "#0284c7", "#7c3aed", "#db2777", "#65a30d", "#0891b2", "#9333ea"]
+RUN_PALETTE = ["#4f46e5", "#059669", "#d97706", "#dc2626", "#0284c7",
+               "#7c3aed", "#db2777", "#65a30d", "#0891b2", "#9333ea"]
 
 
 def _figure(title: str, height: int = 270) -> go.Figure:
@@ -52,7 +53,8 @@ def reward_figure(stats: list[dict], total_steps: int = 0) -> go.Figure:
     fig.add_scatter(x=steps, y=upper, mode="lines", line=dict(width=0), hoverinfo="skip", showlegend=False)
     fig.add_scatter(x=steps, y=lower, mode="lines", line=dict(width=0), fill="tonexty",
                     fillcolor="rgba(79,70,229,0.15)", name="± std", hoverinfo="skip")
-    fig.add_scatter(x=steps, y=mean, mode="lines+markers", name="reward mean", line=dict(color=COLORS["reward"], width=2.5))
+    fig.add_scatter(x=steps, y=mean, mode="lines+markers", name="reward mean",
+                    line=dict(color=COLORS["reward"], width=2.5))
     _step_axis(fig, max(total_steps, steps[-1]))
     return fig
 
@@ -74,7 +76,8 @@ def kl_figure(stats: list[dict], total_steps: int = 0, target_kl: float | None =
     kl = [v for v in _column(stats, "objective/kl") if v is not None]
     coef = [v for v in _column(stats, "objective/kl_coef") if v is not None]
     kl_top = max(kl + [target_kl or 0.0, 1e-3])
-    fig.update_layout(yaxis=dict(title=dict(text="KL", font=dict(size=11)), range=[min(kl + [0.0]) * 1.2, kl_top * 1.25]),
+    fig.update_layout(yaxis=dict(title=dict(text="KL", font=dict(size=11)),
+                                 range=[min(kl + [0.0]) * 1.2, kl_top * 1.25]),
                       yaxis2=dict(title=dict(text="KL coef", font=dict(size=11)), overlaying="y", side="right",
                                   showgrid=False, range=[0, max(coef + [1e-3]) * 1.7]),
                       margin=dict(r=55))

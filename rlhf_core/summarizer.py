@@ -18,10 +18,9 @@ from .config import Config
 from .errors import UserError
 from .hub import load_seq2seq
 from .policy import lora_config
-from .reward import RewardModel, reward_texts
+from .reward import Reward, RewardModel
 
 BEFORE = "before"
-MAX_DIALOGUE_CHARS = 20_000
 
 
 @dataclass
@@ -93,51 +92,51 @@ class Summarizer:
         do_sample = ev.do_sample if do_sample is None else do_sample
         if adapter != BEFORE and adapter not in self.adapters:
             raise UserError(f"no adapter named {adapter!r} is loaded")
-        prompts = self.prompts(dialogues)
-        out: list[str] = []
+        kwargs = dict(max_new_tokens=max_new_tokens, min_length=g.min_length, do_sample=do_sample)
+        if do_sample:
+            kwargs.update(top_k=g.top_k, top_p=g.top_p, temperature=g.temperature)
+        args = (self.model, self.tokenizer, self.prompts(dialogues), self.config.model.max_prompt_tokens,
+                self.device, batch_size, seed)
         with self.lock:
-            for start in range(0, len(prompts), batch_size):
-                batch = self.tokenizer(
-                    prompts[start : start + batch_size], truncation=True,
-                    max_length=self.config.model.max_prompt_tokens, padding=True, return_tensors="pt",
-                ).to(self.device)
-                if seed is not None:
-                    torch.manual_seed(seed + start)
-                kwargs = dict(max_new_tokens=max_new_tokens, min_length=g.min_length, do_sample=do_sample)
-                if do_sample:
-                    kwargs.update(top_k=g.top_k, top_p=g.top_p, temperature=g.temperature)
-                if adapter == BEFORE and not self.has_start_adapter:
-                    with self.model.disable_adapter():
-                        ids = self.model.generate(**batch, **kwargs)
-                else:
-                    self.model.set_adapter(adapter)
-                    try:
-                        ids = self.model.generate(**batch, **kwargs)
-                    finally:
-                        self.model.set_adapter(BEFORE)
-                out.extend(s.strip() for s in self.tokenizer.batch_decode(ids, skip_special_tokens=True))
-        return out
+            if adapter == BEFORE and not self.has_start_adapter:
+                with self.model.disable_adapter():
+                    return generate_summaries(*args, **kwargs)
+            self.model.set_adapter(adapter)
+            try:
+                return generate_summaries(*args, **kwargs)
+            finally:
+                self.model.set_adapter(BEFORE)
 
     def score(self, dialogues: list[str], summaries: list[str]) -> list[Summary]:
         """Returns summaries with reward (on the configured text) and toxicity (on the summary)."""
         if self.reward_model is None:
             return [Summary(s) for s in summaries]
-        prompts = self.prompts(dialogues)
-        rewards = self.reward_model.score(reward_texts(prompts, summaries, self.config.reward.text)).rewards
-        toxicity = self.reward_model.score(summaries).toxicity
-        return [Summary(s, r, t) for s, r, t in zip(summaries, rewards, toxicity)]
+        scored = Reward(self.reward_model, self.config.reward.text).score(self.prompts(dialogues), summaries)
+        return [Summary(s, r, t) for s, r, t in zip(summaries, scored.rewards, scored.toxicity)]
 
 
-def clean_dialogue(text: str) -> str:
-    """Returns a dialogue safe to summarise: control characters dropped, length checked.
+@torch.inference_mode()
+def greedy_summaries(model, tokenizer, prompts: list[str], max_prompt_tokens: int, max_new_tokens: int,
+                     batch_size: int = 32) -> list[str]:
+    """Returns greedy summaries of the prompts from a plain seq2seq model (SFT's held-out ROUGE)."""
+    model.eval()
+    device = next(model.parameters()).device
+    return generate_summaries(model, tokenizer, prompts, max_prompt_tokens, device, batch_size,
+                              max_new_tokens=max_new_tokens, do_sample=False)
 
-    Raises UserError for empty input or input far beyond any model window.
+
+def generate_summaries(model, tokenizer, prompts: list[str], max_prompt_tokens: int, device, batch_size: int,
+                       seed: int | None = None, **generate_kwargs) -> list[str]:
+    """Returns one decoded summary per prompt, generating `batch_size` prompts at a time.
+
+    With `seed`, each batch reseeds torch (seed + its offset), so sampled summaries repeat.
     """
-    if text is None or not str(text).strip():
-        raise UserError("the dialogue is empty: paste a conversation to summarise")
-    text = "".join(ch for ch in str(text) if ch in "\n\t" or ch.isprintable())
-    if not text.strip():
-        raise UserError("the dialogue has no readable text (only control characters)")
-    if len(text) > MAX_DIALOGUE_CHARS:
-        raise UserError(f"the dialogue is {len(text):,} characters long; the limit is {MAX_DIALOGUE_CHARS:,}")
-    return text.strip()
+    out: list[str] = []
+    for start in range(0, len(prompts), batch_size):
+        batch = tokenizer(prompts[start : start + batch_size], truncation=True, max_length=max_prompt_tokens,
+                          padding=True, return_tensors="pt").to(device)
+        if seed is not None:
+            torch.manual_seed(seed + start)
+        ids = model.generate(**batch, **generate_kwargs)
+        out.extend(s.strip() for s in tokenizer.batch_decode(ids, skip_special_tokens=True))
+    return out

@@ -1,0 +1,121 @@
+"""What one visitor may ask of a public server: limits from env vars, and the app's training knobs
+turned into a validated `Config` (messages name the variable that sets each limit).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+from .config import Config, get_config, list_presets, validate
+from .errors import UserError
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one visitor may ask of this server."""
+
+    max_steps: int
+    max_batch_size: int
+    max_eval_samples: int
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise UserError(f"{name} must be a positive whole number (got {raw!r})")
+    return value
+
+
+def limits() -> Limits:
+    """Returns the limits from RLHF_MAX_STEPS (50), RLHF_MAX_BATCH_SIZE (32), RLHF_MAX_EVAL_SAMPLES (100)."""
+    return Limits(
+        max_steps=_env_int("RLHF_MAX_STEPS", 50),
+        max_batch_size=_env_int("RLHF_MAX_BATCH_SIZE", 32),
+        max_eval_samples=_env_int("RLHF_MAX_EVAL_SAMPLES", 100),
+    )
+
+
+@dataclass
+class TrainSettings:
+    """The knobs the app exposes; everything else comes from the preset."""
+
+    preset: str
+    steps: int
+    batch_size: int
+    learning_rate: float
+    init_kl_coef: float
+    adaptive_kl: bool
+    target_kl: float
+    seed: int
+
+
+def default_settings(preset: str) -> TrainSettings:
+    """Returns the preset's settings, with steps and batch size brought within this server's limits."""
+    cfg, lim = get_config(preset), limits()
+    return TrainSettings(
+        preset=preset,
+        steps=min(cfg.steps, lim.max_steps),
+        batch_size=min(cfg.ppo.batch_size, lim.max_batch_size),
+        learning_rate=cfg.ppo.learning_rate,
+        init_kl_coef=cfg.ppo.init_kl_coef,
+        adaptive_kl=cfg.ppo.adaptive_kl,
+        target_kl=cfg.ppo.target_kl,
+        seed=cfg.seed,
+    )
+
+
+def whole_number(value, name: str) -> int:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise UserError(f"{name} must be a whole number (got {value!r})") from None
+    if not number.is_integer():
+        raise UserError(f"{name} must be a whole number (got {value!r})")
+    return int(number)
+
+
+def _positive(value, name: str, allow_zero: bool = False) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise UserError(f"{name} must be a number (got {value!r})") from None
+    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+        raise UserError(f"{name} must be {'zero or more' if allow_zero else 'positive'} (got {value!r})")
+    return number
+
+
+def training_config(settings: TrainSettings) -> Config:
+    """Returns the validated Config for `settings`, or raises UserError naming the limit it breaks."""
+    lim = limits()
+    if settings.preset not in list_presets():
+        raise UserError(f"unknown preset {settings.preset!r}; choose one of: {', '.join(list_presets())}")
+    steps = whole_number(settings.steps, "steps")
+    if not 1 <= steps <= lim.max_steps:
+        raise UserError(f"steps must be between 1 and {lim.max_steps} on this server "
+                        f"(got {steps}; limit set by RLHF_MAX_STEPS)")
+    batch = whole_number(settings.batch_size, "batch size")
+    if not 1 <= batch <= lim.max_batch_size:
+        raise UserError(
+            f"batch size must be between 1 and {lim.max_batch_size} on this server "
+            f"(got {batch}; limit set by RLHF_MAX_BATCH_SIZE)")
+    cfg = get_config(settings.preset, {
+        "steps": steps,
+        "seed": whole_number(settings.seed, "seed"),
+        "ppo.batch_size": batch,
+        "ppo.learning_rate": _positive(settings.learning_rate, "learning rate"),
+        "ppo.init_kl_coef": _positive(settings.init_kl_coef, "KL coefficient", allow_zero=True),
+        "ppo.adaptive_kl": bool(settings.adaptive_kl),
+        "ppo.target_kl": _positive(settings.target_kl, "target KL"),
+    })
+    # The largest mini-batch that divides the batch and is no larger than the preset's.
+    cfg.ppo.mini_batch_size = max(d for d in range(1, min(cfg.ppo.mini_batch_size, batch) + 1) if batch % d == 0)
+    cfg.eval.samples = min(cfg.eval.samples, lim.max_eval_samples)
+    return validate(cfg)

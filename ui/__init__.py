@@ -1,0 +1,1 @@
+"""The app's views: HTML/CSS builders and plotly charts (no ML logic)."""
