@@ -114,7 +114,8 @@ class Summarizer:
         """Returns summaries with reward (on the configured text) and toxicity (on the summary)."""
         if self.reward_model is None:
             return [Summary(s) for s in summaries]
-        scored = Reward(self.reward_model, self.config.reward.text).score(self.prompts(dialogues), summaries)
+        reward = Reward(self.reward_model, self.config.reward.text, self.config.data.prompt_template)
+        scored = reward.score(self.prompts(dialogues), summaries)
         return [Summary(s, r, t) for s, r, t in zip(summaries, scored.rewards, scored.toxicity)]
 
 
