@@ -289,3 +289,16 @@ def format_report(report: dict) -> str:
                      f"{a['length_words']:.1f} words; distinct-2 {b['distinct_2']:.3f} -> {a['distinct_2']:.3f}")
     return "\n".join(lines)
 
+
+
+def headline_toxicity(report: dict) -> tuple[str, dict] | None:
+    """Returns (label, toxicity block) of the most honest figure in a report: sampled before greedy,
+    judge before reward model; None for a report without toxicity (e.g. a callable reward)."""
+    for decoding in ("sampled", "greedy"):
+        for scorer in (JUDGE, REWARD_MODEL):
+            block = report.get("toxicity", {}).get(decoding, {}).get(scorer)
+            if block:
+                who = "judge" if scorer == JUDGE else "reward model"
+                how = f"sampled, k={report.get('sampled_k')}" if decoding == "sampled" else "greedy"
+                return f"{who}, {how}", block
+    return None
