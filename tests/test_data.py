@@ -99,3 +99,20 @@ def test_non_utf8_file_is_a_clear_error(tmp_path):
     cfg = get_config("tiny", {"data.dataset": str(path), "data.min_chars": 1})
     with pytest.raises(UserError, match="UTF-8"):
         build_dataset(cfg.data, tiny_tokenizer())
+
+
+def test_a_hub_dataset_is_evaluated_on_its_own_test_split(monkeypatch):
+    import datasets
+
+    from rlhf_core import data
+
+    tables = {split: pd.DataFrame({"id": [f"{split}_{i}" for i in range(6)],
+                                   "dialogue": [f"#Person1#: {split} dialogue {i}" for i in range(6)],
+                                   "summary": ["s"] * 6}) for split in ("train", "test")}
+    monkeypatch.setattr(datasets, "get_dataset_split_names", lambda name: ["train", "validation", "test"])
+    monkeypatch.setattr(data, "_load_hub", lambda name, split: tables[split])
+    cfg = get_config("tiny", {"data.dataset": "knkarthick/dialogsum", "data.min_chars": 1})
+    splits = build_dataset(cfg.data, tiny_tokenizer(), 128)
+    assert splits["test"]["id"] == [f"test_{i}" for i in range(6)] and len(splits["train"]) == 6
+    cfg.data.test_split = None  # no own test split: carved out of the train split
+    assert all(i.startswith("train_") for i in build_dataset(cfg.data, tiny_tokenizer(), 128)["test"]["id"])

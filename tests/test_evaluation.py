@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from rlhf_core import Summarizer, UserError, clean_dialogue, compare, get_config
-from rlhf_core.evaluation import (paired_bootstrap, ratio_bootstrap, relative_change, rouge, toxicity_block,
+from rlhf_core.evaluation import (headline_toxicity, paired_bootstrap, ratio_bootstrap, relative_change, rouge, toxicity_block,
                                    toxicity_stats)
 from rlhf_core.judge import Judge
 from rlhf_core.reward import RewardModel
@@ -81,3 +81,13 @@ def test_compare_with_the_same_policy_changes_nothing_and_names_every_figure():
     assert (table["reward_diff"] == 0).all()
     assert (table["sampled_judge_toxicity_before"] == table["sampled_judge_toxicity_after"]).all()
     assert summarizer.is_truncated("word " * 1000) and not summarizer.is_truncated("short")
+
+
+def test_headline_prefers_sampled_judge_figures():
+    block = {"before": {"mean": 0.3}}
+    report = {"sampled_k": 4, "toxicity": {"greedy": {"reward_model": block, "judge": block},
+                                           "sampled": {"reward_model": block, "judge": block}}}
+    assert headline_toxicity(report)[0] == "judge, sampled, k=4"
+    del report["toxicity"]["sampled"]["judge"], report["toxicity"]["greedy"]["judge"]
+    assert headline_toxicity(report)[0] == "reward model, sampled, k=4"
+    assert headline_toxicity({"toxicity": {}}) is None
