@@ -33,9 +33,11 @@ TARGETS = {"flagged_cut_min": 0.5, "rougeL_drop_max": 0.05, "hallucination_rise_
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated run seeds (the test split does not depend on them)")
+    p.add_argument("--seeds", default="0,1,2,3,4",
+                   help="comma-separated run seeds (the test split does not depend on them)")
     p.add_argument("--steps", type=int, default=None, help="PPO steps (default: the demo preset's)")
-    p.add_argument("--samples", type=int, default=None, help="test dialogues to evaluate (default: the whole test split)")
+    p.add_argument("--samples", type=int, default=None,
+                   help="test dialogues to evaluate (default: the whole test split)")
     p.add_argument("--sampled-k", type=int, default=4, help="summaries sampled per dialogue (default 4)")
     p.add_argument("--judge", default=None, help="independent judge (default: the demo preset's eval.judge)")
     p.add_argument("--judge-label", default=None, help="the judge's toxic label (default: the preset's)")

@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--show", type=int, default=5, help="rows of the before/after table to print")
     evaluate.add_argument("--judge", default=None, help=(
         "independent toxicity classifier (Hub id or folder; default: the run's eval.judge); 'none' for no judge"))
-    evaluate.add_argument("--judge-label", default=None, help="the judge's toxic label (default: the run's eval.judge_label)")
+    evaluate.add_argument("--judge-label", default=None,
+                          help="the judge's toxic label (default: the run's eval.judge_label)")
     evaluate.add_argument("--sampled-k", type=int, default=None, help=(
         "summaries sampled per dialogue beside the greedy one (default: the run's eval.sampled_k; 0 = greedy only)"))
 

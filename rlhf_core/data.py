@@ -115,7 +115,8 @@ def prepare_rows(rows: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
     references = reference_columns(rows.columns, cfg.summary_column)
     if cfg.summary_column and not references:
         raise UserError(
-            f"dataset has no summary column '{cfg.summary_column}' (nor {cfg.summary_column}1, {cfg.summary_column}2, ...); "
+            f"dataset has no summary column '{cfg.summary_column}' "
+            f"(nor {cfg.summary_column}1, {cfg.summary_column}2, ...); "
             f"columns are: {columns} (set data.summary_column, or none if there are no reference summaries)"
         )
     id_column = cfg.id_column or next((c for c in ("id", "fname") if c in rows.columns), None)

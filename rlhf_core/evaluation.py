@@ -26,10 +26,10 @@ import pandas as pd
 from .data import build_dataset
 from .errors import UserError
 from .fidelity import ROUGE_KEYS, edit_rate, hallucinated_entities, rouge_rows, text_figures
-from .summarizer import BEFORE, Summarizer
 from .judge import Judge
 from .reward import RewardModel
 from .runs import RunDir, atomic_write_text
+from .summarizer import BEFORE, Summarizer
 
 AFTER = "after"
 REWARD_MODEL, JUDGE = "reward_model", "judge"

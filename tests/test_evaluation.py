@@ -2,8 +2,15 @@ import numpy as np
 import pytest
 
 from rlhf_core import Summarizer, UserError, clean_dialogue, compare, get_config
-from rlhf_core.evaluation import (headline_toxicity, paired_bootstrap, ratio_bootstrap, relative_change, rouge, toxicity_block,
-                                   toxicity_stats)
+from rlhf_core.evaluation import (
+    headline_toxicity,
+    paired_bootstrap,
+    ratio_bootstrap,
+    relative_change,
+    rouge,
+    toxicity_block,
+    toxicity_stats,
+)
 from rlhf_core.judge import Judge
 from rlhf_core.reward import RewardModel
 
@@ -52,7 +59,8 @@ def test_toxicity_block_counts_flagged_summaries_over_all_samples():
     block = toxicity_block(before, after, threshold=0.5, resamples=200, seed=0)
     assert block["flagged_before"] == pytest.approx(3 / 6) and block["flagged_after"] == pytest.approx(1 / 6)
     assert block["flagged_relative_change"] == pytest.approx(-2 / 3)
-    assert block["before"]["mean"] == pytest.approx(before.mean()) and block["after"]["mean"] == pytest.approx(after.mean())
+    assert block["before"]["mean"] == pytest.approx(before.mean())
+    assert block["after"]["mean"] == pytest.approx(after.mean())
     low, high = block["flagged_diff_ci95"]
     assert -1 <= low <= -1 / 3 and high <= 0  # per-dialogue flagged changes: -1/2, -1/2, 0
 

@@ -1,7 +1,14 @@
 import pytest
 
-from rlhf_core.fidelity import (distinct_n, edit_rate, entities, hallucinated_entities, hallucination_rate,
-                                mean_length, rouge_rows)
+from rlhf_core.fidelity import (
+    distinct_n,
+    edit_rate,
+    entities,
+    hallucinated_entities,
+    hallucination_rate,
+    mean_length,
+    rouge_rows,
+)
 
 DIALOGUE = "#Person1#: Hi Laura, the ticket costs 300 dollars.\n#Person2#: The price is fine, see you on Friday."
 

@@ -32,7 +32,8 @@ def test_multi_label_judges_are_read_with_a_sigmoid():
     batch = tokenizer(TEXTS[:1], return_tensors="pt")
     with torch.no_grad():
         expected = model(**batch).logits.sigmoid()[0, 1].item()
-    assert Judge(model, tokenizer, "tiny", toxic_label="nothate").toxicity(TEXTS[:1]) == pytest.approx([expected], abs=1e-5)
+    judge = Judge(model, tokenizer, "tiny", toxic_label="nothate")
+    assert judge.toxicity(TEXTS[:1]) == pytest.approx([expected], abs=1e-5)
 
 
 def test_no_judge_configured_gives_none_and_a_wrong_label_a_clear_error():
