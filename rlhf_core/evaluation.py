@@ -214,11 +214,12 @@ def compare(summarizer: Summarizer, dialogues: list[str], references: list[list[
 
 
 def evaluate_run(run_dir: str | Path, samples: int | None = None, summarizer: Summarizer | None = None,
-                 write: bool = True, judge: Judge | bool | None = None,
-                 sampled_k: int | None = None) -> tuple[dict, pd.DataFrame]:
+                 write: bool = True, judge: Judge | bool | None = None, sampled_k: int | None = None,
+                 judge_problem: str | None = None) -> tuple[dict, pd.DataFrame]:
     """Evaluates a saved run on the fixed test split and writes eval.json + eval_samples.csv/json.
 
-    `judge`: a loaded Judge, None for the run's `eval.judge`, or False for no judge.
+    `judge`: a loaded Judge, None for the run's `eval.judge`, or False for no judge;
+    `judge_problem`: why a configured judge is missing (saved in the report).
     """
     run = RunDir(run_dir)
     config = run.config()
@@ -241,6 +242,8 @@ def evaluate_run(run_dir: str | Path, samples: int | None = None, summarizer: Su
     report["run"] = str(run.path)
     report["step"] = (run.load_state() or {}).get("step")
     report["split_seed"] = config.data.split_seed
+    if judge_problem:
+        report["judge_unavailable"] = judge_problem
     table.insert(0, "id", list(rows["id"]))
     if write:
         atomic_write_text(run.path / "eval.json", json.dumps(report, indent=2))
@@ -261,6 +264,8 @@ def format_report(report: dict) -> str:
     lines.append(f"reward model: {scorers.get(REWARD_MODEL)}; judge: "
                  + (scorers.get(JUDGE) or "none (no independent judge: eval.judge / --judge; "
                                           "the reward model alone cannot see reward hacking)"))
+    if report.get("judge_unavailable"):
+        lines.append(f"judge unavailable: {report['judge_unavailable']}")
     for decoding, by_scorer in report.get("toxicity", {}).items():
         label = "greedy" if decoding == "greedy" else f"sampled (k={report.get('sampled_k')})"
         for name, t in by_scorer.items():
