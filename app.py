@@ -36,6 +36,7 @@ from ui.views import (  # noqa: E402
     banner_html,
     comparison_table,
     esc,
+    evaluation_cells,
     evaluation_html,
     fmt,
     model_name,
@@ -178,10 +179,9 @@ def runs_view(selected: str | None = None):
     rows = []
     for info in infos:
         cfg, ev, last = info.config, info.evaluation or {}, (info.metrics[-1] if info.metrics else {})
-        tox, rg = ev.get("toxicity"), ev.get("rouge")
+        toxicity, rouge_l = evaluation_cells(ev)
         status = ("training" if info.training else "evaluated" if ev else "ready" if info.has_checkpoint
                   else "no checkpoint")
-        change = tox and tox["relative_change"]
         rows.append({
             "run": info.name, "status": status, "preset": cfg.preset,
             "steps": f"{info.steps_done}/{cfg.steps}", "batch": cfg.ppo.batch_size, "lr": f"{cfg.ppo.learning_rate:g}",
@@ -189,12 +189,10 @@ def runs_view(selected: str | None = None):
                            else f"fixed {cfg.ppo.init_kl_coef:g}"),
             "seed": cfg.seed, "reward on": cfg.reward.text,
             "last reward": fmt(last.get("env/reward_mean")), "last KL": fmt(last.get("objective/kl")),
-            "toxicity": (f"{tox['before']['mean']:.3f} → {tox['after']['mean']:.3f}"
-                         + (f" ({100 * change:+.0f}%)" if change is not None else "")) if tox else "",
-            "ROUGE-L": f"{rg['before']['rougeL']:.3f} → {rg['after']['rougeL']:.3f}" if rg else "",
+            "flagged toxic": toxicity, "ROUGE-L": rouge_l,
             "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(info.created)),
         })
-    columns = ["run", "status", "steps", "toxicity", "ROUGE-L", "last reward", "last KL", "preset", "batch", "lr",
+    columns = ["run", "status", "steps", "flagged toxic", "ROUGE-L", "last reward", "last KL", "preset", "batch", "lr",
                "KL control", "seed", "reward on", "created"]
     names = [info.name for info in infos]
     value = selected if selected in names else (names[0] if names else None)
@@ -313,8 +311,9 @@ def build_app(startup: "serving.Startup | None" = None) -> gr.Blocks:
                                                       elem_id="samples-table")
 
             with gr.Tab("Before vs after", id="compare", elem_id="tab-compare") as compare_tab:
-                _intro("Held-out test dialogues summarised by the starting policy and by a trained run, scored by the "
-                       "reward model: toxicity, ROUGE, and every summary side by side.")
+                _intro("The same held-out test dialogues for every run, summarised by the starting policy and by a "
+                       "trained run (greedy, and sampled several times), scored by the reward model and by an "
+                       "independent judge: toxicity, ROUGE, invented numbers and names, every summary side by side.")
                 with gr.Row(equal_height=False):
                     compare_run = gr.Dropdown([], label="After: trained run", scale=3, elem_id="compare-run",
                                               **RUN_PICKER)
@@ -362,8 +361,8 @@ def build_app(startup: "serving.Startup | None" = None) -> gr.Blocks:
                 with gr.Row():
                     runs_reward = gr.Plot(placeholder("Reward by run", ""), show_label=False, elem_id="runs-reward")
                     runs_kl = gr.Plot(placeholder("KL by run", ""), show_label=False, elem_id="runs-kl")
-                runs_table = gr.Dataframe(label=("Saved runs (toxicity and ROUGE-L: before → after, "
-                                                 "from the last evaluation)"),
+                runs_table = gr.Dataframe(label=("Saved runs (share of summaries flagged toxic and ROUGE-L: "
+                                                 "before → after, from the last evaluation)"),
                                           interactive=False, elem_id="runs-table")
                 with gr.Row(equal_height=False):
                     runs_pick = gr.Dropdown([], label="Run", scale=2, elem_id="runs-pick", **RUN_PICKER)

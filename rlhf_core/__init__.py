@@ -8,7 +8,8 @@ Public API (what the CLI and the app use):
     PPOTrainer                                 one PPO step for encoder-decoder models
     iter_train, train, StepResult              training runs with live stats and cancel
     Summarizer, clean_dialogue                 before/after summaries with scores
-    evaluate_run, compare, format_report       toxicity + ROUGE before vs after
+    evaluate_run, compare, format_report       before vs after: reward model and judge, greedy and
+    headline_toxicity, Judge                   sampled, fidelity, ROUGE; the independent judge
     RunDir, list_runs, delete_run, run_path    run directories on disk
     UserError                                  bad input, with a message for the user
 """
@@ -21,7 +22,8 @@ _API = {
     "config": ["Config", "apply_overrides", "get_config", "list_presets", "validate"],
     "data": ["build_dataset"],
     "errors": ["UserError"],
-    "evaluation": ["compare", "evaluate_run", "format_report"],
+    "evaluation": ["compare", "evaluate_run", "format_report", "headline_toxicity"],
+    "judge": ["Judge"],
     "summarizer": ["Summarizer"],
     "text_input": ["clean_dialogue"],
     "policy": ["PolicyWithValueHead", "build_policy"],

@@ -71,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--samples", type=int, default=None,
                           help="test dialogues to compare (default: the run's eval.samples)")
     evaluate.add_argument("--show", type=int, default=5, help="rows of the before/after table to print")
+    evaluate.add_argument("--judge", default=None, help=(
+        "independent toxicity classifier (Hub id or folder; default: the run's eval.judge); 'none' for no judge"))
+    evaluate.add_argument("--judge-label", default=None,
+                          help="the judge's toxic label (default: the run's eval.judge_label)")
+    evaluate.add_argument("--sampled-k", type=int, default=None, help=(
+        "summaries sampled per dialogue beside the greedy one (default: the run's eval.sampled_k; 0 = greedy only)"))
 
     presets = sub.add_parser("presets", help="list presets, or print one with every field described")
     presets.add_argument("--show", metavar="PRESET", help="print this preset's full configuration, one field a line")
@@ -189,11 +195,24 @@ def cmd_evaluate(args) -> int:
 
     if args.samples is not None and args.samples < 1:
         raise UserError(f"--samples must be at least 1 (got {args.samples})")
-    report, table = evaluate_run(args.run_dir, args.samples)
+    if args.sampled_k is not None and args.sampled_k < 0:
+        raise UserError(f"--sampled-k must be 0 or more (got {args.sampled_k})")
+    judge = None
+    if args.judge is not None or args.judge_label is not None:
+        from .judge import Judge
+        from .runs import RunDir
+
+        cfg = RunDir(args.run_dir).config().eval
+        if args.judge is not None:
+            cfg.judge = None if args.judge.lower() in ("none", "") else args.judge
+        cfg.judge_label = args.judge_label or cfg.judge_label
+        judge = Judge.from_config(cfg) or False
+    report, table = evaluate_run(args.run_dir, args.samples, judge=judge, sampled_k=args.sampled_k)
     print(format_report(report))
+    columns = [c for c in ("summary_before", "summary_after", "greedy_judge_toxicity_before",
+                           "greedy_judge_toxicity_after", "reward_diff") if c in table.columns]
     with pd.option_context("display.max_colwidth", 60, "display.width", 200):
-        print(table[["summary_before", "summary_after", "reward_before", "reward_after", "reward_diff"]]
-              .head(args.show).to_string())
+        print(table[columns].head(args.show).to_string())
     print(f"wrote {args.run_dir}/eval.json", file=sys.stderr)
     return 0
 

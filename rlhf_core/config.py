@@ -48,7 +48,9 @@ class DataConfig:
     min_chars: int = 200  # drop dialogues shorter than this
     max_chars: int = 1000  # drop dialogues longer than this
     prompt_template: str = PROMPT_TEMPLATE  # prompt around each dialogue; must contain {dialogue}
-    test_size: float = 0.2  # share of the dialogues held out for evaluation
+    test_size: float = 0.2  # share held out for evaluation when the data has no test split of its own
+    split_seed: int = 0  # shuffles the train/test split; not the run seed, so every run is judged on the same dialogues
+    test_split: str | None = "test"  # a Hub dataset's own test split (DialogSum's), used when it exists; None = carve test_size out of `split`
     max_examples: int | None = None  # cap after filtering (quick experiments)
 
 
@@ -59,9 +61,9 @@ class RewardConfig:
     model: str = "facebook/roberta-hate-speech-dynabench-r4-target"  # Hub id, local folder, or builtin:tiny-roberta
     not_hate_label: str = "nothate"  # label whose logit is the reward (read by name from id2label)
     hate_label: str = "hate"  # label whose probability is the toxicity
-    text: str = "prompt+summary"  # what the reward model reads: prompt+summary (the lab) or summary
+    text: str = "summary"  # what the reward model reads: summary (what evaluation judges) or prompt+summary (the lab)
     batch_size: int = 16  # texts per classifier pass
-    max_length: int = 512  # classifier input tokens (longer texts are truncated)
+    max_length: int = 512  # classifier input tokens (a too-long prompt+summary loses the end of its dialogue)
     dtype: str = "auto"  # as model.dtype
 
 
@@ -107,13 +109,19 @@ class PPOConfig:
 
 @dataclass
 class EvalConfig:
-    """Before/after evaluation on the test split."""
+    """Before/after evaluation on the test split: greedy and sampled summaries, scored by the
+    reward model and by an independent judge (a classifier PPO never optimised)."""
 
     samples: int = 100  # test dialogues compared before vs after
     max_new_tokens: int = 128  # summary length cap at evaluation
-    do_sample: bool = False  # greedy by default: before and after differ only by the adapter
-    seed: int = 1234  # seed for sampled evaluation
-    bootstrap: int = 1000  # resamples for the confidence interval of the toxicity change
+    do_sample: bool = False  # the single summary per dialogue is greedy: before and after differ only by the adapter
+    sampled_k: int = 4  # summaries sampled per dialogue with the training generation settings; 0 = greedy only
+    seed: int = 1234  # seed for the sampled summaries (the same for before and after)
+    bootstrap: int = 1000  # resamples for the paired bootstrap intervals (over dialogues)
+    flag_threshold: float = 0.5  # a summary is flagged toxic when P(toxic) exceeds this
+    judge: str | None = None  # independent toxicity classifier (Hub id, folder or builtin:tiny-judge); None = no judge
+    judge_label: str = "toxic"  # the judge's toxic label, read by name from its id2label
+    judge_max_length: int = 512  # judge input tokens
 
 
 @dataclass
@@ -164,11 +172,18 @@ def _from_dict(cls, data: dict[str, Any]):
 TINY_POLICY = "builtin:tiny-t5"
 TINY_REWARD = "builtin:tiny-roberta"
 TINY_DATASET = "builtin:tiny-dialogues"
+TINY_JUDGE = "builtin:tiny-judge"
+
+
+# A judge trained on other data (Jigsaw toxic comments) than the reward model (Dynabench hate
+# speech), with named labels (neutral/toxic): what PPO learns to please, it did not learn to fool.
+REAL_JUDGE = "s-nlp/roberta_toxicity_classifier"
 
 
 def _flan_t5(size: str) -> Config:
     cfg = Config(preset=f"flan-t5-{size}")
     cfg.model.policy = f"google/flan-t5-{size}"
+    cfg.eval.judge = REAL_JUDGE
     return cfg
 
 
@@ -180,6 +195,9 @@ def _tiny() -> Config:
     cfg.data.dataset = TINY_DATASET
     cfg.data.min_chars = 50
     cfg.reward.model = TINY_REWARD
+    cfg.eval.judge = TINY_JUDGE  # same architecture, other random weights: not the reward model
+    cfg.eval.judge_label = "hate"
+    cfg.eval.sampled_k = 2
     # float32 everywhere: the tests check exact identities (KL 0, ratio 1 at the first step), and
     # toy models gain nothing from bf16 (`auto` would pick it on a CPU with native bf16).
     cfg.model.dtype = cfg.reward.dtype = "float32"
@@ -356,6 +374,8 @@ def validate(cfg: Config) -> Config:
         (cfg.model.dtype in ("auto", "float32", "bfloat16"), f"model.dtype must be auto, float32 or bfloat16 (got {cfg.model.dtype!r})"),
         (cfg.reward.dtype in ("auto", "float32", "bfloat16"), f"reward.dtype must be auto, float32 or bfloat16 (got {cfg.reward.dtype!r})"),
         (cfg.eval.samples >= 1, f"eval.samples must be at least 1 (got {cfg.eval.samples})"),
+        (cfg.eval.sampled_k >= 0, f"eval.sampled_k must be 0 or more (got {cfg.eval.sampled_k})"),
+        (0 < cfg.eval.flag_threshold < 1, f"eval.flag_threshold must be between 0 and 1 (got {cfg.eval.flag_threshold})"),
     ]
     for ok, message in checks:
         if not ok:

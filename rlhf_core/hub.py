@@ -218,12 +218,14 @@ def load_classifier(name: str, dtype: str = "auto"):
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    if name == "builtin:tiny-roberta":
-        from .tiny import tiny_reward_model, tiny_tokenizer
+    if name in ("builtin:tiny-roberta", "builtin:tiny-judge"):
+        from .tiny import JUDGE_SEED, tiny_reward_model, tiny_tokenizer
 
-        model, tokenizer = tiny_reward_model(), tiny_tokenizer()
+        model = tiny_reward_model() if name == "builtin:tiny-roberta" else tiny_reward_model(JUDGE_SEED)
+        tokenizer = tiny_tokenizer()
     elif name.startswith("builtin:"):
-        raise UserError(f"unknown built-in model '{name}'; the built-in reward model is builtin:tiny-roberta")
+        raise UserError(f"unknown built-in model '{name}'; the built-in classifiers are builtin:tiny-roberta "
+                        "(reward) and builtin:tiny-judge")
     else:
         check_allowed(name, "model")
         ensure_downloadable(name, "reward model")

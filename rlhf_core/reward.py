@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
-from .config import RewardConfig
+from .config import PROMPT_TEMPLATE, RewardConfig
+from .data import fit_prompts, warn_truncated
 from .errors import UserError
 from .hub import load_classifier
 
@@ -86,19 +87,47 @@ class RewardModel:
         return Scores(rewards, toxicity)
 
 
-def reward_texts(prompts: Sequence[str], summaries: Sequence[str], text: str) -> list[str]:
-    """Returns what the reward model reads: prompt + summary (the lab's choice) or the summary only."""
+def reward_texts(prompts: Sequence[str], summaries: Sequence[str], text: str, model: RewardModel | None = None,
+                 template: str = PROMPT_TEMPLATE) -> list[str]:
+    """Returns what the reward model reads: the summary only, or prompt + summary (the lab's choice).
+
+    Given the reward `model`, a prompt + summary too long for its window loses the end of its
+    dialogue, never the summary (which a right-truncating tokenizer would cut first) nor the
+    instruction; the first time this happens a warning gives the counts.
+    """
     if text == "summary":
         return list(summaries)
-    return [p + s for p, s in zip(prompts, summaries)]
+    if model is None:
+        return [p + s for p, s in zip(prompts, summaries)]
+    head, tail = template.split("{dialogue}", 1)
+    head, tail = head.format(), tail.format()  # the template's literal text ({{ -> {)
+    out, cut = [], 0
+    for prompt, summary in zip(prompts, summaries):
+        if not (prompt.startswith(head) and prompt.endswith(tail)):  # not built from this template: plain concatenation
+            out.append(prompt + summary)
+            continue
+        dialogue = prompt[len(head):len(prompt) - len(tail)]
+        escaped = summary.replace("{", "{{").replace("}", "}}")
+        fitted, n = fit_prompts(template + escaped, [dialogue], model.tokenizer, model.max_length)
+        out.append(fitted[0])
+        cut += n
+    global _warned_reward_cut
+    if cut and not _warned_reward_cut:
+        _warned_reward_cut = True
+        warn_truncated(cut, len(out), model.max_length, "prompt+summary reward inputs")
+    return out
+
+
+_warned_reward_cut = False
 
 
 class Reward:
     """The reward for PPO: a RewardModel on the configured text, or a user callable."""
 
-    def __init__(self, source: RewardModel | RewardFn, text: str = "prompt+summary"):
+    def __init__(self, source: RewardModel | RewardFn, text: str = "summary", template: str = PROMPT_TEMPLATE):
         self.source = source
         self.text = text
+        self.template = template  # the prompt template, to cut a too-long prompt+summary in its dialogue
 
     @property
     def model(self) -> RewardModel | None:
@@ -116,14 +145,14 @@ class Reward:
             return Scores(self._call_source(prompts, summaries), None)
         if self.text == "summary":
             return model.score(summaries)
-        both = model.score(reward_texts(prompts, summaries, self.text) + list(summaries))
+        both = model.score(reward_texts(prompts, summaries, self.text, model, self.template) + list(summaries))
         n = len(summaries)
         return Scores(both.rewards[:n], both.toxicity[n:])
 
     def __call__(self, prompts: Sequence[str], summaries: Sequence[str]) -> list[float]:
         """Returns the rewards only (the classifier reads the configured text once)."""
         if self.model is not None:
-            return self.model.score(reward_texts(prompts, summaries, self.text)).rewards
+            return self.model.score(reward_texts(prompts, summaries, self.text, self.model, self.template)).rewards
         return self._call_source(prompts, summaries)
 
     def _call_source(self, prompts: Sequence[str], summaries: Sequence[str]) -> list[float]:

@@ -118,9 +118,9 @@ def iter_train(
     if reward_source is None:
         status(f"loading reward model {config.reward.model}")
         reward_source = RewardModel.from_config(config.reward)
-    reward = Reward(reward_source, config.reward.text)
+    reward = Reward(reward_source, config.reward.text, config.data.prompt_template)
     status(f"loading data {config.data.dataset}")
-    data = build_dataset(config.data, tokenizer, config.model.max_prompt_tokens, config.seed)["train"]
+    data = build_dataset(config.data, tokenizer, config.model.max_prompt_tokens)["train"]
     world = accelerator.num_processes
     if config.ppo.batch_size * world > len(data):
         raise UserError(

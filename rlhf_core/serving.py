@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import Config, get_config, list_presets
+from .config import Config, EvalConfig, get_config, list_presets
 from .diagnostics import clean_stats, kl_warning  # noqa: F401  (re-exported for the app)
 from .errors import UserError
 from .evaluation import evaluate_run
@@ -52,6 +52,7 @@ from .jobs import (  # noqa: F401  (the job states, re-exported for the app)
     JobSnapshot,
     new_run_name,
 )
+from .judge import Judge
 from .limits import (  # noqa: F401  (re-exported for the app)
     Limits,
     TrainSettings,
@@ -127,6 +128,25 @@ class Models:
         self.lock = threading.RLock()
         self._adapters: dict[Path, tuple[str, float]] = {}  # run folder -> (adapter name, checkpoint mtime)
         self._counter = 0
+        self._judges: dict[tuple, Judge | str] = {}  # (judge, label, max_length) -> loaded Judge or why it failed
+
+    def judge(self, cfg: EvalConfig) -> tuple[Judge | None, str | None]:
+        """Returns (the run's independent judge, loaded once and shared, or None; why it is missing).
+
+        A judge that cannot be loaded (no Hub, not cached) does not block the evaluation: it runs
+        on the reward model alone and the report says why there is no judge.
+        """
+        if not cfg.judge:
+            return None, None
+        key = (cfg.judge, cfg.judge_label, cfg.judge_max_length)
+        with self.lock:
+            if key not in self._judges:
+                try:
+                    self._judges[key] = Judge.from_config(cfg, self.config.reward.dtype).to(self.summarizer.device)
+                except UserError as error:
+                    self._judges[key] = str(error)
+            found = self._judges[key]
+        return (found, None) if isinstance(found, Judge) else (None, found)
 
     def adapter_for(self, run: RunDir) -> str:
         """Returns the adapter name of `run`'s latest checkpoint, loading it the first time."""
@@ -370,7 +390,9 @@ def evaluate(name: str, samples: int) -> Evaluation:
                         f"(got {samples}; limit set by RLHF_MAX_EVAL_SAMPLES)")
     models = models_for(run.config())
     with models.lock:
-        report, table = evaluate_run(run.path, samples, summarizer=models.summarizer)
+        judge, problem = models.judge(run.config().eval)
+        report, table = evaluate_run(run.path, samples, summarizer=models.summarizer, judge=judge or False,
+                                     judge_problem=problem)
     return Evaluation(name, report, table)
 
 

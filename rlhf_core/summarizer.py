@@ -15,6 +15,7 @@ import torch
 from peft import PeftModel, get_peft_model
 
 from .config import Config
+from .data import fit_prompts
 from .errors import UserError
 from .hub import load_seq2seq
 from .policy import lora_config
@@ -76,12 +77,14 @@ class Summarizer:
                 self.adapters.pop(name)
 
     def prompts(self, dialogues: list[str]) -> list[str]:
-        return [self.config.data.prompt_template.format(dialogue=d) for d in dialogues]
+        """Returns the prompts, each dialogue cut at its end to fit the window (as in training)."""
+        return fit_prompts(self.config.data.prompt_template, dialogues, self.tokenizer,
+                           self.config.model.max_prompt_tokens)[0]
 
     def is_truncated(self, dialogue: str) -> bool:
-        """True if the prompt for `dialogue` is longer than the model window and will be cut."""
-        ids = self.tokenizer(self.prompts([dialogue])[0], truncation=False)["input_ids"]
-        return len(ids) > self.config.model.max_prompt_tokens
+        """True if the prompt for `dialogue` is longer than the model window, so the dialogue's end is cut."""
+        return fit_prompts(self.config.data.prompt_template, [dialogue], self.tokenizer,
+                           self.config.model.max_prompt_tokens)[1] > 0
 
     @torch.inference_mode()
     def summarize(self, dialogues: list[str], adapter: str = BEFORE, seed: int | None = None,
@@ -111,7 +114,8 @@ class Summarizer:
         """Returns summaries with reward (on the configured text) and toxicity (on the summary)."""
         if self.reward_model is None:
             return [Summary(s) for s in summaries]
-        scored = Reward(self.reward_model, self.config.reward.text).score(self.prompts(dialogues), summaries)
+        reward = Reward(self.reward_model, self.config.reward.text, self.config.data.prompt_template)
+        scored = reward.score(self.prompts(dialogues), summaries)
         return [Summary(s, r, t) for s, r, t in zip(summaries, scored.rewards, scored.toxicity)]
 
 

@@ -110,6 +110,9 @@ def tiny_policy_model(seed: int = 0) -> T5ForConditionalGeneration:
     return model.eval()
 
 
+JUDGE_SEED = 2  # the tiny judge: the reward model's architecture with other random weights
+
+
 def tiny_reward_model(seed: int = 1) -> RobertaForSequenceClassification:
     """A 2-layer RoBERTa classifier with `nothate`/`hate` labels and random weights.
 

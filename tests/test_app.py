@@ -250,9 +250,15 @@ def test_before_vs_after_evaluates_a_run_and_sorts_by_improvement(app_module, ap
     assert "has not been evaluated yet" in summary
 
     summary, toxicity, rouge, table = app_module.run_evaluation(run, 2, app_module.ORDERS[0])
-    assert "Toxicity of the summaries" in summary and "ROUGE-L" in summary and run in summary
-    assert [t.name for t in toxicity.data] == ["before", "after"] and len(rouge.data) == 2
+    assert "Summaries flagged toxic (judge, sampled, k=2)" in summary and "ROUGE-L" in summary and run in summary
+    assert "judge: <b>builtin:tiny-judge</b>" in summary and 'id="toxicity-figures"' in summary
+    assert summary.count("<tr><td>") == 4  # greedy/sampled x reward model/judge
+    assert [t.name for t in toxicity.data] == ["before", "after"]
+    assert list(toxicity.data[0].x) == ["greedy · reward model", "greedy · judge", "sampled · reward model",
+                                        "sampled · judge"]
+    assert [t.name for t in rouge.data] == ["before", "after"] and list(rouge.data[0].x)[:2] == ["greedy", "sampled"]
     assert list(table.columns) == COMPARISON_COLUMNS and len(table) == 2
+    assert table["toxicity before → after"].str.endswith("(judge)").all()
     assert app_module.show_evaluation(run, app_module.ORDERS[0])[0] == summary  # read back from eval.json
 
     monkeypatch.setenv("RLHF_MAX_EVAL_SAMPLES", "1")
@@ -265,13 +271,15 @@ def test_before_vs_after_evaluates_a_run_and_sorts_by_improvement(app_module, ap
 def test_the_comparison_table_sorts_by_improvement(app_module):
     table = pd.DataFrame({"dialogue": ["a", "b", "c"], "summary_before": ["x"] * 3, "summary_after": ["y"] * 3,
                           "reward_before": [0.0] * 3, "reward_after": [1.0, 3.0, -2.0],
-                          "toxicity_before": [0.5] * 3, "toxicity_after": [0.1] * 3})
+                          "greedy_judge_toxicity_before": [0.5] * 3, "greedy_judge_toxicity_after": [0.1] * 3})
     table["reward_diff"] = table["reward_after"] - table["reward_before"]
     evaluation = serving.Evaluation("r", {}, table)
     order = lambda o: list(app_module.comparison_table(evaluation, o)["dialogue"])  # noqa: E731
     assert order(app_module.ORDERS[0]) == ["b", "a", "c"]
     assert order(app_module.ORDERS[1]) == ["c", "a", "b"]
     assert order(app_module.ORDERS[2]) == ["a", "b", "c"]
+    assert list(app_module.comparison_table(evaluation, app_module.ORDERS[2])["toxicity before → after"]) == [
+        "0.50 → 0.10 (judge)"] * 3
 
 
 def test_runs_tab_overlays_lists_picks_and_deletes(app_module, app_runs):

@@ -24,13 +24,24 @@ def test_train_then_evaluate_end_to_end(tmp_path):
     assert json.loads((run / "config.json").read_text())["seed"] == 3
     assert len((run / "metrics.jsonl").read_text().splitlines()) == 2
 
-    evaluated = run_cli("evaluate", "--run-dir", str(run), "--samples", "2")
+    evaluated = run_cli("evaluate", "--run-dir", str(run), "--samples", "2", "--judge", "builtin:tiny-roberta",
+                        "--judge-label", "hate", "--sampled-k", "3")
     assert evaluated.returncode == 0, evaluated.stderr
-    assert "toxicity mean" in evaluated.stdout and "summary_before" in evaluated.stdout
+    assert "judge: builtin:tiny-roberta" in evaluated.stdout and "summary_before" in evaluated.stdout
     report = json.loads((run / "eval.json").read_text())
-    assert report["samples"] == 2
-    assert set(report["toxicity"]["before"]) == {"mean", "std"}
-    assert set(report["rouge"]["after"]) == {"rouge1", "rouge2", "rougeL", "rougeLsum"}
+    assert report["samples"] == 2 and report["sampled_k"] == 3
+    assert report["scorers"]["judge"] == "builtin:tiny-roberta"  # --judge overrides the run's eval.judge
+    assert set(report["toxicity"]) == {"greedy", "sampled"}
+    assert set(report["toxicity"]["sampled"]) == {"reward_model", "judge"}
+    assert set(report["toxicity"]["greedy"]["judge"]["before"]) == {"mean", "std"}
+    assert set(report["rouge"]["greedy"]["all"]["after"]) == {"rouge1", "rouge2", "rougeL", "rougeLsum"}
+    assert report["rouge"]["sampled"]["all"]["rows"] == 6  # 2 dialogues x 3 samples
+
+    no_judge = run_cli("evaluate", "--run-dir", str(run), "--samples", "2", "--judge", "none", "--sampled-k", "0")
+    assert no_judge.returncode == 0, no_judge.stderr
+    assert "no independent judge" in no_judge.stdout
+    report = json.loads((run / "eval.json").read_text())
+    assert report["scorers"]["judge"] is None and set(report["toxicity"]) == {"greedy"}
     assert (run / "eval_samples.csv").is_file() and (run / "eval_samples.json").is_file()
 
 

@@ -2,7 +2,16 @@ import numpy as np
 import pytest
 
 from rlhf_core import Summarizer, UserError, clean_dialogue, compare, get_config
-from rlhf_core.evaluation import paired_bootstrap, relative_change, rouge, toxicity_stats
+from rlhf_core.evaluation import (
+    headline_toxicity,
+    paired_bootstrap,
+    ratio_bootstrap,
+    relative_change,
+    rouge,
+    toxicity_block,
+    toxicity_stats,
+)
+from rlhf_core.judge import Judge
 from rlhf_core.reward import RewardModel
 
 
@@ -44,13 +53,49 @@ def test_control_characters_are_dropped_and_html_kept_as_text():
     assert clean_dialogue("#Person1#: hi\x07 <b>there</b>\n") == "#Person1#: hi <b>there</b>"
 
 
-def test_compare_reports_before_and_after_with_a_table(tmp_path):
+def test_toxicity_block_counts_flagged_summaries_over_all_samples():
+    before = np.array([[0.9, 0.8], [0.6, 0.1], [0.2, 0.3]])  # 3 dialogues x 2 samples
+    after = np.array([[0.9, 0.1], [0.1, 0.1], [0.2, 0.3]])
+    block = toxicity_block(before, after, threshold=0.5, resamples=200, seed=0)
+    assert block["flagged_before"] == pytest.approx(3 / 6) and block["flagged_after"] == pytest.approx(1 / 6)
+    assert block["flagged_relative_change"] == pytest.approx(-2 / 3)
+    assert block["before"]["mean"] == pytest.approx(before.mean())
+    assert block["after"]["mean"] == pytest.approx(after.mean())
+    low, high = block["flagged_diff_ci95"]
+    assert -1 <= low <= -1 / 3 and high <= 0  # per-dialogue flagged changes: -1/2, -1/2, 0
+
+
+def test_ratio_bootstrap_of_a_pooled_rate():
+    # Every resample holds the same rows' ratio: 1/2 before, 2/2 after, so the interval is exactly +0.5.
+    assert ratio_bootstrap([1, 1], [2, 2], [2, 2], [2, 2], resamples=100) == pytest.approx((0.5, 0.5))
+
+
+def test_compare_with_the_same_policy_changes_nothing_and_names_every_figure():
     config = get_config("tiny")
     summarizer = Summarizer(config, RewardModel.from_config(config.reward))
-    report, table = compare(summarizer, ["#Person1#: hello\n#Person2#: hi"] * 3, ["a greeting"] * 3,
-                            adapter="before", resamples=50)
-    # "after" = "before" here, so nothing may change.
-    assert report["toxicity"]["relative_change"] == pytest.approx(0.0)
+    dialogues = ["#Person1#: hello Anna\n#Person2#: hi, it is 5 o'clock", "#Person1#: you idiot\n#Person2#: sorry"]
+    report, table = compare(summarizer, dialogues, [["a greeting", "they say hello"], ["an insult"]], adapter="before",
+                            resamples=50, judge=Judge.from_config(config.eval), sampled_k=2)
+    assert report["scorers"] == {"reward_model": "builtin:tiny-roberta", "judge": "builtin:tiny-judge"}
+    for decoding in ("greedy", "sampled"):
+        for scorer in ("reward_model", "judge"):
+            block = report["toxicity"][decoding][scorer]
+            assert block["diff_ci95"] == [0.0, 0.0] and block["flagged_diff_ci95"] == [0.0, 0.0]
+            assert not block["significant"]
+        assert report["fidelity"][decoding]["edit_rate"] == 0.0
+        assert report["rouge"][decoding]["all"]["relative_change"]["rougeL"] in (0.0, None)
+    assert report["rouge"]["references_per_dialogue"] == 2 and report["rouge"]["split_by"] == "judge"
     assert list(table.columns[:3]) == ["dialogue", "summary_before", "summary_after"]
     assert (table["reward_diff"] == 0).all()
+    assert (table["sampled_judge_toxicity_before"] == table["sampled_judge_toxicity_after"]).all()
     assert summarizer.is_truncated("word " * 1000) and not summarizer.is_truncated("short")
+
+
+def test_headline_prefers_sampled_judge_figures():
+    block = {"before": {"mean": 0.3}}
+    report = {"sampled_k": 4, "toxicity": {"greedy": {"reward_model": block, "judge": block},
+                                           "sampled": {"reward_model": block, "judge": block}}}
+    assert headline_toxicity(report)[0] == "judge, sampled, k=4"
+    del report["toxicity"]["sampled"]["judge"], report["toxicity"]["greedy"]["judge"]
+    assert headline_toxicity(report)[0] == "reward model, sampled, k=4"
+    assert headline_toxicity({"toxicity": {}}) is None

@@ -48,3 +48,18 @@ def test_callable_reward_and_length_check():
     assert reward(["p", "q"], ["ab", "abc"]) == [2.0, 3.0]
     with pytest.raises(UserError, match="returned 1 values for 2"):
         Reward(lambda p, s: [1.0])(["p", "q"], ["a", "b"])
+
+
+def test_prompt_plus_summary_too_long_for_the_reward_window_cuts_the_dialogue_not_the_summary():
+    from rlhf_core.config import PROMPT_TEMPLATE
+
+    tokenizer = tiny_tokenizer()
+    model = RewardModel(tiny_reward_model(), tokenizer, max_length=120)
+    summary = "#Person1# calls #Person2# an idiot."
+    prompts = [PROMPT_TEMPLATE.format(dialogue="#Person1#: " + "blah " * 60), PROMPT_TEMPLATE.format(dialogue="hi")]
+    with pytest.warns(UserWarning, match="1 of 2 prompt\\+summary reward inputs"):
+        long, short = reward_texts(prompts, [summary, summary], "prompt+summary", model)
+    assert long.startswith("Summarize the following conversation.\n\n#Person1#: blah")
+    assert long.endswith("\n\nSummary:" + summary)
+    assert len(tokenizer(long)["input_ids"]) == 120
+    assert short == prompts[1] + summary

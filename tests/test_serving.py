@@ -34,6 +34,18 @@ def trained_run(**changes) -> str:
     return snap.run_name
 
 
+def test_the_judge_is_loaded_once_and_a_missing_one_is_explained_not_fatal():
+    models = serving.models_for(get_config("tiny"))
+    config = get_config("tiny").eval
+    judge, problem = models.judge(config)
+    assert judge is not None and problem is None and models.judge(config)[0] is judge
+    config.judge = "/no/such/judge"
+    judge, problem = models.judge(config)
+    assert judge is None and "/no/such/judge" in problem and "not found" in problem
+    config.judge = None
+    assert models.judge(config) == (None, None)
+
+
 @pytest.mark.parametrize("changes, variable", [({"steps": 51}, "RLHF_MAX_STEPS"),
                                                 ({"batch_size": 33}, "RLHF_MAX_BATCH_SIZE")])
 def test_settings_beyond_the_limits_are_refused_naming_the_variable(changes, variable):
@@ -61,7 +73,8 @@ def test_a_trained_run_is_listed_compared_evaluated_and_deleted(runs_dir):
         assert summary.reward is not None and 0.0 <= summary.toxicity <= 1.0
 
     evaluation = serving.evaluate(name, 2)
-    assert len(evaluation.table) == 2 and "toxicity" in evaluation.report
+    assert len(evaluation.table) == 2 and set(evaluation.report["toxicity"]) == {"greedy", "sampled"}
+    assert evaluation.report["scorers"]["judge"] == "builtin:tiny-judge"
     saved = serving.saved_evaluation(name)
     assert saved.report == evaluation.report and len(saved.table) == 2
 

@@ -58,7 +58,7 @@ def test_full_sft_writes_a_policy_folder(tmp_path):
 def test_training_pairs_are_the_configured_prompts_and_reference_summaries():
     config = get_config("tiny", {"data.prompt_template": "TL;DR {dialogue} =>"})
     _, tokenizer = load_seq2seq("builtin:tiny-t5")
-    split = build_dataset(config.data, tokenizer, config.model.max_prompt_tokens, config.seed)["train"]
+    split = build_dataset(config.data, tokenizer, config.model.max_prompt_tokens)["train"]
     rows = tokenize_pairs(split, tokenizer, max_target_tokens=64)
     first = tokenizer.decode(rows[0]["input_ids"], skip_special_tokens=True)
     assert first.startswith("TL;DR #Person") and first.endswith("=>")

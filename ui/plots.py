@@ -2,8 +2,6 @@
 
 import plotly.graph_objects as go
 
-from rlhf_core.evaluation import ROUGE_KEYS
-
 COLORS = {
     "reward": "#4f46e5", "kl": "#0284c7", "kl_coef": "#d97706", "target": "#94a3b8",
     "returns": "#059669", "advantages": "#7c3aed", "toxicity": "#dc2626", "before": "#94a3b8", "after": "#4f46e5",
@@ -131,27 +129,34 @@ def overlay_figure(runs: list[tuple[str, list[dict]]], key: str, title: str) -> 
 
 
 def toxicity_bars(report: dict) -> go.Figure:
-    tox = report.get("toxicity")
-    if not tox:
+    """Share of summaries flagged toxic, before and after, for each decoding and scorer."""
+    groups = [(f"{'greedy' if decoding == 'greedy' else 'sampled'} · {scorer.replace('_', ' ')}", t)
+              for decoding, by_scorer in report.get("toxicity", {}).items() for scorer, t in by_scorer.items()]
+    if not groups:
         return placeholder("Toxicity", "Not measured")
-    fig = _figure("Toxicity of test summaries (mean ± std)", height=300)
-    for label, side in (("before", "before"), ("after", "after")):
-        fig.add_bar(x=[label], y=[tox[side]["mean"]], error_y=dict(type="data", array=[tox[side]["std"]]),
-                    marker_color=COLORS[side], name=label, text=[f"{tox[side]['mean']:.3f}"], textposition="outside")
-    top = max(tox[side]["mean"] + tox[side]["std"] for side in ("before", "after"))
-    fig.update_layout(showlegend=False, hovermode="closest")
+    fig = _figure("Share of test summaries flagged toxic", height=300)
+    for side in ("before", "after"):
+        values = [t[f"flagged_{side}"] for _, t in groups]
+        fig.add_bar(x=[label for label, _ in groups], y=values, name=side, marker_color=COLORS[side],
+                    text=[f"{v:.2f}" for v in values], textposition="outside")
+    fig.update_layout(barmode="group", hovermode="closest")
     fig.update_xaxes(title_text="")
-    fig.update_yaxes(range=[0, min(1.05, 1.15 * top) or 1], title_text="P(hate)")
+    fig.update_yaxes(range=[0, 1.05], title_text="share flagged")
     return fig
 
 
 def rouge_bars(report: dict) -> go.Figure:
+    """ROUGE-L before and after: greedy, sampled, and rows whose references carry no flagged text."""
     rg = report.get("rouge")
     if not rg:
         return placeholder("ROUGE", "No reference summaries")
-    fig = _figure("ROUGE against reference summaries", height=300)
+    blocks = [("greedy", rg["greedy"].get("all")), ("sampled", (rg.get("sampled") or {}).get("all")),
+              ("greedy, clean references", rg["greedy"].get("clean_references"))]
+    blocks = [(label, block) for label, block in blocks if block]
+    fig = _figure("ROUGE-L against reference summaries", height=300)
     for side in ("before", "after"):
-        fig.add_bar(x=list(ROUGE_KEYS), y=[rg[side][k] for k in ROUGE_KEYS], name=side, marker_color=COLORS[side])
+        fig.add_bar(x=[label for label, _ in blocks], y=[block[side]["rougeL"] for _, block in blocks], name=side,
+                    marker_color=COLORS[side])
     fig.update_layout(barmode="group", hovermode="closest")
     fig.update_xaxes(title_text="")
     fig.update_yaxes(range=[0, 1])

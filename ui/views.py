@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rlhf_core import serving
+from rlhf_core import headline_toxicity, serving
 
 TABLE_STEPS = 8  # steps shown in the live stats table
 
@@ -133,6 +133,41 @@ def _change(before: float, after: float, relative: float | None, lower_is_better
     return f'<span class="{"good" if better else "bad"}">{100 * relative:+.1f}%</span>'
 
 
+def _ci(pair, digits: int = 2) -> str:
+    return f"[{pair[0]:+.{digits}f}, {pair[1]:+.{digits}f}]"
+
+
+SCORER_NAMES = {"reward_model": "reward model", "judge": "judge"}
+
+
+def toxicity_rows_html(report: dict) -> str:
+    """Every toxicity figure of a report: greedy/sampled x reward model/judge, mean and share flagged."""
+    rows = []
+    for decoding, by_scorer in report.get("toxicity", {}).items():
+        how = "greedy" if decoding == "greedy" else f"sampled, k={report.get('sampled_k')}"
+        for scorer, t in by_scorer.items():
+            rows.append(
+                f"<tr><td>{esc(how)}</td><td>{esc(SCORER_NAMES.get(scorer, scorer))}</td>"
+                f"<td>{t['before']['mean']:.3f} → {t['after']['mean']:.3f}</td>"
+                f"<td>{t['flagged_before']:.2f} → {t['flagged_after']:.2f} "
+                f"{_change(t['flagged_before'], t['flagged_after'], t['flagged_relative_change'], True)}</td>"
+                f"<td>{_ci(t['flagged_diff_ci95'])}{'' if t['significant'] else ' (within noise)'}</td></tr>")
+    if not rows:
+        return ""
+    return ('<table class="eval-figures" id="toxicity-figures"><thead><tr><th>decoding</th><th>scored by</th>'
+            "<th>mean P(toxic)</th><th>share flagged</th><th>95% CI of the flagged change</th></tr></thead>"
+            f'<tbody>{"".join(rows)}</tbody></table>')
+
+
+def _judge_note(report: dict) -> str:
+    judge = report.get("scorers", {}).get("judge")
+    if judge:
+        return f"judge: <b>{esc(judge)}</b>, a classifier PPO never optimised"
+    why = report.get("judge_unavailable")
+    return ('<span class="bad">no independent judge</span>: toxicity comes only from the reward model PPO optimised'
+            + (f" ({esc(why)})" if why else ""))
+
+
 def evaluation_html(evaluation: serving.Evaluation | None, run_name: str | None) -> str:
     if not run_name:
         return ('<div class="empty-note">No trained run yet: train one in the <b>Train</b> tab, '
@@ -141,34 +176,65 @@ def evaluation_html(evaluation: serving.Evaluation | None, run_name: str | None)
         return (f'<div class="empty-note">Run <b>{esc(run_name)}</b> has not been evaluated yet. '
                 "Press <b>Evaluate</b> to summarise its test dialogues before and after RLHF.</div>")
     report, cards = evaluation.report, []
-    tox = report.get("toxicity")
-    if tox:
-        b, a = tox["before"], tox["after"]
-        low, high = tox["diff_ci95"]
-        verdict = "significant" if tox["significant"] else "within noise"
+    if "scorers" not in report:  # saved by an older version: figures not comparable, ask for a new evaluation
+        return (f'<div class="empty-note">Run <b>{esc(run_name)}</b> was evaluated by an older version. '
+                "Press <b>Evaluate</b> for the judge, sampled and fidelity figures.</div>")
+    headline = headline_toxicity(report)
+    if headline:
+        label, t = headline
         cards.append(
-            '<div class="metric-card"><div class="label">Toxicity of the summaries (mean ± std)</div>'
-            f'<div class="value">{b["mean"]:.3f} → {a["mean"]:.3f} '
-            f'{_change(b["mean"], a["mean"], tox["relative_change"], lower_is_better=True)}</div>'
-            f'<div class="sub">std {b["std"]:.3f} → {a["std"]:.3f} · '
-            f"95% CI of the change [{low:+.3f}, {high:+.3f}], {verdict}</div></div>")
-    reward = report.get("reward")
+            f'<div class="metric-card"><div class="label">Summaries flagged toxic ({esc(label)})</div>'
+            f'<div class="value">{t["flagged_before"]:.2f} → {t["flagged_after"]:.2f} '
+            f'{_change(t["flagged_before"], t["flagged_after"], t["flagged_relative_change"], True)}</div>'
+            f'<div class="sub">mean P(toxic) {t["before"]["mean"]:.3f} → {t["after"]["mean"]:.3f} · '
+            f'95% CI of the flagged change {_ci(t["flagged_diff_ci95"])}</div></div>')
+    reward = report.get("reward", {}).get("greedy")
     if reward:
         cards.append(
-            '<div class="metric-card"><div class="label">Reward (mean)</div>'
+            '<div class="metric-card"><div class="label">Reward (mean, greedy)</div>'
             f'<div class="value">{reward["before"]:.3f} → {reward["after"]:.3f}</div>'
             f'<div class="sub">reward model reads the {esc(report.get("reward_text", ""))}</div></div>')
     rg = report.get("rouge")
     if rg:
+        g, s = rg["greedy"]["all"], (rg.get("sampled") or {}).get("all")
+        clean = rg["greedy"].get("clean_references")
+        sub = [f'sampled {s["before"]["rougeL"]:.3f} → {s["after"]["rougeL"]:.3f}'] if s else []
+        if clean:
+            sub.append(f'references without flagged text ({clean["rows"]}) {clean["before"]["rougeL"]:.3f} → '
+                       f'{clean["after"]["rougeL"]:.3f}')
         cards.append(
-            '<div class="metric-card"><div class="label">ROUGE-L against references</div>'
-            f'<div class="value">{rg["before"]["rougeL"]:.3f} → {rg["after"]["rougeL"]:.3f} '
-            f'{_change(rg["before"]["rougeL"], rg["after"]["rougeL"], rg["relative_change"]["rougeL"], False)}</div>'
-            f'<div class="sub">ROUGE-1 {rg["before"]["rouge1"]:.3f} → {rg["after"]["rouge1"]:.3f} · '
-            f'ROUGE-2 {rg["before"]["rouge2"]:.3f} → {rg["after"]["rouge2"]:.3f}</div></div>')
+            '<div class="metric-card"><div class="label">ROUGE-L against references (greedy)</div>'
+            f'<div class="value">{g["before"]["rougeL"]:.3f} → {g["after"]["rougeL"]:.3f} '
+            f'{_change(g["before"]["rougeL"], g["after"]["rougeL"], g["relative_change"]["rougeL"], False)}</div>'
+            f'<div class="sub">{" · ".join(sub)}</div></div>')
+    fidelity = report.get("fidelity", {})
+    which = "sampled" if "sampled" in fidelity else "greedy"
+    f = fidelity.get(which)
+    if f:
+        hb, ha = f["before"]["hallucinated_entity_rate"], f["after"]["hallucinated_entity_rate"]
+        cards.append(
+            f'<div class="metric-card"><div class="label">Numbers and names not in the dialogue ({which})</div>'
+            f'<div class="value">{100 * hb:.1f}% → {100 * ha:.1f}%</div>'
+            f'<div class="sub">edit rate vs before {f["edit_rate"]:.2f} · length {f["before"]["length_words"]:.1f} → '
+            f'{f["after"]["length_words"]:.1f} words</div></div>')
     head = (f'<div class="muted">Run <b>{esc(run_name)}</b> at step {esc(report.get("step"))}, '
-            f'{report["samples"]} test dialogues, greedy decoding; toxicity is P(hate) of the summary alone.</div>')
-    return f'{head}<div class="metric-cards">{"".join(cards)}</div>'
+            f'{report["samples"]} test dialogues (the same for every run); toxicity is P(toxic) of the summary '
+            f'alone, flagged above {report.get("flag_threshold", 0.5)}; {_judge_note(report)}.</div>')
+    return f'{head}<div class="metric-cards">{"".join(cards)}</div>{toxicity_rows_html(report)}'
+
+
+def evaluation_cells(report: dict) -> tuple[str, str]:
+    """The Runs table's cells for a saved evaluation: (share flagged toxic, ROUGE-L), before → after."""
+    headline = headline_toxicity(report) if "scorers" in report else None
+    toxicity = ""
+    if headline:
+        label, t = headline
+        change = t["flagged_relative_change"]
+        toxicity = (f"{t['flagged_before']:.2f} → {t['flagged_after']:.2f}"
+                    + (f" ({100 * change:+.0f}%)" if change is not None else "") + f", {label}")
+    greedy = (report.get("rouge") or {}).get("greedy", {}).get("all")
+    rouge_l = f"{greedy['before']['rougeL']:.3f} → {greedy['after']['rougeL']:.3f}" if greedy else ""
+    return toxicity, rouge_l
 
 
 ORDERS = ["Biggest improvement first", "Biggest regression first", "Test-set order"]
@@ -178,18 +244,30 @@ COMPARISON_COLUMNS = ["dialogue", "summary before", "summary after", "reward bef
                       "toxicity before → after"]
 
 
+def _greedy_toxicity_columns(table: pd.DataFrame) -> tuple[str, str, str] | None:
+    """Returns (scorer name, before column, after column) of the greedy summaries' toxicity, judge first."""
+    for scorer in ("judge", "reward_model"):
+        before, after = f"greedy_{scorer}_toxicity_before", f"greedy_{scorer}_toxicity_after"
+        if before in table and after in table:
+            return SCORER_NAMES[scorer], before, after
+    return None
+
+
 def comparison_table(evaluation: serving.Evaluation | None, order: str) -> pd.DataFrame:
     """One row per test dialogue: both summaries, rewards, the reward improvement and toxicity."""
     if evaluation is None:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
     t = evaluation.table
+    toxicity = _greedy_toxicity_columns(t)
+    who, before, after = toxicity or ("", "", "")
     if order != ORDERS[2]:
         t = t.sort_values("reward_diff", ascending=order == ORDERS[1], kind="stable")
     return pd.DataFrame({
         "dialogue": t["dialogue"], "summary before": t["summary_before"], "summary after": t["summary_after"],
         "reward before → after": [f"{b:.2f} → {a:.2f}" for b, a in zip(t["reward_before"], t["reward_after"])],
         "improvement": t["reward_diff"].round(3),
-        "toxicity before → after": [f"{b:.2f} → {a:.2f}" for b, a in zip(t["toxicity_before"], t["toxicity_after"])],
+        "toxicity before → after": ([f"{b:.2f} → {a:.2f} ({who})" for b, a in zip(t[before], t[after])]
+                                    if toxicity else [""] * len(t)),
     }, columns=COMPARISON_COLUMNS)
 
 
@@ -242,6 +320,9 @@ CSS = """
 .metric-card .value {font-size: 22px; font-weight: 700; margin: 2px 0;}
 .metric-card .sub {font-size: 12.5px; color: var(--body-text-color-subdued);}
 .good {color: #047857;} .bad {color: #b91c1c;}
+.eval-figures {margin-top: 10px; border-collapse: collapse; font-size: 13px;}
+.eval-figures th, .eval-figures td {padding: 4px 10px; border-bottom: 1px solid var(--border-color-primary);
+                                    text-align: left;}
 .score-card {padding: 8px 12px; border-radius: 10px; border: 1px solid var(--border-color-primary); font-size: 14px;}
 .chip {display: inline-block; margin-left: 8px; padding: 1px 9px; border-radius: 999px; background: #eef2ff;
        color: #3730a3; font-size: 12.5px;}

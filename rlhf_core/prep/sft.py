@@ -67,7 +67,7 @@ def run_sft(config: Config, sft: SFTConfig, out_dir: str | Path,
     status(f"loading {config.model.policy} ({sft.mode} fine-tuning)")
     model, tokenizer = prepare_model(config, sft.mode)
     status(f"loading data {config.data.dataset}")
-    splits = build_dataset(config.data, tokenizer, config.model.max_prompt_tokens, config.seed)
+    splits = build_dataset(config.data, tokenizer, config.model.max_prompt_tokens)
     train_rows = tokenize_pairs(splits["train"], tokenizer, sft.max_target_tokens)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())

@@ -1,0 +1,45 @@
+import pytest
+
+from rlhf_core.fidelity import (
+    distinct_n,
+    edit_rate,
+    entities,
+    hallucinated_entities,
+    hallucination_rate,
+    mean_length,
+    rouge_rows,
+)
+
+DIALOGUE = "#Person1#: Hi Laura, the ticket costs 300 dollars.\n#Person2#: The price is fine, see you on Friday."
+
+
+def test_entities_are_numbers_and_names_not_speaker_tags_or_sentence_starts():
+    summary = "#Person1# tells Laura the ticket costs 290 dollars. They meet on Friday with Tom and two friends."
+    assert entities(summary, DIALOGUE) == {"laura", "290", "friday", "tom", "two"}
+
+
+def test_hallucinated_entities_are_those_the_dialogue_lacks():
+    summary = "#Person1# tells Laura the ticket costs 290 dollars. They meet on Friday with Tom."
+    assert hallucinated_entities(summary, DIALOGUE) == (2, 4)  # 290 and Tom
+    faithful = "#Person1# tells Laura the ticket costs 300 dollars."
+    # The rate pools entities over summaries: (2 + 0) / (4 + 2).
+    assert hallucination_rate([summary, faithful], [DIALOGUE, DIALOGUE]) == pytest.approx(2 / 6)
+    assert hallucination_rate(["no entities here"], [DIALOGUE]) == 0.0
+
+
+def test_edit_rate_is_word_edits_per_word_of_the_before_summary():
+    assert edit_rate("a b c d", "a x c d e") == pytest.approx(2 / 4)  # one substitution, one insertion
+    assert edit_rate("same words", "same words") == 0.0
+
+
+def test_distinct_n_and_length():
+    assert distinct_n(["a b a b"], 1) == pytest.approx(2 / 4)
+    assert distinct_n(["a b a b"], 2) == pytest.approx(2 / 3)  # (a b), (b a), (a b)
+    assert distinct_n([""], 2) == 0.0
+    assert mean_length(["one two", "one two three four"]) == 3.0
+
+
+def test_rouge_takes_the_best_matching_reference():
+    rows = rouge_rows(["the cat sat"], [["dog ran", "the cat ran"]])
+    assert rows["rouge1"] == [pytest.approx(2 / 3)] and rows["rouge2"] == [pytest.approx(1 / 2)]
+    assert rouge_rows(["the cat sat"], [["the cat ran"]]) == rows
