@@ -77,19 +77,34 @@ def _viewer(request: gr.Request | None) -> str | None:
     return getattr(request, "session_hash", None)
 
 
+_FIGURES: dict[tuple, tuple] = {}  # the last snapshots' charts, shared by every visitor polling them
+
+
+def _train_figures(snap: serving.JobSnapshot, smoothing: float) -> tuple:
+    """The Train tab's four charts for a snapshot, built once per job version and smoothing (a
+    chart costs 0.1-0.4 s of CPU; every visitor's tick would otherwise rebuild them)."""
+    key = (snap.run_name, snap.version, len(snap.stats), snap.total_steps, smoothing)
+    if key not in _FIGURES:
+        stats = serving.clean_stats(snap.stats)
+        target = snap.settings.get("target_kl") if snap.settings.get("adaptive_kl") else None
+        if len(_FIGURES) >= 8:
+            _FIGURES.pop(next(iter(_FIGURES)))
+        _FIGURES[key] = (
+            toxicity_figure(stats, snap.total_steps, smoothing), reward_figure(stats, snap.total_steps, smoothing),
+            kl_figure(stats, snap.total_steps, target, smoothing), returns_figure(stats, snap.total_steps, smoothing))
+    return _FIGURES[key]
+
+
 def train_view(snap: serving.JobSnapshot, viewer: str | None = None, notice: str | None = None,
                smoothing: float = 0.0, error: str | None = None) -> tuple:
     """Everything the Train tab shows for one snapshot (the outputs of start, stop and poll)."""
     stats = serving.clean_stats(snap.stats)
-    target = snap.settings.get("target_kl") if snap.settings.get("adaptive_kl") else None
     smoothing = float(smoothing or 0.0)
     card = progress_html(snap, viewer, notice)
     if error:
         card = error_html(error) + card
     return (
-        card, headline_html(stats),
-        toxicity_figure(stats, snap.total_steps, smoothing), reward_figure(stats, snap.total_steps, smoothing),
-        kl_figure(stats, snap.total_steps, target, smoothing), returns_figure(stats, snap.total_steps, smoothing),
+        card, headline_html(stats), *_train_figures(snap, smoothing),
         stats_table(stats), samples_table(snap.samples),
         gr.Button(interactive=not snap.active), gr.Button(interactive=snap.active and snap.state != serving.STOPPING),
         snap.version,

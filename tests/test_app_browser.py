@@ -75,7 +75,7 @@ def test_train_live_then_compare_a_dialogue(page, browser, app_url, app_runs, tm
     # Another visitor sees the same run live, with Start disabled.
     other = browser.new_context(viewport=VIEWPORT).new_page()
     other.goto(app_url)
-    expect(other.locator("#run-card")).to_contain_text("watching it live", timeout=15_000)
+    expect(other.locator("#run-card")).to_contain_text("watching it live", timeout=30_000)
     expect(other.locator("#start")).to_be_disabled()
     other.wait_for_function(f"({REWARD_POINTS})() >= 2", timeout=15_000)
     screenshot(page, tmp_path / "train-running.png")
