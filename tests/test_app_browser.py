@@ -249,7 +249,7 @@ def test_readme_screenshots(browser, tmp_path):
 
         page.get_by_role("tab", name="Before vs after").click()
         page.locator("#evaluate").click()
-        expect(page.locator("#evaluation-summary .metric-card").first).to_be_visible(timeout=180_000)
+        expect(page.locator("#evaluation-summary .metric-card").first).to_be_visible(timeout=480_000)
         page.wait_for_timeout(1000)
         screenshot(page, out / "before-vs-after.png")
 
