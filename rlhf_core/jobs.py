@@ -19,7 +19,6 @@ from pathlib import Path
 from .config import Config
 from .diagnostics import kl_warning
 from .errors import UserError
-from .run_loop import iter_train
 from .runs import RunDir, run_path
 
 log = logging.getLogger(__name__)
@@ -71,10 +70,22 @@ class JobSnapshot:
         return kl_warning(self.stats)
 
 
-def new_run_name(preset: str) -> str:
-    """Returns a fresh run name, `YYYYmmdd-HHMMSS-<preset>`, with a counter if that one is taken."""
+MAX_LABEL_CHARS = 24
+
+
+def run_label(text: str | None) -> str:
+    """A visitor's run label made safe for a folder name: lower-case letters, digits and single
+    hyphens, at most MAX_LABEL_CHARS ("Strong KL, lr 2e-4!" -> "strong-kl-lr-2e-4")."""
+    words = "".join(c if c.isalnum() else " " for c in (text or "").lower()).split()
+    return "-".join(words)[:MAX_LABEL_CHARS].strip("-")
+
+
+def new_run_name(preset: str, label: str | None = None) -> str:
+    """Returns a fresh run name, `YYYYmmdd-HHMMSS-<preset>[-<label>]`, with a counter if that one is taken."""
     safe_preset = "".join(c if c.isalnum() or c in "._-" else "-" for c in preset)
     base = datetime.now().strftime("%Y%m%d-%H%M%S") + "-" + safe_preset
+    if run_label(label):
+        base += "-" + run_label(label)
     name, n = base, 2
     while run_path(name).exists():
         name, n = f"{base}-{n}", n + 1
@@ -99,13 +110,14 @@ class JobManager:
             return JobSnapshot(**{**s.__dict__, "stats": list(s.stats), "samples": list(s.samples),
                                   "settings": dict(s.settings)})
 
-    def start(self, config: Config, owner: str | None = None) -> tuple[bool, JobSnapshot]:
-        """Starts a run of `config` and returns (True, snapshot); (False, snapshot) if one is already running."""
+    def start(self, config: Config, owner: str | None = None, label: str | None = None) -> tuple[bool, JobSnapshot]:
+        """Starts a run of `config` (named after its preset and `label`) and returns (True, snapshot);
+        (False, snapshot) if one is already running."""
         with self._lock:
             if self._snapshot.active:
                 started = False
             else:
-                name = new_run_name(config.preset)
+                name = new_run_name(config.preset, label)
                 self._cancel = threading.Event()
                 self._snapshot = JobSnapshot(
                     state=LOADING, run_name=name, preset=config.preset, total_steps=config.steps,
@@ -148,6 +160,8 @@ class JobManager:
 
     def _work(self, config: Config, path: Path, cancel: threading.Event) -> None:
         try:
+            from .run_loop import iter_train  # torch and transformers load here, not when the app starts
+
             for result in iter_train(config, path, cancel=cancel, on_status=self._on_status):
                 with self._lock:
                     self._snapshot.stats.append({**result.stats, "seconds": result.seconds})

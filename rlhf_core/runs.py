@@ -19,9 +19,6 @@ import re
 import shutil
 from pathlib import Path
 
-import torch
-from safetensors.torch import load_file, save_file
-
 from .config import Config
 from .errors import UserError
 from .paths import PROJECT_ROOT
@@ -150,6 +147,8 @@ class RunDir:
             shutil.rmtree(stale, ignore_errors=True)
         tmp = self.path / f".{CHECKPOINT}.tmp-{os.getpid()}"
         policy.save(tmp)
+        from safetensors.torch import save_file  # torch on first use: listing runs (the app's start) needs none
+
         save_file(optimizer_tensors(optimizer), str(tmp / OPTIMIZER_FILE))
         (tmp / STATE_FILE).write_text(json.dumps(state, indent=2))  # written last: marks completeness
         _fsync_tree(tmp)
@@ -182,8 +181,10 @@ class RunDir:
         return json.loads((folder / STATE_FILE).read_text()) if folder else None
 
 
-def optimizer_tensors(optimizer) -> dict[str, torch.Tensor]:
+def optimizer_tensors(optimizer) -> dict:
     """Flattens an optimizer's per-parameter state into named tensors for safetensors."""
+    import torch
+
     tensors = {}
     for index, state in optimizer.state_dict()["state"].items():
         for key, value in state.items():
@@ -194,6 +195,8 @@ def optimizer_tensors(optimizer) -> dict[str, torch.Tensor]:
 
 def load_optimizer_tensors(optimizer, path: Path) -> None:
     """Restores optimizer state written by `optimizer_tensors` (same parameter order)."""
+    from safetensors.torch import load_file
+
     tensors = load_file(str(path))
     state_dict = optimizer.state_dict()
     state: dict[int, dict] = {}

@@ -23,13 +23,14 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from .config import Config, EvalConfig, get_config, list_presets
 from .diagnostics import clean_stats, kl_warning  # noqa: F401  (re-exported for the app)
 from .errors import UserError
-from .evaluation import evaluate_run
+from .examples import unknown_share
 from .hub import (
     check_allowed,
     go_offline,
@@ -52,7 +53,6 @@ from .jobs import (  # noqa: F401  (the job states, re-exported for the app)
     JobSnapshot,
     new_run_name,
 )
-from .judge import Judge
 from .limits import (  # noqa: F401  (re-exported for the app)
     Limits,
     TrainSettings,
@@ -61,10 +61,16 @@ from .limits import (  # noqa: F401  (re-exported for the app)
     training_config,
     whole_number,
 )
-from .reward import RewardModel
 from .runs import RunDir, delete_run, list_runs, run_path, runs_root
-from .summarizer import BEFORE, Summarizer, Summary
+from .text_diff import word_diff
 from .text_input import clean_dialogue
+
+if TYPE_CHECKING:
+    from .judge import Judge
+    from .summarizer import Summary
+
+# torch, transformers and peft load with the models (`startup()`, in the background for the app),
+# never on import: `python app.py` answers in seconds and shows a loading state meanwhile.
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +129,9 @@ class Models:
     """
 
     def __init__(self, config: Config):
+        from .reward import RewardModel
+        from .summarizer import Summarizer
+
         self.config = config
         self.summarizer = Summarizer(config, RewardModel.from_config(config.reward))
         self.lock = threading.RLock()
@@ -136,6 +145,8 @@ class Models:
         A judge that cannot be loaded (no Hub, not cached) does not block the evaluation: it runs
         on the reward model alone and the report says why there is no judge.
         """
+        from .judge import Judge
+
         if not cfg.judge:
             return None, None
         key = (cfg.judge, cfg.judge_label, cfg.judge_max_length)
@@ -210,8 +221,22 @@ class Startup:
         return self.preset != self.requested
 
 
-def load_startup(preferred: str | None = None) -> Startup:
-    """Loads the preferred preset's models, or the first loadable fallback; raises UserError if none loads."""
+@dataclass
+class StartupPlan:
+    """The preset the app will load, and why, decided in seconds without loading a model."""
+
+    requested: str
+    preset: str | None
+    problems: list[str] = field(default_factory=list)
+    candidates: list[str] = field(default_factory=list)  # `preset` and the fallbacks after it
+
+    @property
+    def fell_back(self) -> bool:
+        return self.preset != self.requested
+
+
+def plan_startup(preferred: str | None = None) -> StartupPlan:
+    """Picks the preferred preset (env `RLHF_PRESET`), or the first fallback whose files are there."""
     limit_hub_timeouts()
     requested = preferred or os.environ.get("RLHF_PRESET", "").strip() or DEFAULT_PRESET
     presets = list_presets()
@@ -223,12 +248,21 @@ def load_startup(preferred: str | None = None) -> Startup:
         problems.append("the Hugging Face Hub is not reachable, so only cached and shipped models can be used")
     candidates = [requested] if requested in presets else []
     candidates += [p for p in FALLBACK_PRESETS if p in presets and p not in candidates]
-    for preset in candidates:
-        config = get_config(preset)
+    for index, preset in enumerate(candidates):
         missing = preset_problems(preset)
         if missing:
             problems.append(f"preset {preset!r} is not available: {'; '.join(missing)}")
             continue
+        return StartupPlan(requested, preset, problems, candidates[index:])
+    return StartupPlan(requested, None, problems, [])
+
+
+def load_startup(preferred: str | None = None, plan: StartupPlan | None = None) -> Startup:
+    """Loads the planned preset's models, or the next loadable fallback; raises UserError if none loads."""
+    plan = plan or plan_startup(preferred)
+    requested, problems = plan.requested, list(plan.problems)
+    for preset in plan.candidates:
+        config = get_config(preset)
         try:
             models = models_for(config)
         except UserError as error:
@@ -256,16 +290,56 @@ def share_cpu() -> None:
 
 _STARTUP: Startup | None = None
 _STARTUP_LOCK = threading.Lock()
+_PLAN: StartupPlan | None = None
+_PLAN_LOCK = threading.Lock()
+_STARTUP_ERROR: str | None = None
+
+
+def startup_plan() -> StartupPlan:
+    """The server's start-up plan (which preset, and why), decided once without loading models."""
+    global _PLAN
+    with _PLAN_LOCK:
+        if _PLAN is None:
+            _PLAN = plan_startup()
+        return _PLAN
 
 
 def startup() -> Startup:
     """Returns the server's models, loading them on the first call only."""
-    global _STARTUP
+    global _STARTUP, _STARTUP_ERROR
     with _STARTUP_LOCK:
         if _STARTUP is None:
             share_cpu()
-            _STARTUP = load_startup()
+            try:
+                _STARTUP = load_startup(plan=startup_plan())
+            except UserError as error:
+                _STARTUP_ERROR = str(error)
+                raise
         return _STARTUP
+
+
+def start_loading() -> threading.Thread:
+    """Loads the server's models in a background thread (the page is up meanwhile); returns the thread."""
+
+    def load():
+        try:
+            startup()
+        except Exception:  # the banner shows the error; requests that need models raise it again
+            log.exception("loading the models failed")
+
+    thread = threading.Thread(target=load, name="rlhf-startup", daemon=True)
+    thread.start()
+    return thread
+
+
+def loaded_startup() -> Startup | None:
+    """The server's models if they are loaded, else None (without waiting or loading)."""
+    return _STARTUP
+
+
+def startup_error() -> str | None:
+    """Why the models could not be loaded, or None (not tried yet, loading, or loaded)."""
+    return _STARTUP_ERROR
 
 
 # --------------------------------------------------------------------------------------------
@@ -283,12 +357,14 @@ def _ready_for_your_dialogue(config: Config, run: RunDir) -> None:
 JOBS = JobManager(on_done=_ready_for_your_dialogue)
 
 
-def start_training(settings: TrainSettings, owner: str | None = None) -> tuple[bool, JobSnapshot]:
-    """Starts a run with `settings` (within this server's limits); (False, snapshot) if one is running.
+def start_training(settings: TrainSettings, owner: str | None = None,
+                   label: str | None = None) -> tuple[bool, JobSnapshot]:
+    """Starts a run with `settings` (within this server's limits), named after its preset and the
+    visitor's `label`; (False, snapshot) if one is running.
 
     Raises UserError for settings outside the limits, before anything starts.
     """
-    return JOBS.start(training_config(settings), owner)
+    return JOBS.start(training_config(settings), owner, label)
 
 
 # --------------------------------------------------------------------------------------------
@@ -337,6 +413,82 @@ def runs() -> list[RunInfo]:
 def finished_run_names() -> list[str]:
     """Names of the runs that can serve as "after": a checkpoint, and not training now."""
     return [r.name for r in runs() if r.has_checkpoint and not r.training]
+
+
+# Runs shorter than this barely moved the policy: "after" reads like "before" (the picker says so).
+MIN_USEFUL_STEPS = 10
+
+
+@dataclass
+class RunChoice:
+    """A finished run as an "after" picker offers it."""
+
+    name: str
+    steps_done: int
+    total_steps: int
+    algorithm: str
+    toxicity_change: float | None  # relative change of the share flagged toxic (headline figure), if evaluated
+    evaluated: bool
+
+    @property
+    def too_short(self) -> bool:
+        return self.steps_done < MIN_USEFUL_STEPS
+
+    @property
+    def label(self) -> str:
+        """`NAME · 50/50 steps · PPO · evaluated, toxicity -62%` (or `not evaluated`, `too short`)."""
+        parts = [self.name, f"{self.steps_done}/{self.total_steps} steps", self.algorithm]
+        if self.evaluated:
+            parts.append("evaluated" + (f", flagged toxic {100 * self.toxicity_change:+.0f}%"
+                                        if self.toxicity_change is not None else ""))
+        else:
+            parts.append("not evaluated")
+        if self.too_short:
+            parts.append("too short to mean much")
+        return " · ".join(parts)
+
+
+def _algorithm(config: Config) -> str:
+    return str(getattr(config, "algorithm", None) or "ppo").upper()
+
+
+def after_run_choices() -> list[RunChoice]:
+    """The runs that can serve as "after" (a checkpoint, not training now), newest first."""
+    choices = []
+    for info in runs():
+        if not info.has_checkpoint or info.training:
+            continue
+        change = None
+        if info.evaluation:
+            from .evaluation import headline_toxicity  # torch: loaded by now (start-up), not at import
+
+            try:
+                headline = headline_toxicity(info.evaluation)
+            except (AttributeError, TypeError):  # an evaluation.json from an older format
+                headline = None
+            change = headline[1].get("flagged_relative_change") if headline else None
+        choices.append(RunChoice(info.name, info.steps_done, info.config.steps, _algorithm(info.config),
+                                 change, info.evaluation is not None))
+    return choices
+
+
+def best_after_run(choices: list[RunChoice]) -> str | None:
+    """The default "after": the evaluated run that cut toxicity most, among runs long enough to mean
+    something; else the newest such run; else the newest run."""
+    useful = [c for c in choices if not c.too_short]
+    evaluated = [c for c in useful if c.toxicity_change is not None]
+    if evaluated:
+        return min(evaluated, key=lambda c: c.toxicity_change).name
+    pool = useful or choices
+    return pool[0].name if pool else None
+
+
+def evaluation_csv(name: str | None) -> Path | None:
+    """The per-dialogue CSV of the run's last evaluation, or None."""
+    if not name:
+        return None
+    path = run_path(name) / "eval_samples.csv"
+    return path if path.is_file() else None
 
 
 def _finished_run(name: str) -> RunDir:
@@ -388,6 +540,8 @@ def evaluate(name: str, samples: int) -> Evaluation:
     if not 1 <= samples <= lim.max_eval_samples:
         raise UserError(f"samples must be between 1 and {lim.max_eval_samples} on this server "
                         f"(got {samples}; limit set by RLHF_MAX_EVAL_SAMPLES)")
+    from .evaluation import evaluate_run
+
     models = models_for(run.config())
     with models.lock:
         judge, problem = models.judge(run.config().eval)
@@ -419,10 +573,38 @@ class DialogueComparison:
     after_run: str | None
     truncated: bool
     max_prompt_tokens: int
+    unknown_share: float = 0.0  # share of the dialogue's words the policy's tokenizer does not know
+    toxic_words: set[str] = field(default_factory=set)  # words of either summary the reward model flags
+
+    def diff(self) -> tuple[list[tuple[str, str | None]], list[tuple[str, str | None]]]:
+        """Word-level before/after diff with toxic words marked (text_diff.word_diff)."""
+        return word_diff(self.before.text, self.after.text if self.after else None, self.toxic_words)
+
+
+# A word the reward model reads alone as more likely hate than not is marked toxic.
+TOXIC_WORD_THRESHOLD = 0.5
+
+
+def toxic_words(models: Models, texts: list[str]) -> set[str]:
+    """The words of `texts` that the reward model, reading each word alone, rates P(hate) > 0.5.
+
+    One batched classifier pass over the distinct words; a word's toxicity in context may differ,
+    so this marks candidates for the eye, it does not explain the score.
+    """
+    from .text_diff import words_of
+
+    reward_model = models.summarizer.reward_model
+    words = sorted({w for text in texts if text for w in words_of(text)})
+    if reward_model is None or not words:
+        return set()
+    scores = reward_model.score(words)
+    return {w for w, t in zip(words, scores.toxicity) if t > TOXIC_WORD_THRESHOLD}
 
 
 def compare_dialogue(text: str, run_name: str | None = None) -> DialogueComparison:
     """Summarises `text` with the starting policy and with `run_name`'s adapter (if given)."""
+    from .summarizer import BEFORE
+
     dialogue = clean_dialogue(text)
     if run_name:
         run = _finished_run(run_name)
@@ -437,7 +619,10 @@ def compare_dialogue(text: str, run_name: str | None = None) -> DialogueComparis
         if adapter:
             texts += summarizer.summarize([dialogue], adapter)
         scored = summarizer.score([dialogue] * len(texts), texts)
+        flagged = toxic_words(models, texts)
+        unknown = unknown_share(summarizer.tokenizer, dialogue)
     return DialogueComparison(
         before=scored[0], after=scored[1] if adapter else None, after_run=run_name or None,
         truncated=truncated, max_prompt_tokens=models.config.model.max_prompt_tokens,
+        unknown_share=unknown, toxic_words=flagged,
     )

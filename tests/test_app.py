@@ -25,7 +25,8 @@ def start(app, **changes):
 
 
 def view(outputs) -> dict:
-    names = ["progress", "reward", "kl", "returns", "toxicity", "stats", "samples", "start", "stop", "version"]
+    names = ["progress", "headline", "toxicity", "reward", "kl", "returns", "stats", "samples", "start", "stop",
+             "version"]
     return dict(zip(names, outputs))
 
 
@@ -74,6 +75,7 @@ def test_a_run_streams_every_step_to_the_train_tab(app_module, app_runs):
     assert list(trace(done["reward"], "reward mean").x) == [1, 2, 3]
     assert len(trace(done["kl"], "KL coef").y) == 3 and trace(done["kl"], "KL coef").yaxis == "y2"
     assert len(trace(done["toxicity"], "toxicity").y) == 3
+    assert "at start" in done["headline"] and "now" in done["headline"]
     assert list(done["stats"]["step"]) == [3, 2, 1]  # newest first
     assert len(done["samples"]) > 0
     assert done["start"].interactive is True and done["stop"].interactive is False
@@ -114,13 +116,12 @@ def test_stop_ends_the_run_after_the_current_step_and_keeps_its_checkpoint(app_m
 
 def test_limits_come_from_env_vars_and_are_checked_before_anything_starts(app_module, app_runs, monkeypatch):
     monkeypatch.setenv("RLHF_MAX_STEPS", "5")
-    with pytest.raises(gr.Error, match="RLHF_MAX_STEPS"):
-        start(app_module, steps=6)
+    refused = view(start(app_module, steps=6))  # one error line on the run card, Start still available
+    assert '<div class="error" role="alert">error: steps must be between 1 and 5' in refused["progress"]
+    assert "RLHF_MAX_STEPS" in refused["progress"] and refused["start"].interactive is True
     monkeypatch.setenv("RLHF_MAX_BATCH_SIZE", "2")
-    with pytest.raises(gr.Error, match="RLHF_MAX_BATCH_SIZE"):
-        start(app_module, batch_size=4)
-    with pytest.raises(gr.Error, match="learning rate must be positive"):
-        start(app_module, batch_size=2, learning_rate=0)
+    assert "RLHF_MAX_BATCH_SIZE" in view(start(app_module, batch_size=4))["progress"]
+    assert "learning rate must be positive" in view(start(app_module, batch_size=2, learning_rate=0))["progress"]
     assert not serving.JOBS.snapshot().active and not app_runs.exists()
     assert serving.default_settings("tiny").steps == 4 and serving.default_settings("tiny").batch_size == 2
 
@@ -164,9 +165,31 @@ def test_figures_show_reward_band_kl_axes_and_missing_toxicity(app_module):
     assert reward.layout.xaxis.range == (0.5, 10.5)
     kl = ui_plots.kl_figure(rows, 10, target_kl=6.0)
     assert trace(kl, "KL coef").yaxis == "y2" and list(trace(kl, "target KL").y) == [6.0, 6.0]
+    # KL and its coefficient sit in two panels: separate y axes, stacked, neither overlaying the other.
+    assert kl.layout.yaxis2.overlaying is None and kl.layout.yaxis.domain[0] > kl.layout.yaxis2.domain[1]
+    assert kl.layout.yaxis.title.text == "KL (nats)" and reward.layout.yaxis.title.text == "reward (logit of not-hate)"
     no_toxicity = ui_plots.toxicity_figure([{k: v for k, v in r.items() if k != "env/toxicity_mean"} for r in rows])
     assert not no_toxicity.data and "Not measured" in no_toxicity.layout.annotations[0].text
     assert not ui_plots.reward_figure([]).data
+
+    toxic = [stats(1, **{"env/toxicity_mean": 0.4}), stats(2, **{"env/toxicity_mean": 0.0}),
+             stats(3, **{"env/toxicity_mean": 0.2})]
+    figure = ui_plots.toxicity_figure(toxic, 10)  # percent, with the first step's level drawn across
+    assert list(trace(figure, "toxicity").y) == [40.0, 0.0, 20.0] and list(trace(figure, "at the start").y) == [40, 40]
+    smoothed = ui_plots.toxicity_figure(toxic, 10, smoothing=0.5)  # EMA, alpha 0.5, bias-corrected like pandas
+    assert trace(smoothed, "toxicity").y == pytest.approx([40.0, 40 / 3, (0.25 * 40 + 0.5 * 0 + 20) / 1.75])
+    assert list(trace(smoothed, "toxicity (each step)").y) == [40.0, 0.0, 20.0]
+    assert ui_plots.smooth([1.0, None, 3.0], 0.0) == [1.0, None, 3.0]
+    assert ui_plots.smooth([1.0, None, 3.0], 0.5)[1] is None
+
+
+def test_the_headline_compares_toxicity_now_with_the_start(app_module):
+    from ui.views import headline_html
+
+    assert "after the first step" in headline_html([])
+    rows = [stats(i, **{"env/toxicity_mean": t}) for i, t in enumerate([0.5, 0.4, 0.3, 0.2, 0.1, 0.0], 1)]
+    html = headline_html(rows)  # first three steps' mean 40%, latest three 10%
+    assert "40.0% <span class=\"muted\">at start</span> → 10.0%" in html and "-30.0 points" in html
 
 
 # --------------------------------------------------------------------------------------------
@@ -224,6 +247,36 @@ def test_the_app_loads_its_models_once_and_shares_them(app_module, app_runs):
 # --------------------------------------------------------------------------------------------
 
 
+def test_the_page_shows_an_error_as_one_line_without_stale_results(app_module, app_runs):
+    notice, before, before_scores, after, after_scores = app_module.compare_dialogue_view("  \n ", None)
+    assert notice.startswith('<div class="error" role="alert">error: the dialogue is empty')
+    assert before is None and after is None and "reward" not in before_scores
+
+    notice, before, _, after, _ = app_module.compare_dialogue_view(app_module.EXAMPLE_DIALOGUE, None)
+    assert "error" not in notice and "No trained run is picked" in notice
+    assert "".join(text for text, _ in before) == serving.compare_dialogue(app_module.EXAMPLE_DIALOGUE).before.text
+    assert after == []
+
+
+def test_the_after_picker_labels_runs_and_defaults_to_the_best_evaluated_one(app_module, app_runs, monkeypatch):
+    short = train_run(app_module, steps=1)
+    picker = app_module.after_choices()
+    (label, name), = picker.choices
+    assert name == short and picker.value == short  # the only run, even though it is too short
+    assert "1/1 steps" in label and "PPO" in label and "not evaluated" in label and "too short" in label
+    assert "trained only 1 step" in app_module.picked_after(short)
+
+    def choice(name, steps, change):
+        return serving.RunChoice(name, steps, 50, "PPO", change, change is not None)
+
+    runs = [choice("newest-short", 2, -0.9), choice("long-unevaluated", 40, None), choice("mild", 30, -0.2),
+            choice("best", 50, -0.6)]
+    assert serving.best_after_run(runs) == "best"  # the short run's -90% means nothing
+    assert serving.best_after_run(runs[:2]) == "long-unevaluated"
+    assert serving.best_after_run(runs[:1]) == "newest-short" and serving.best_after_run([]) is None
+    assert runs[3].label == "best · 50/50 steps · PPO · evaluated, flagged toxic -60%"
+
+
 def test_your_dialogue_checks_input_and_compares_before_with_after(app_module, app_runs):
     with pytest.raises(gr.Error, match="empty"):
         app_module.summarize_dialogue("  \n ", None)
@@ -249,7 +302,7 @@ def test_before_vs_after_evaluates_a_run_and_sorts_by_improvement(app_module, ap
     summary, *_ = app_module.show_evaluation(run, app_module.ORDERS[0])
     assert "has not been evaluated yet" in summary
 
-    summary, toxicity, rouge, table = app_module.run_evaluation(run, 2, app_module.ORDERS[0])
+    summary, toxicity, rouge, table, csv, charts = app_module.run_evaluation(run, 2, app_module.ORDERS[0])
     assert "Summaries flagged toxic (judge, sampled, k=2)" in summary and "ROUGE-L" in summary and run in summary
     assert "judge: <b>builtin:tiny-judge</b>" in summary and 'id="toxicity-figures"' in summary
     assert summary.count("<tr><td>") == 4  # greedy/sampled x reward model/judge
@@ -260,12 +313,17 @@ def test_before_vs_after_evaluates_a_run_and_sorts_by_improvement(app_module, ap
     assert list(table.columns) == COMPARISON_COLUMNS and len(table) == 2
     assert table["toxicity before → after"].str.endswith("(judge)").all()
     assert app_module.show_evaluation(run, app_module.ORDERS[0])[0] == summary  # read back from eval.json
+    assert f'href="?run={run}"' in summary  # a link that opens this comparison
+    path = lambda button: button.value["path"] if isinstance(button.value, dict) else button.value  # noqa: E731
+    assert pd.read_csv(path(csv)).shape[0] == 2 and csv.visible  # the evaluation's CSV, downloadable
+    assert "Plotly.newPlot" in open(path(charts), encoding="utf-8").read()
 
     monkeypatch.setenv("RLHF_MAX_EVAL_SAMPLES", "1")
-    with pytest.raises(gr.Error, match="RLHF_MAX_EVAL_SAMPLES"):
-        app_module.run_evaluation(run, 2, app_module.ORDERS[0])
+    summary, _, _, table, csv, _ = app_module.run_evaluation(run, 2, app_module.ORDERS[0])  # one line, no stale table
+    assert "error: samples must be between 1 and 1" in summary and "RLHF_MAX_EVAL_SAMPLES" in summary
+    assert table.empty and not csv.visible
     with pytest.raises(gr.Error, match="pick a trained run"):
-        app_module.run_evaluation(None, 1, app_module.ORDERS[0])
+        app_module.evaluate_api(None, 1, app_module.ORDERS[0])  # the API raises instead
 
 
 def test_the_comparison_table_sorts_by_improvement(app_module):
@@ -340,3 +398,13 @@ def test_clients_share_one_training_job_and_get_summaries(app_url, app_module, a
     assert progress["run_name"] in after_scores and "toxicity" in before_scores
     with pytest.raises(AppError, match="empty"):
         bob.predict("   ", None, api_name="/summarize_dialogue")
+
+
+def test_a_run_link_picks_that_run_and_opens_its_comparison(app_module, app_runs):
+    from types import SimpleNamespace
+
+    run = train_run(app_module, steps=1)
+    compare_pick, dialogue_pick, chosen, tabs = app_module.open_shared_run(SimpleNamespace(query_params={"run": run}))
+    assert compare_pick.value == dialogue_pick.value == chosen == run and tabs.selected == "compare"
+    skipped = app_module.open_shared_run(SimpleNamespace(query_params={"run": "no-such-run"}))
+    assert all(update == gr.skip() for update in skipped)

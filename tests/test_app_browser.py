@@ -75,7 +75,7 @@ def test_train_live_then_compare_a_dialogue(page, browser, app_url, app_runs, tm
     # Another visitor sees the same run live, with Start disabled.
     other = browser.new_context(viewport=VIEWPORT).new_page()
     other.goto(app_url)
-    expect(other.locator("#run-card")).to_contain_text("watching it live", timeout=15_000)
+    expect(other.locator("#run-card")).to_contain_text("watching it live", timeout=30_000)
     expect(other.locator("#start")).to_be_disabled()
     other.wait_for_function(f"({REWARD_POINTS})() >= 2", timeout=15_000)
     screenshot(page, tmp_path / "train-running.png")
@@ -101,6 +101,103 @@ def test_train_live_then_compare_a_dialogue(page, browser, app_url, app_runs, tm
     page.locator("#dialogue-go").click()
     expect(page.get_by_text("the dialogue is empty")).to_be_visible(timeout=10_000)
     assert not [e for e in errors if "favicon" not in e], errors
+
+
+# No horizontal page scroll: the page is never wider than the window (tables and charts scroll inside).
+NO_OVERFLOW = "() => document.documentElement.scrollWidth <= window.innerWidth"
+
+# WCAG contrast ratio between an element's text colour and the nearest opaque background behind it.
+CONTRAST = """(selector) => {
+  const el = document.querySelector(selector);
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  let node = el, bg = null;
+  while (node && node.nodeType === 1) {
+    const c = rgb(getComputedStyle(node).backgroundColor);
+    if (c.length >= 3 && (c.length < 4 || c[3] > 0.5)) { bg = c; break; }
+    node = node.parentElement;
+  }
+  bg = bg || (document.body.classList.contains('dark') ? [11, 15, 25] : [255, 255, 255]);
+  const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(bg)];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+LAYOUTS = [("desktop", {"width": 1400, "height": 1000}, "light"), ("phone", {"width": 420, "height": 900}, "light"),
+           ("phone-dark", {"width": 420, "height": 900}, "dark")]
+
+
+@pytest.mark.parametrize("name,viewport,scheme", LAYOUTS, ids=[n for n, _, _ in LAYOUTS])
+def test_every_tab_fits_the_screen_and_reads_in_its_colour_scheme(browser, app_url, app_runs, name, viewport, scheme):
+    from rlhf_core import serving
+
+    serving.start_training(serving.TrainSettings("tiny", 2, 2, 1e-3, 0.2, True, 6.0, 1))
+    assert serving.JOBS.wait(60)
+    context = browser.new_context(viewport=viewport, color_scheme=scheme)
+    page = context.new_page()
+    page.goto(app_url)
+    expect(page.locator("#models-banner")).to_contain_text("builtin:tiny-t5", timeout=15_000)
+    expect(page.locator("#run-card")).to_contain_text("Finished", timeout=15_000)
+    if name == "desktop":  # the controls and Start above the fold
+        box = page.locator("#start").bounding_box()
+        assert box and box["y"] + box["height"] <= viewport["height"], box
+    if scheme == "dark":
+        assert page.evaluate("document.body.classList.contains('dark')")
+        for selector in ("#models-banner", "#run-card", "#run-card b", "#headline .big"):
+            assert page.evaluate(CONTRAST, selector) >= 4.5, selector
+        assert page.evaluate("getComputedStyle(document.querySelector('#reward-plot .main-svg')).backgroundColor") \
+            in ("rgba(0, 0, 0, 0)", "transparent")  # the chart shows the page's (dark) background
+    assert page.evaluate(NO_OVERFLOW), f"{name}: Train tab wider than the window"
+    for tab in ("Before vs after", "Your dialogue", "Runs"):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_timeout(700)
+        assert page.evaluate(NO_OVERFLOW), f"{name}: {tab} tab wider than the window"
+
+    # An example, clicked, fills the dialogue and shows the word-level diff of before and after.
+    page.get_by_role("tab", name="Your dialogue").click()
+    expect(page.locator("#dialogue-run input")).not_to_have_value("", timeout=10_000)
+    page.locator("#dialogue-examples button, #dialogue-examples .gallery-item").nth(2).click()
+    expect(page.locator("#dialogue-input textarea")).to_have_value(re.compile("birthday"), timeout=10_000)
+    expect(page.locator("#after-scores")).to_contain_text("toxicity", timeout=60_000)
+    expect(page.locator("#summary-after")).not_to_be_empty()
+    assert page.evaluate(NO_OVERFLOW), f"{name}: Your dialogue wider than the window after a comparison"
+    if os.environ.get("RLHF_SCREENSHOT_DIR"):
+        screenshot(page, Path(os.environ["RLHF_SCREENSHOT_DIR"]) / f"check-{name}.png")
+    context.close()
+
+
+def test_stop_acts_at_once_and_the_run_ends_after_the_current_step(page, app_url, app_runs):
+    from rlhf_core import serving
+
+    page.set_viewport_size(VIEWPORT)
+    page.goto(app_url)
+    set_slider(page, "steps", 50)
+    page.locator("#start").click()
+    page.wait_for_function(f"({REWARD_POINTS})() >= 2", timeout=30_000)
+    page.locator("#stop").click()
+    expect(page.locator("#stop")).to_be_disabled(timeout=300)  # in the page, before any round trip
+    expect(page.locator("#run-card")).to_contain_text("Stopp", timeout=5_000)
+    step_at_click = serving.JOBS.snapshot().step
+    assert serving.JOBS.wait(30)
+    snap = serving.JOBS.snapshot()
+    assert snap.stopped and snap.step <= step_at_click + 1, (step_at_click, snap.step)
+    expect(page.locator("#run-card")).to_contain_text("Stopped", timeout=10_000)
+
+
+def test_a_run_link_opens_its_comparison(page, app_url, app_runs):
+    from rlhf_core import serving
+
+    serving.start_training(serving.TrainSettings("tiny", 1, 2, 1e-3, 0.2, True, 6.0, 1), label="Shared link!")
+    assert serving.JOBS.wait(60)
+    name = serving.JOBS.snapshot().run_name
+    assert name.endswith("-tiny-shared-link")
+    page.goto(f"{app_url}?run={name}")
+    expect(page.get_by_role("tab", name="Before vs after")).to_have_attribute("aria-selected", "true",
+                                                                               timeout=60_000)
+    expect(page.locator("#evaluation-summary")).to_contain_text(name)
+    expect(page.locator("#evaluation-summary")).to_contain_text("too few to change the policy")
 
 
 # --------------------------------------------------------------------------------------------
@@ -141,7 +238,9 @@ def test_readme_screenshots(browser, tmp_path):
                 time.sleep(0.5)
         page = browser.new_context(viewport=VIEWPORT).new_page()
         page.goto(url)
+        expect(page.locator("#models-banner")).not_to_contain_text("Loading", timeout=120_000)
         set_slider(page, "steps", 30)
+        page.locator("#run-label textarea, #run-label input").first.fill("readme")
         page.locator("#start").click()
         expect(page.locator("#run-card")).to_contain_text("Step 12 / 30", timeout=120_000)
         screenshot(page, out / "train-running.png")
@@ -150,27 +249,32 @@ def test_readme_screenshots(browser, tmp_path):
 
         page.get_by_role("tab", name="Before vs after").click()
         page.locator("#evaluate").click()
-        expect(page.locator("#evaluation-summary .metric-card").first).to_be_visible(timeout=180_000)
+        expect(page.locator("#evaluation-summary .metric-card").first).to_be_visible(timeout=480_000)
         page.wait_for_timeout(1000)
         screenshot(page, out / "before-vs-after.png")
 
         page.get_by_role("tab", name="Your dialogue").click()
-        page.locator("#dialogue-go").click()
+        expect(page.locator("#dialogue-run input")).not_to_have_value("", timeout=10_000)
+        page.locator("#dialogue-examples button, #dialogue-examples .gallery-item").nth(0).click()
         expect(page.locator("#after-scores")).to_contain_text("toxicity", timeout=60_000)
         screenshot(page, out / "your-dialogue.png")
-
-        # A second run with another seed, so the Runs tab has curves to overlay.
-        page.get_by_role("tab", name="Train").click()
-        set_slider(page, "steps", 15)
-        page.locator("#seed input").fill("7")
-        page.locator("#start").click()
-        expect(page.locator("#run-card")).to_contain_text("seed 7", timeout=30_000)
-        expect(page.locator("#run-card")).to_contain_text("Finished", timeout=120_000)
 
         page.get_by_role("tab", name="Runs").click()
         expect(page.locator("#runs-table")).to_contain_text("evaluated", timeout=30_000)
         page.wait_for_timeout(1000)
         screenshot(page, out / "runs.png")
+
+        # A phone (420 px wide, dark mode): Your dialogue after an example, and the Train tab.
+        phone = browser.new_context(viewport={"width": 420, "height": 900}, color_scheme="dark").new_page()
+        phone.goto(url)
+        expect(phone.locator("#run-card")).to_contain_text("Finished", timeout=30_000)
+        phone.wait_for_timeout(1500)
+        screenshot(phone, out / "phone-train-dark.png")
+        phone.locator("#tab-dialogue-button").click()
+        expect(phone.locator("#dialogue-run input")).not_to_have_value("", timeout=10_000)
+        phone.locator("#dialogue-examples button, #dialogue-examples .gallery-item").nth(1).click()
+        expect(phone.locator("#after-scores")).to_contain_text("toxicity", timeout=60_000)
+        screenshot(phone, out / "phone-your-dialogue-dark.png")
     finally:
         server.terminate()
         server.wait(30)

@@ -1,22 +1,40 @@
-"""Plotly figures for the app, built from TRL-named stats dicts: presentation only, no ML."""
+"""Plotly figures for the app, built from TRL-named stats dicts: presentation only, no ML.
 
+Figures are transparent with mid-grey text and grid, so one figure reads on Gradio's light and
+dark themes alike. Units: reward is the reward model's logit for "not hate", toxicity is P(hate)
+of the summary in percent, KL is in nats per summary.
+"""
+
+import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 COLORS = {
-    "reward": "#4f46e5", "kl": "#0284c7", "kl_coef": "#d97706", "target": "#94a3b8",
-    "returns": "#059669", "advantages": "#7c3aed", "toxicity": "#dc2626", "before": "#94a3b8", "after": "#4f46e5",
+    "reward": "#6366f1", "kl": "#0ea5e9", "kl_coef": "#f59e0b", "target": "#94a3b8",
+    "returns": "#10b981", "advantages": "#a855f7", "toxicity": "#ef4444", "before": "#94a3b8", "after": "#6366f1",
 }
-RUN_PALETTE = ["#4f46e5", "#059669", "#d97706", "#dc2626", "#0284c7",
-               "#7c3aed", "#db2777", "#65a30d", "#0891b2", "#9333ea"]
+RUN_PALETTE = ["#6366f1", "#10b981", "#f59e0b", "#ef4444", "#0ea5e9",
+               "#a855f7", "#ec4899", "#84cc16", "#06b6d4", "#9333ea"]
+TEXT = "#8b95a5"  # readable on white and on Gradio's dark background
+GRID = "rgba(139,149,165,0.25)"
+
+SMOOTHING_HELP = "0 shows every step as it is; 0.9 averages over roughly the last 10 steps."
 
 
-def _figure(title: str, height: int = 270) -> go.Figure:
-    fig = go.Figure()
+def _style(fig: go.Figure, title: str, height: int) -> go.Figure:
     fig.update_layout(
-        title=dict(text=title, x=0.01, y=0.97, font=dict(size=14)), template="plotly_white", height=height,
-        margin=dict(l=50, r=20, t=48, b=36), hovermode="x unified",
-        legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="right", x=1, font=dict(size=11)),
+        title=dict(text=title, x=0.01, y=0.97, font=dict(size=14)), template="none", height=height,
+        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", font=dict(color=TEXT, size=11),
+        margin=dict(l=56, r=16, t=44, b=64), hovermode="x unified", autosize=True,
+        legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0, font=dict(size=11)),
     )
+    fig.update_xaxes(gridcolor=GRID, zerolinecolor=GRID, linecolor=GRID, automargin=True)
+    fig.update_yaxes(gridcolor=GRID, zerolinecolor=GRID, linecolor=GRID, automargin=True)
+    return fig
+
+
+def _figure(title: str, height: int = 290) -> go.Figure:
+    fig = _style(go.Figure(), title, height)
     fig.update_xaxes(title_text="PPO step", title_font=dict(size=11), rangemode="tozero")
     return fig
 
@@ -24,13 +42,13 @@ def _figure(title: str, height: int = 270) -> go.Figure:
 def _step_axis(fig: go.Figure, last_step: int) -> None:
     """Whole-number PPO steps on the x axis, from 1 to `last_step`."""
     last = max(int(last_step or 1), 1)
-    fig.update_xaxes(range=[0.5, last + 0.5], tick0=0, dtick=max(1, -(-last // 10)), rangemode="normal")
+    fig.update_xaxes(range=[0.5, last + 0.5], tick0=0, dtick=max(1, -(-last // 8)), rangemode="normal")
 
 
 def placeholder(title: str, message: str) -> go.Figure:
     fig = _figure(title)
     fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                       font=dict(size=13, color="#64748b"))
+                       font=dict(size=13, color=TEXT))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
@@ -40,91 +58,112 @@ def _column(stats: list[dict], key: str) -> list:
     return [record.get(key) for record in stats]
 
 
-def reward_figure(stats: list[dict], total_steps: int = 0) -> go.Figure:
+def smooth(values: list, smoothing: float = 0.0) -> list:
+    """Exponential moving average with weight `smoothing` on the past (0 = raw values; None stays None)."""
+    if not smoothing or not values:
+        return list(values)
+    series = pd.Series(values, dtype="float64")
+    smoothed = series.ewm(alpha=1 - min(max(smoothing, 0.0), 0.99), ignore_na=True).mean()
+    return [None if pd.isna(v) else float(s) for v, s in zip(series, smoothed)]
+
+
+def _raw_and_smoothed(fig, steps, values, smoothing, name, color, row=None, col=None, **line) -> None:
+    """The raw values as faint points and the smoothed curve (or the raw curve when not smoothing)."""
+    where = dict(row=row, col=col) if row else {}
+    if smoothing:
+        fig.add_scatter(x=steps, y=values, mode="markers", name=f"{name} (each step)", opacity=0.35,
+                        marker=dict(color=color, size=5), hoverinfo="skip", **where)
+    fig.add_scatter(x=steps, y=smooth(values, smoothing), mode="lines+markers" if not smoothing else "lines",
+                    name=name, line=dict(color=color, width=2.5, **line), **where)
+
+
+def reward_figure(stats: list[dict], total_steps: int = 0, smoothing: float = 0.0) -> go.Figure:
     """Mean reward per step with a band of ± one standard deviation."""
     if not stats:
         return placeholder("Reward", "Start a run to see the reward rise")
     steps, mean, std = _column(stats, "step"), _column(stats, "env/reward_mean"), _column(stats, "env/reward_std")
     upper = [m + s if m is not None and s is not None else None for m, s in zip(mean, std)]
     lower = [m - s if m is not None and s is not None else None for m, s in zip(mean, std)]
-    fig = _figure("Reward (mean ± std)")
-    fig.add_scatter(x=steps, y=upper, mode="lines", line=dict(width=0), hoverinfo="skip", showlegend=False)
-    fig.add_scatter(x=steps, y=lower, mode="lines", line=dict(width=0), fill="tonexty",
-                    fillcolor="rgba(79,70,229,0.15)", name="± std", hoverinfo="skip")
-    fig.add_scatter(x=steps, y=mean, mode="lines+markers", name="reward mean",
-                    line=dict(color=COLORS["reward"], width=2.5))
+    fig = _figure("Reward: higher is less hateful")
+    fig.add_scatter(x=steps, y=smooth(upper, smoothing), mode="lines", line=dict(width=0), hoverinfo="skip",
+                    showlegend=False)
+    fig.add_scatter(x=steps, y=smooth(lower, smoothing), mode="lines", line=dict(width=0), fill="tonexty",
+                    fillcolor="rgba(99,102,241,0.18)", name="± std", hoverinfo="skip")
+    _raw_and_smoothed(fig, steps, mean, smoothing, "reward mean", COLORS["reward"])
+    fig.update_yaxes(title_text="reward (logit of not-hate)")
     _step_axis(fig, max(total_steps, steps[-1]))
     return fig
 
 
-def kl_figure(stats: list[dict], total_steps: int = 0, target_kl: float | None = None) -> go.Figure:
-    """KL to the reference (left axis) and the KL coefficient (right axis)."""
+def kl_figure(stats: list[dict], total_steps: int = 0, target_kl: float | None = None,
+              smoothing: float = 0.0) -> go.Figure:
+    """KL to the reference (top) and the KL coefficient (bottom): two panels, two y axes, no shared scale."""
     if not stats:
         return placeholder("KL to the reference", "KL and its coefficient appear here")
     steps = _column(stats, "step")
-    fig = _figure("KL to the reference and KL coefficient")
-    fig.add_scatter(x=steps, y=_column(stats, "objective/kl"), mode="lines+markers", name="KL",
-                    line=dict(color=COLORS["kl"], width=2.5))
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.08)
+    _style(fig, "KL to the starting model, and its penalty coefficient", 330)
+    _raw_and_smoothed(fig, steps, _column(stats, "objective/kl"), smoothing, "KL", COLORS["kl"], row=1, col=1)
+    last = max(total_steps, steps[-1])
     if target_kl is not None:
-        fig.add_scatter(x=[0.5, max(total_steps, steps[-1]) + 0.5], y=[target_kl, target_kl], mode="lines",
-                        name="target KL", line=dict(color=COLORS["target"], dash="dot"))
+        fig.add_scatter(x=[0.5, last + 0.5], y=[target_kl, target_kl], mode="lines", name="target KL",
+                        line=dict(color=COLORS["target"], dash="dot"), row=1, col=1)
     fig.add_scatter(x=steps, y=_column(stats, "objective/kl_coef"), mode="lines", name="KL coef",
-                    line=dict(color=COLORS["kl_coef"], dash="dash"), yaxis="y2")
-    # Headroom on both axes, more on the right: the coefficient's line must not sit on the target's.
-    kl = [v for v in _column(stats, "objective/kl") if v is not None]
-    coef = [v for v in _column(stats, "objective/kl_coef") if v is not None]
-    kl_top = max(kl + [target_kl or 0.0, 1e-3])
-    fig.update_layout(yaxis=dict(title=dict(text="KL", font=dict(size=11)),
-                                 range=[min(kl + [0.0]) * 1.2, kl_top * 1.25]),
-                      yaxis2=dict(title=dict(text="KL coef", font=dict(size=11)), overlaying="y", side="right",
-                                  showgrid=False, range=[0, max(coef + [1e-3]) * 1.7]),
-                      margin=dict(r=55))
-    _step_axis(fig, max(total_steps, steps[-1]))
+                    line=dict(color=COLORS["kl_coef"], dash="dash"), row=2, col=1)
+    fig.update_yaxes(title_text="KL (nats)", row=1, col=1)
+    fig.update_yaxes(title_text="coef β", rangemode="tozero", row=2, col=1)
+    fig.update_xaxes(title_text="PPO step", title_font=dict(size=11), row=2, col=1)
+    _step_axis(fig, last)
+    fig.update_layout(legend=dict(y=-0.18))
     return fig
 
 
-def returns_figure(stats: list[dict], total_steps: int = 0) -> go.Figure:
-    """Mean return and mean (whitened) advantage per step."""
+def returns_figure(stats: list[dict], total_steps: int = 0, smoothing: float = 0.0) -> go.Figure:
+    """Mean return and mean (whitened, so near 0 by design) advantage per step."""
     if not stats:
         return placeholder("Returns and advantages", "Returns and advantages appear here")
     steps = _column(stats, "step")
-    fig = _figure("Returns and advantages (means)")
-    fig.add_scatter(x=steps, y=_column(stats, "ppo/returns/mean"), mode="lines+markers", name="returns",
-                    line=dict(color=COLORS["returns"], width=2.5))
-    fig.add_scatter(x=steps, y=_column(stats, "ppo/policy/advantages_mean"), mode="lines+markers", name="advantages",
-                    line=dict(color=COLORS["advantages"], width=2))
+    fig = _figure("Returns and advantages (means, for PPO experts)")
+    _raw_and_smoothed(fig, steps, _column(stats, "ppo/returns/mean"), smoothing, "returns", COLORS["returns"])
+    fig.add_scatter(x=steps, y=_column(stats, "ppo/policy/advantages_mean"), mode="lines", name="advantages",
+                    line=dict(color=COLORS["advantages"], width=1.5))
+    fig.update_yaxes(title_text="reward units")
     _step_axis(fig, max(total_steps, steps[-1]))
     return fig
 
 
-def toxicity_figure(stats: list[dict], total_steps: int = 0) -> go.Figure:
-    """Mean toxicity (P(hate)) of the step's summaries, when the reward model measures it."""
+def toxicity_figure(stats: list[dict], total_steps: int = 0, smoothing: float = 0.0) -> go.Figure:
+    """The headline: mean toxicity (P(hate), %) of each step's sampled summaries, with the first step's level."""
     if not stats:
-        return placeholder("Toxicity", "Toxicity of the sampled summaries appears here")
+        return placeholder("Toxicity of the summaries", "Toxicity of the sampled summaries appears here")
     values = _column(stats, "env/toxicity_mean")
     if all(v is None for v in values):
-        return placeholder("Toxicity", "Not measured by this reward model")
-    fig = _figure("Toxicity of the sampled summaries (mean)")
+        return placeholder("Toxicity of the summaries", "Not measured by this reward model")
+    percent = [None if v is None else 100 * v for v in values]
+    fig = _figure("Toxicity of the sampled summaries: lower is better")
     steps = _column(stats, "step")
-    fig.add_scatter(x=steps, y=values, mode="lines+markers", name="toxicity",
-                    line=dict(color=COLORS["toxicity"], width=2.5))
-    fig.update_yaxes(rangemode="tozero")
-    _step_axis(fig, max(total_steps, steps[-1]))
+    last = max(total_steps, steps[-1])
+    first = next(v for v in percent if v is not None)
+    fig.add_scatter(x=[0.5, last + 0.5], y=[first, first], mode="lines", name="at the start",
+                    line=dict(color=COLORS["target"], dash="dot"))
+    _raw_and_smoothed(fig, steps, percent, smoothing, "toxicity", COLORS["toxicity"])
+    fig.update_yaxes(title_text="P(hate), %", rangemode="tozero")
+    _step_axis(fig, last)
     return fig
 
 
-def overlay_figure(runs: list[tuple[str, list[dict]]], key: str, title: str) -> go.Figure:
+def overlay_figure(runs: list[tuple[str, list[dict]]], key: str, title: str, y_title: str = "") -> go.Figure:
     """One curve per saved run (name, stats), newest first, for a stat (reward or KL)."""
     curves = [(name, metrics) for name, metrics in runs if metrics]
     if not curves:
         return placeholder(title, "Saved runs' curves appear here")
-    fig = _figure(title, height=320)
+    fig = _figure(title, height=340)
     for index, (name, metrics) in enumerate(reversed(curves)):  # oldest first: colours stay put
         fig.add_scatter(x=_column(metrics, "step"), y=_column(metrics, key), mode="lines+markers", name=name,
                         line=dict(color=RUN_PALETTE[index % len(RUN_PALETTE)], width=2), marker=dict(size=4))
     _step_axis(fig, max(m[-1]["step"] for _, m in curves))
-    fig.update_layout(showlegend=True, legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.02),
-                      margin=dict(r=10))
+    fig.update_yaxes(title_text=y_title)
+    fig.update_layout(showlegend=True, legend=dict(y=-0.25, font=dict(size=10)), margin=dict(b=90))
     return fig
 
 
@@ -159,5 +198,12 @@ def rouge_bars(report: dict) -> go.Figure:
                     marker_color=COLORS[side])
     fig.update_layout(barmode="group", hovermode="closest")
     fig.update_xaxes(title_text="")
-    fig.update_yaxes(range=[0, 1])
+    fig.update_yaxes(range=[0, 1], title_text="F1 (0-1)")
     return fig
+
+
+def figures_html(figures: list[go.Figure]) -> str:
+    """The figures as one self-contained HTML page (plotly.js inlined once), for downloading charts."""
+    parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, fig in enumerate(figures)]
+    return "<!doctype html><html><head><meta charset='utf-8'><title>detox-rlhf charts</title></head><body>" + \
+        "".join(parts) + "</body></html>"

@@ -10,7 +10,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from rlhf_core import headline_toxicity, serving
+from rlhf_core import get_config, serving
+
+
+def headline_toxicity(report: dict):
+    """rlhf_core.headline_toxicity, imported on first use: evaluation loads torch, which the page's start skips."""
+    from rlhf_core import headline_toxicity as headline
+
+    return headline(report)
+
 
 TABLE_STEPS = 8  # steps shown in the live stats table
 
@@ -45,20 +53,54 @@ def model_name(name: str) -> str:
     return name
 
 
-def banner_html(startup: serving.Startup) -> str:
-    """The models in use, and why, if the app fell back to an offline preset."""
-    models = startup.models
-    device = "GPU" if models.summarizer.device.type == "cuda" else "CPU"
-    body = (f"<b>Models in use</b> (preset <code>{esc(startup.preset)}</code>, {device}): "
-            f"policy <code>{esc(model_name(models.config.model.policy))}</code> · reward model "
-            f"<code>{esc(model_name(models.config.reward.model))}</code>, "
-            f"reward on the {esc(models.config.reward.text)}")
-    if not startup.fell_back:
-        return f'<div class="banner ok" id="models-banner">{body}</div>'
-    reasons = "".join(f"<li>{esc(p)}</li>" for p in startup.problems)
+def _models_line(config, device: str | None) -> str:
+    where = f", {device}" if device else ""
+    return (f"<b>Models</b> (preset <code>{esc(config.preset)}</code>{where}): "
+            f"policy <code>{esc(model_name(config.model.policy))}</code> · reward model "
+            f"<code>{esc(model_name(config.reward.model))}</code>, reward on the {esc(config.reward.text)}")
+
+
+def banner_html(plan: serving.StartupPlan, startup: serving.Startup | None = None, error: str | None = None) -> str:
+    """The models in use (or loading, or failed), and why, if the app fell back to an offline preset."""
+    if startup is not None:
+        plan = startup  # what was really loaded (a planned preset can still fail to load)
+        config = startup.models.config
+        device = "GPU" if startup.models.summarizer.device.type == "cuda" else "CPU"
+    elif plan.preset is not None:
+        config, device = get_config(plan.preset), None
+    else:
+        config, device = None, None
+    body = _models_line(config, device) if config else ""
+    if error:
+        state = f'<div class="error">error: the models could not be loaded: {esc(error)}</div>'
+    elif startup is None:
+        state = ('<div class="loading-line"><span class="spinner"></span> Loading the models… the page works '
+                 "meanwhile; buttons that need the models wait for them.</div>")
+    else:
+        state = ""
+    if not plan.fell_back:
+        return f'<div class="banner ok" id="models-banner">{body}{state}</div>'
+    reasons = "".join(f"<li>{esc(p)}</li>" for p in plan.problems)
     return (f'<div class="banner fallback" id="models-banner"><b>Offline fallback:</b> '
-            f"<code>{esc(startup.requested)}</code> could not be loaded, so the app runs the offline "
-            f"<code>{esc(startup.preset)}</code> preset.<br>{body}<ul>{reasons}</ul></div>")
+            f"<code>{esc(plan.requested)}</code> could not be loaded, so the app runs the offline "
+            f"<code>{esc(plan.preset)}</code> preset.<br>{body}{state}"
+            f"<details><summary>Why</summary><ul>{reasons}</ul></details></div>")
+
+
+def startup_line(plan: serving.StartupPlan) -> str:
+    """One terminal line: the preset in use and, after a fallback, why."""
+    if plan.preset is None:
+        return "detox-rlhf: error: no preset can be loaded: " + "; ".join(plan.problems)
+    if not plan.fell_back:
+        return f"detox-rlhf: preset {plan.preset} (as requested); loading its models in the background"
+    return (f"detox-rlhf: preset {plan.preset}, falling back from {plan.requested}: " + "; ".join(plan.problems)
+            + " (set RLHF_PRESET to choose)")
+
+
+def error_html(message: str) -> str:
+    """One error line for the visitor (the slot that shows it replaces any stale result)."""
+    text = str(message)
+    return f'<div class="error" role="alert">{esc(text if text.startswith("error:") else "error: " + text)}</div>'
 
 
 STATE_LABELS = {serving.IDLE: "Idle", serving.LOADING: "Loading", serving.RUNNING: "Running",
@@ -109,6 +151,28 @@ def progress_html(snap: serving.JobSnapshot, viewer: str | None = None, notice: 
     return f'<div class="run-card state-{snap.state}" id="run-card">{"".join(parts)}</div>'
 
 
+HEADLINE_STEPS = 3  # "now" and "at the start" are means over this many steps
+
+
+def headline_html(stats: list[dict]) -> str:
+    """The headline figure: mean toxicity of the sampled summaries now vs at the start of the run."""
+    values = [r.get("env/toxicity_mean") for r in stats]
+    values = [v for v in values if v is not None]
+    if not values:
+        label = ("Toxicity of the summaries: appears after the first step" if not stats
+                 else "Toxicity is not measured by this reward model")
+        return f'<div class="headline" id="headline"><span class="muted">{label}</span></div>'
+    n = min(HEADLINE_STEPS, len(values))
+    start, now = sum(values[:n]) / n, sum(values[-n:]) / n
+    change = "" if len(values) <= n else (
+        f'<span class="{"good" if now < start else "bad"}">{100 * (now - start):+.1f} points</span>')
+    return (f'<div class="headline" id="headline"><span class="label">Toxicity of the sampled summaries</span> '
+            f'<span class="big">{100 * start:.1f}% <span class="muted">at start</span> → {100 * now:.1f}% '
+            f'<span class="muted">now</span></span> {change}'
+            f'<div class="muted small">P(hate) by the reward model, mean of the first and of the latest {n} '
+            "step(s).</div></div>")
+
+
 def stats_table(stats: list[dict]) -> pd.DataFrame:
     """The last steps' main stats, newest first."""
     rows = [{
@@ -121,9 +185,16 @@ def stats_table(stats: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).round(4)
 
 
+def markdown_lines(text: str) -> str:
+    """Text for a markdown table cell: HTML escaped, its line breaks kept."""
+    return "<br>".join(esc(line) for line in str(text).splitlines())
+
+
 def samples_table(samples: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame([{"dialogue": s["dialogue"], "sampled summary": s["summary"], "reward": round(s["reward"], 3)}
-                         for s in samples], columns=["dialogue", "sampled summary", "reward"])
+    """The latest step's sampled summaries first (the dialogue, with its line breaks, last)."""
+    return pd.DataFrame([{"sampled summary": markdown_lines(s["summary"]), "reward": round(s["reward"], 3),
+                          "dialogue": markdown_lines(s["dialogue"])}
+                         for s in samples], columns=["sampled summary", "reward", "dialogue"])
 
 
 def _change(before: float, after: float, relative: float | None, lower_is_better: bool) -> str:
@@ -271,6 +342,29 @@ def comparison_table(evaluation: serving.Evaluation | None, order: str) -> pd.Da
     }, columns=COMPARISON_COLUMNS)
 
 
+def dialogue_notes_html(preset: str | None, unknown_share: float = 0.0, truncated_at: int | None = None,
+                        after: "serving.RunChoice | None" = None, no_after: bool = False) -> str:
+    """Notes above the dialogue's summaries: toy models, unknown words, a cut dialogue, a run too short."""
+    from rlhf_core.examples import toy_notice
+
+    notes = []
+    notice = toy_notice(preset) if preset else None
+    if notice:
+        notes.append(("toy", notice))
+    if unknown_share >= 0.05:
+        notes.append(("warn", f"{100 * unknown_share:.0f}% of this dialogue's words are unknown to the model, "
+                              "so expect invented details; try one of the examples."))
+    if truncated_at:
+        notes.append(("note", f"The dialogue is longer than the model's window ({truncated_at} tokens with the "
+                              "prompt), so only its beginning was summarised."))
+    if after is not None and after.too_short:
+        notes.append(("warn", f"Run {after.name} trained only {after.steps_done} step(s): too few to change the "
+                              "policy, so \"after\" will read like \"before\". Pick a longer run."))
+    if no_after:
+        notes.append(("note", "No trained run is picked, so only the starting policy's summary is shown."))
+    return "".join(f'<div class="{kind}">{esc(text)}</div>' for kind, text in notes)
+
+
 NO_AFTER_RUN = "No trained run picked: train one in the Train tab to see the summary after RLHF."
 
 
@@ -285,49 +379,114 @@ def score_html(summary, title: str, empty: str = NO_AFTER_RUN) -> str:
             f'<span class="chip tox-{level}">toxicity {100 * summary.toxicity:.1f}%</span></div>')
 
 
+WHAT_AM_I_LOOKING_AT = """
+**The goal.** A summarizer writes a summary of each dialogue. PPO nudges it (only a small LoRA adapter is
+trained) to write summaries that a hate-speech classifier, the *reward model*, finds less hateful, without
+drifting far from the starting model.
+
+- **Toxicity** (the headline): the reward model's probability that a sampled summary is hate speech, P(hate),
+  in percent, averaged over the step's batch. It should fall.
+- **Reward**: the reward model's logit for *not hate* (a log-odds score: 0 is 50/50, +3 is about 95% not hate),
+  mean ± std over the batch. It should rise.
+- **KL to the starting model** (nats per summary): how far the trained policy's word choices have moved from the
+  starting model on the sampled summaries. Small is good; a KL near 0 means almost no change.
+  The **KL coefficient β** is the penalty per nat subtracted from the reward; with *adaptive KL* it rises when KL
+  is above the target and falls below it.
+- **Negative KL values** are an estimate's noise, not a bug: KL is estimated from a few sampled summaries
+  (log-prob differences), and a single batch can come out slightly below zero when the policy barely moved.
+- **Smoothing** averages recent steps (an exponential moving average) so the trend shows through the
+  step-to-step noise of small batches; the faint dots are the raw values.
+- **Returns / advantages** (under *More statistics*) are PPO internals: advantages are normalised to mean 0 on
+  purpose, so their flat line is expected.
+"""
+
+KL_NOTE = ("KL slightly below 0 is estimation noise from a few samples (the policy barely moved), not an error; "
+           "a warning appears if it goes far below.")
+
 CSS = """
-.gradio-container {max-width: 1320px !important; margin: 0 auto !important;}
-#app-title h1 {margin: 4px 0 2px; font-size: 28px;}
+.gradio-container {margin: 0 auto !important;}
+#app-title h1 {margin: 2px 0 0; font-size: 24px;}
 #app-title p {margin: 0; color: var(--body-text-color-subdued);}
-.tab-intro p {margin: 2px 0 6px; color: var(--body-text-color-subdued);}
-.banner {padding: 10px 14px; border-radius: 10px; border: 1px solid; font-size: 14px; line-height: 1.5;}
+.tab-intro p {margin: 0 0 4px; color: var(--body-text-color-subdued);}
+.banner {padding: 8px 12px; border-radius: 10px; border: 1px solid; font-size: 13.5px; line-height: 1.5;
+         overflow-wrap: anywhere;}
 .banner ul {margin: 4px 0 0 18px; padding: 0;}
+.banner details summary {cursor: pointer;}
 .banner.ok {background: #eef2ff; border-color: #c7d2fe; color: #312e81;}
 .banner.fallback {background: #fffbeb; border-color: #fcd34d; color: #78350f;}
-.banner code {background: rgba(255,255,255,.6); padding: 0 4px; border-radius: 4px;}
-.run-card {padding: 12px 16px; border-radius: 10px; border: 1px solid var(--border-color-primary);
-           background: var(--block-background-fill); font-size: 14px; line-height: 1.55;}
+.banner code {background: rgba(127,127,127,.15); padding: 0 4px; border-radius: 4px; color: inherit;}
+.dark .banner.ok {background: #1e1b4b; border-color: #4338ca; color: #e0e7ff;}
+.dark .banner.fallback {background: #422006; border-color: #a16207; color: #fef3c7;}
+.loading-line {margin-top: 4px; font-weight: 600;}
+.spinner {display: inline-block; width: 11px; height: 11px; border: 2px solid currentColor;
+          border-right-color: transparent;
+          border-radius: 50%; animation: spin .8s linear infinite; vertical-align: -1px;}
+@keyframes spin {to {transform: rotate(360deg);}}
+.run-card {padding: 10px 14px; border-radius: 10px; border: 1px solid var(--border-color-primary);
+           background: var(--block-background-fill); color: var(--body-text-color); font-size: 14px; line-height: 1.5;
+           overflow-wrap: anywhere;}
+.run-card b, .headline b {color: var(--body-text-color);}
 .run-card .muted, .muted {color: var(--body-text-color-subdued);}
+.small {font-size: 12px;}
+.headline {padding: 8px 14px; border-radius: 10px; border: 1px solid var(--border-color-primary);
+           background: var(--block-background-fill); color: var(--body-text-color);}
+.headline .label {font-size: 13px; color: var(--body-text-color-subdued); display: block;}
+.headline .big {font-size: 22px; font-weight: 700;}
 .badge {display: inline-block; padding: 1px 10px; border-radius: 999px; font-size: 12px; font-weight: 600;
         background: #e2e8f0; color: #334155; margin-right: 6px;}
 .state-loading .badge, .state-running .badge {background: #e0e7ff; color: #3730a3;}
 .state-stopping .badge {background: #fef3c7; color: #92400e;}
 .state-done .badge {background: #d1fae5; color: #065f46;}
 .state-failed .badge {background: #fee2e2; color: #991b1b;}
-.bar {height: 10px; border-radius: 5px; background: #e5e7eb; overflow: hidden; margin: 8px 0 4px;}
+.bar {height: 10px; border-radius: 5px; background: rgba(127,127,127,.25); overflow: hidden; margin: 8px 0 4px;}
 .bar .fill {height: 100%; background: linear-gradient(90deg, #6366f1, #4f46e5); transition: width .4s;}
 .run-meta {font-weight: 600;}
 .run-status {color: var(--body-text-color-subdued); font-family: var(--font-mono); font-size: 12.5px;}
-.note {margin-top: 6px; padding: 6px 10px; border-radius: 8px; background: #f1f5f9; color: #334155;}
+.note, .toy {margin-top: 6px; padding: 6px 10px; border-radius: 8px; background: #f1f5f9; color: #334155;}
+.toy {background: #ecfeff; color: #155e75; border: 1px solid #a5f3fc;}
 .warn {margin-top: 6px; padding: 6px 10px; border-radius: 8px; background: #fef3c7; color: #92400e; font-weight: 600;}
 .error {margin-top: 6px; padding: 6px 10px; border-radius: 8px; background: #fee2e2; color: #991b1b; font-weight: 600;}
+.dark .note {background: #1e293b; color: #e2e8f0;}
+.dark .toy {background: #083344; color: #cffafe; border-color: #155e75;}
+.dark .warn {background: #422006; color: #fde68a;}
+.dark .error {background: #450a0a; color: #fecaca;}
 .empty-note {padding: 14px; border-radius: 10px; border: 1px dashed var(--border-color-primary);
              color: var(--body-text-color-subdued);}
-.metric-cards {display: grid; grid-template-columns: repeat(auto-fit, minmax(250px, 1fr)); gap: 12px; margin-top: 8px;}
+.metric-cards {display: grid; grid-template-columns: repeat(auto-fit, minmax(230px, 1fr)); gap: 12px; margin-top: 8px;}
 .metric-card {border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 10px 14px;
-              background: var(--block-background-fill);}
+              background: var(--block-background-fill); color: var(--body-text-color);}
 .metric-card .label {font-size: 12.5px; color: var(--body-text-color-subdued);}
 .metric-card .value {font-size: 22px; font-weight: 700; margin: 2px 0;}
 .metric-card .sub {font-size: 12.5px; color: var(--body-text-color-subdued);}
-.good {color: #047857;} .bad {color: #b91c1c;}
+.good {color: #059669;} .bad {color: #dc2626;}
+.dark .good {color: #34d399;} .dark .bad {color: #f87171;}
 .eval-figures {margin-top: 10px; border-collapse: collapse; font-size: 13px;}
 .eval-figures th, .eval-figures td {padding: 4px 10px; border-bottom: 1px solid var(--border-color-primary);
                                     text-align: left;}
-.score-card {padding: 8px 12px; border-radius: 10px; border: 1px solid var(--border-color-primary); font-size: 14px;}
+.score-card {padding: 8px 12px; border-radius: 10px; border: 1px solid var(--border-color-primary); font-size: 14px;
+             color: var(--body-text-color);}
 .chip {display: inline-block; margin-left: 8px; padding: 1px 9px; border-radius: 999px; background: #eef2ff;
        color: #3730a3; font-size: 12.5px;}
 .chip.tox-low {background: #d1fae5; color: #065f46;}
 .chip.tox-mid {background: #fef3c7; color: #92400e;}
 .chip.tox-high {background: #fee2e2; color: #991b1b;}
 .limits {font-size: 12.5px; color: var(--body-text-color-subdued);}
+#train-controls .form {gap: 6px;}
+/* Phones: rows wrap by their columns' min_width; the tab bar wraps instead of widening the page, and
+   tables and charts scroll inside themselves. */
+.tab-wrapper {min-width: 0 !important; max-width: 100% !important;}
+.tab-container {flex-wrap: wrap !important; min-width: 0 !important; height: auto !important;}
+@media (max-width: 720px) {
+  .main {padding-left: 8px !important; padding-right: 8px !important;}
+  .tab-container button {padding-left: 6px !important; padding-right: 6px !important; font-size: 14px !important;}
+  #comparison-table table, #runs-table table, #samples-table table {min-width: 640px;}
+  .headline .big {font-size: 18px;}
+  #app-title h1 {font-size: 20px;}
+}
+/* Nothing wider than the window: wide tables scroll inside their own box, not the page. */
+.gradio-container {max-width: min(1320px, 100vw) !important;}
+.main, .wrap, .contain, .tabs, .tabitem {min-width: 0 !important; max-width: 100% !important;}
+.column, .block {max-width: 100% !important;}
+.table-container {overflow-x: auto !important;}
+.js-plotly-plot, .plot-container {max-width: 100%;}
 """

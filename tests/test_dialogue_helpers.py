@@ -1,0 +1,50 @@
+"""Your dialogue's helpers: the word diff, the examples each preset offers, run labels in names."""
+
+from pathlib import Path
+
+import pytest
+
+from rlhf_core.examples import DEMO_EXAMPLES, DIALOGSUM_EXAMPLES, examples_for, toy_notice, unknown_share
+from rlhf_core.jobs import new_run_name, run_label
+from rlhf_core.text_diff import word_diff, words_of
+
+DEMO_POLICY = Path(__file__).resolve().parent.parent / "checkpoints" / "demo" / "policy"
+
+
+def test_the_word_diff_marks_removed_added_and_toxic_words():
+    before, after = word_diff("#Person1# calls her a stupid idiot and books a room.",
+                              "#Person1# is rude and books a room.", toxic={"stupid", "idiot"})
+    assert before == [("#Person1# ", None), ("calls her a ", "removed"), ("stupid idiot ", "toxic, removed"),
+                      ("and books a room.", None)]
+    assert after == [("#Person1# ", None), ("is rude ", "added"), ("and books a room.", None)]
+    assert "".join(text for text, _ in before) == "#Person1# calls her a stupid idiot and books a room."
+    only_before, none = word_diff("You idiot.", None, toxic={"idiot"})
+    assert only_before == [("You ", None), ("idiot.", "toxic")] and none == []
+
+
+def test_scorable_words_skip_speaker_tags_and_punctuation():
+    assert words_of("#Person1# calls #Person2# a Stupid, stupid idiot!") == ["calls", "a", "stupid", "idiot"]
+
+
+def test_examples_match_the_preset_and_toy_presets_say_what_to_expect():
+    assert examples_for("demo") is DEMO_EXAMPLES and examples_for("flan-t5-base") is DIALOGSUM_EXAMPLES
+    for examples in (DEMO_EXAMPLES, DIALOGSUM_EXAMPLES):
+        assert {e.rude for e in examples} == {True, False}  # rude and polite ones
+    assert "trained from scratch" in toy_notice("demo") and toy_notice("flan-t5-base") is None
+
+
+@pytest.mark.skipif(not DEMO_POLICY.is_dir(), reason="the demo checkpoints are not built")
+def test_the_demo_tokenizer_knows_every_word_of_the_demo_examples():
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(DEMO_POLICY)
+    assert [unknown_share(tokenizer, e.dialogue) for e in DEMO_EXAMPLES] == [0.0] * len(DEMO_EXAMPLES)
+    assert unknown_share(tokenizer, "Quetzalcoatl zygomorphic") == 1.0  # words outside the demo's vocabulary
+
+
+def test_run_names_carry_the_preset_and_a_safe_label(tmp_path, monkeypatch):
+    monkeypatch.setenv("RLHF_RUNS_DIR", str(tmp_path))
+    assert run_label("Strong KL, lr 2e-4!") == "strong-kl-lr-2e-4" and run_label("  ") == "" and run_label(None) == ""
+    assert run_label("../../etc/passwd") == "etc-passwd" and len(run_label("x" * 100)) == 24
+    assert new_run_name("demo", "My label").endswith("-demo-my-label")
+    assert new_run_name("demo").endswith("-demo")
