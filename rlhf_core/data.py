@@ -192,8 +192,12 @@ def build_dataset(cfg: DataConfig, tokenizer, max_prompt_tokens: int = 512) -> D
     else:
         if len(rows) < 2:
             raise UserError(f"need at least 2 dialogues to make a train/test split, got {len(rows)}")
-        shuffled = Dataset.from_pandas(rows, preserve_index=False).train_test_split(
-            test_size=cfg.test_size, seed=cfg.split_seed)
+        try:
+            shuffled = Dataset.from_pandas(rows, preserve_index=False).train_test_split(
+                test_size=cfg.test_size, seed=cfg.split_seed)
+        except ValueError as error:
+            raise UserError(f"cannot split {len(rows)} dialogues with data.test_size={cfg.test_size}: "
+                            f"{str(error).splitlines()[0]}") from None
         splits = {name: shuffled[name].to_pandas() for name in ("train", "test")}
     out, cut, total = {}, 0, 0
     for name, part in splits.items():

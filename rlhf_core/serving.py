@@ -17,7 +17,6 @@ offline mode), `diagnostics.py` (KL and finiteness checks).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -62,7 +61,7 @@ from .limits import (  # noqa: F401  (re-exported for the app)
     whole_number,
 )
 from .reward import RewardModel
-from .runs import RunDir, delete_run, list_runs, run_path, runs_root
+from .runs import RunDir, delete_run, list_runs, read_json, run_path, runs_root
 from .summarizer import BEFORE, Summarizer, Summary
 from .text_input import clean_dialogue
 
@@ -291,6 +290,12 @@ def start_training(settings: TrainSettings, owner: str | None = None) -> tuple[b
     return JOBS.start(training_config(settings), owner)
 
 
+def stop_training(viewer: str | None = None) -> JobSnapshot:
+    """Stops the running job after its current step; on a public server (RLHF_PUBLIC=1) only for
+    the visitor session that started it (UserError for anyone else)."""
+    return JOBS.stop(viewer, owner_only=limits().public)
+
+
 # --------------------------------------------------------------------------------------------
 # Runs on disk
 # --------------------------------------------------------------------------------------------
@@ -319,12 +324,14 @@ def runs() -> list[RunInfo]:
         try:
             config = run.config()
             eval_file = run.path / "eval.json"
-            evaluation = json.loads(eval_file.read_text()) if eval_file.is_file() else None
+            evaluation = read_json(eval_file) if eval_file.is_file() else None
+            if not isinstance(evaluation, dict) or not isinstance(evaluation.get("toxicity", {}), dict):
+                evaluation = None
             state = run.load_state()
-        except (UserError, ValueError, OSError) as error:
+            metrics = clean_stats(run.metrics())
+        except (UserError, ValueError, OSError) as error:  # one malformed folder never breaks the list
             log.warning("skipping unreadable run %s: %s", run.path, error)
             continue
-        metrics = clean_stats(run.metrics())
         infos.append(RunInfo(
             name=run.path.name, path=run.path, config=config, metrics=metrics,
             steps_done=int(state["step"]) if state else 0, has_checkpoint=state is not None,
@@ -354,7 +361,10 @@ def _finished_run(name: str) -> RunDir:
 
 
 def delete(name: str) -> None:
-    """Deletes a saved run (not the one training now) and drops its adapter from memory."""
+    """Deletes a saved run (not the one training now) and drops its adapter from memory.
+    Turned off on a public server (RLHF_PUBLIC=1): any visitor could delete anyone's work."""
+    if limits().public:
+        raise UserError("deleting runs is turned off on this public server (RLHF_PUBLIC=1)")
     snap = JOBS.snapshot()
     if snap.active and snap.run_name == name:
         raise UserError(f"run {name} is training now; stop it first, then delete it")
@@ -402,7 +412,12 @@ def saved_evaluation(name: str) -> Evaluation | None:
     report_file, table_file = run.path / "eval.json", run.path / "eval_samples.json"
     if not (report_file.is_file() and table_file.is_file()):
         return None
-    return Evaluation(name, json.loads(report_file.read_text()), pd.DataFrame(json.loads(table_file.read_text())))
+    try:
+        report, table = read_json(report_file), pd.DataFrame(read_json(table_file))
+    except (UserError, ValueError) as error:
+        log.warning("ignoring the damaged evaluation of run %s: %s", name, error)
+        return None
+    return Evaluation(name, report, table) if isinstance(report, dict) else None
 
 
 # --------------------------------------------------------------------------------------------
