@@ -131,6 +131,8 @@ def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) ->
     is_main = accelerator.is_main_process
     if run and not resume:
         run.check_new()
+    if run and resume:
+        run.load_state()  # a damaged or incomplete checkpoint state fails now, before the models load
 
     status(f"loading policy {config.model.policy}")
     torch.manual_seed(config.seed)
@@ -149,15 +151,20 @@ def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) ->
             f"({len(data)} dialogues); lower --batch-size or use more data"
         )
     trainer = PPOTrainer(config, policy, tokenizer, reward, accelerator)
-    if run and is_main:  # only now: a run that fails to start leaves no folder behind
-        run.create(config, resume=resume)
 
     start_step = 0
     if run and resume:
         state = run.load_checkpoint(trainer.unwrapped, trainer.optimizer)
         if state:
-            trainer.kl_ctl.load_state_dict(state["kl_ctl"])
+            try:
+                trainer.kl_ctl.load_state_dict(state["kl_ctl"])
+            except (KeyError, TypeError, ValueError) as error:
+                raise UserError(f"the checkpoint state of {run.path} is damaged (KL controller: {error!r}); "
+                                "restore it, or start a new --run-dir") from None
             start_step = int(state["step"])
+    if run and is_main:  # only now, once everything loaded: a run that fails to start changes nothing on disk
+        run.create(config, resume=resume)
+    if run and resume:
         if is_main:
             missing = run.truncate_to(start_step)
             if missing:

@@ -80,10 +80,10 @@ def read_json(path: Path, what: str | None = None):
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UserError(f"{what or path} is missing ({path})") from None
+        raise UserError(f"{f'{what}: ' if what else ''}{path} is missing") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error).splitlines()[0]
-        raise UserError(f"{what or path} is damaged ({path}: {reason})") from None
+        raise UserError(f"{f'{what}: ' if what else ''}{path} is damaged ({reason})") from None
 
 
 def _step_record(record) -> bool:
