@@ -126,7 +126,7 @@ class GenerationConfig:
 class PPOConfig:
     """PPO hyper-parameters, TRL 0.11's defaults as the lab used them."""
 
-    learning_rate: Annotated[float, POSITIVE] = 1.41e-5  # Adam learning rate of the LoRA adapter and value head
+    learning_rate: Annotated[float, Check(gt=0, le=10)] = 1.41e-5  # Adam learning rate of the LoRA adapter and value head (at most 10)
     batch_size: Annotated[int, AT_LEAST_1] = 16  # dialogues per PPO step
     mini_batch_size: Annotated[int, AT_LEAST_1] = 4  # rows per optimizer step (batch_size must be a multiple)
     ppo_epochs: Annotated[int, AT_LEAST_1] = 1  # passes over each batch
