@@ -189,3 +189,12 @@ def test_evaluate_of_a_damaged_run_is_one_line_and_changes_nothing(trained, tmp_
     code, lines, err = run_main(["evaluate", "--run-dir", str(run), "--samples", "1"], capsys)
     assert_one_error(code, lines, err, message)
     assert _fingerprint(run) == before
+
+
+@pytest.mark.parametrize("content, message", [("", r"is empty"), ("\n", r"holds no rows|could not read")])
+def test_an_empty_dataset_file_is_one_line(tmp_path, capsys, content, message):
+    data = tmp_path / "empty.jsonl"
+    data.write_text(content)
+    code, lines, err = run_main([*TRAIN, "--run-dir", str(tmp_path / "run"), "--dataset", str(data)], capsys)
+    assert_one_error(code, lines, err, message)
+    assert not (tmp_path / "run").exists()
