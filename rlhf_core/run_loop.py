@@ -129,7 +129,7 @@ def iter_train(
 
 def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) -> Iterator[StepResult]:
     is_main = accelerator.is_main_process
-    if run and not resume:
+    if run and is_main and not resume:  # again, now that we hold the lock (two starts raced to the folder)
         run.check_new()
     if run and resume:
         run.load_state()  # a damaged or incomplete checkpoint state fails now, before the models load

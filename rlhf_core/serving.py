@@ -61,7 +61,7 @@ from .limits import (  # noqa: F401  (re-exported for the app)
     whole_number,
 )
 from .reward import RewardModel
-from .runs import RunDir, delete_run, list_runs, read_json, run_path, runs_root
+from .runs import RunDir, delete_run, holder_pid, list_runs, read_json, run_path, runs_root
 from .summarizer import BEFORE, Summarizer, Summary
 from .text_input import clean_dialogue
 
@@ -336,7 +336,7 @@ def runs() -> list[RunInfo]:
             name=run.path.name, path=run.path, config=config, metrics=metrics,
             steps_done=int(state["step"]) if state else 0, has_checkpoint=state is not None,
             evaluation=evaluation, created=(run.path / "config.json").stat().st_mtime,
-            training=active.active and active.run_name == run.path.name,
+            training=(active.active and active.run_name == run.path.name) or holder_pid(run.path) is not None,
         ))
     return infos
 
@@ -353,7 +353,7 @@ def _finished_run(name: str) -> RunDir:
     if not run.exists():
         raise UserError(f"no run named {name!r} (it may have been deleted); refresh the list")
     snap = JOBS.snapshot()
-    if snap.active and snap.run_name == name:
+    if (snap.active and snap.run_name == name) or holder_pid(run.path) is not None:
         raise UserError(f"run {name} is still training; pick it when it has finished")
     if run.checkpoint_dir() is None:
         raise UserError(f"run {name} has no checkpoint; it stopped before its first step")

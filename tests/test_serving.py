@@ -188,3 +188,18 @@ def test_public_hosting_lets_only_the_starter_stop_a_run_and_turns_deleting_off(
     monkeypatch.setenv("RLHF_PUBLIC", "maybe")
     with pytest.raises(UserError, match="RLHF_PUBLIC must be 1 or 0"):
         serving.limits()
+
+
+def test_a_run_trained_by_another_process_is_marked_training_and_not_offered(runs_dir):
+    from rlhf_core.runs import RunLock
+
+    name = trained_run()
+    lock = RunLock(runs_dir / name).acquire()  # as `train --resume` from the CLI would hold it
+    try:
+        assert next(r for r in serving.runs() if r.name == name).training
+        assert name not in serving.finished_run_names()
+        with pytest.raises(UserError, match="still training"):
+            serving.compare_dialogue("#Person1#: Hi.", name)
+    finally:
+        lock.release()
+    assert name in serving.finished_run_names()
