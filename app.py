@@ -126,7 +126,11 @@ def start_training(preset, steps, batch_size, learning_rate, init_kl_coef, adapt
 
 
 def stop_training(smoothing: float = 0.0, request: gr.Request = None):
-    return train_view(serving.JOBS.stop(), _viewer(request), smoothing=smoothing)
+    try:
+        snap = serving.stop_training(_viewer(request))
+    except UserError as error:
+        return train_view(serving.JOBS.snapshot(), _viewer(request), smoothing=smoothing, error=str(error))
+    return train_view(snap, _viewer(request), smoothing=smoothing)
 
 
 def poll_training(seen_version=None, smoothing: float = 0.0, request: gr.Request = None):
@@ -362,8 +366,8 @@ THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="slate", neutral_hue=
 
 
 def launch_kwargs() -> dict:
-    """Theme and CSS (launch() options in Gradio 6), shared by `python app.py` and the tests."""
-    return {"theme": THEME, "css": CSS, "run_history": False}
+    """Theme, CSS and the upload cap (launch() options in Gradio 6), shared by `python app.py` and the tests."""
+    return {"theme": THEME, "css": CSS, "run_history": False, "max_file_size": serving.limits().max_upload}
 
 
 # Run pickers get their choices per visitor; API callers name runs that did not exist when the page
@@ -537,7 +541,8 @@ def build_app(startup: "serving.Startup | None" = None) -> gr.Blocks:
                     with gr.Column(scale=2, min_width=260):
                         with gr.Row():
                             use_btn = gr.Button("Use as \"after\"", variant="primary", elem_id="use-after")
-                            delete_btn = gr.Button("Delete…", variant="stop", elem_id="delete")
+                            delete_btn = gr.Button("Delete…", variant="stop", elem_id="delete",
+                                                   visible=not limits.public)  # off on a public server
                             refresh_btn = gr.Button("Refresh", elem_id="refresh-runs")
                         with gr.Row():
                             confirm_btn = gr.Button("Delete permanently", variant="stop", visible=False,

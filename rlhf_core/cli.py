@@ -13,7 +13,7 @@ import os
 import sys
 import typing
 
-from .config import apply_overrides, coerce, field_paths, get_config, list_presets
+from .config import apply_overrides, coerce, field_paths, get_config, list_presets, validate
 from .config_docs import describe, field_docs
 from .errors import UserError
 
@@ -140,8 +140,10 @@ def _overrides(args: argparse.Namespace) -> dict:
 
 def cmd_train(args) -> int:
     from .diagnostics import kl_warning
-    from .hub import ensure_downloadable, limit_hub_timeouts
+    from .hub import check_adapter_folder, ensure_downloadable, limit_hub_timeouts
 
+    if not args.run_dir.strip():
+        raise UserError("--run-dir is empty: name the folder for the run's config, metrics and checkpoints")
     if args.resume:  # the saved run is the base; flags change it (iter_train refuses unsafe changes)
         from .runs import RunDir
 
@@ -154,6 +156,9 @@ def cmd_train(args) -> int:
         config = apply_overrides(config, _overrides(args))
     else:
         config = get_config(args.preset or "flan-t5-base", _overrides(args))
+    validate(config)  # every range and type, before any probe or model load
+    if config.model.adapter:
+        check_adapter_folder(config.model.adapter)
     if int(os.environ.get("RANK", "0")) != 0:  # under `accelerate launch`, only rank 0 reports
         sys.stderr = open(os.devnull, "w")
     limit_hub_timeouts()

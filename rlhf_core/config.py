@@ -3,16 +3,22 @@
 A `Config` is plain dataclasses all the way down, so it prints, serialises to JSON (saved with
 every run as `config.json`) and reloads exactly. Overrides use dotted keys, e.g.
 `{"ppo.learning_rate": 1e-5, "data.dataset": "path/to/file.jsonl"}`.
+
+Each field declares what it accepts next to its type (`batch_size: Annotated[int, AT_LEAST_1]`);
+`validate` checks every field's type and range from those declarations, plus the few rules that
+tie fields together. The CLI, the Python API (`iter_train`), the app and the run-folder reader all
+call it, so one bad value gives the same one-line message wherever it comes from.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 from .errors import UserError
 from .paths import PROJECT_ROOT
@@ -20,6 +26,40 @@ from .paths import PROJECT_ROOT
 MAX_STEPS = 1_000_000  # a typo guard: more PPO steps than any run on this data could use
 KL_KINDS = ("kl", "abs", "mse", "full")  # the ppo.kl_penalty estimators (ppo.py)
 PROMPT_TEMPLATE = "Summarize the following conversation.\n\n{dialogue}\n\nSummary:"
+MAX_SEED = 2**32 - 1  # numpy's and torch's seeds are unsigned 32/64-bit; derived seeds must stay in range
+
+
+@dataclass(frozen=True)
+class Check:
+    """What a config field accepts besides its type: bounds (ge/le inclusive, gt/lt exclusive) or
+    a fixed set of choices. Floats must also be finite. None passes when the type allows None."""
+
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+    choices: tuple | None = None
+
+    def problem(self, value: Any) -> str | None:
+        """Returns what is wrong with `value` ("must be at least 1"), or None if it is allowed."""
+        if self.choices is not None:
+            return None if value in self.choices else f"must be one of {', '.join(map(str, self.choices))}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return "must be a finite number"
+        bounds = [(self.ge, lambda v, b: v >= b, "at least"), (self.gt, lambda v, b: v > b, "greater than"),
+                  (self.le, lambda v, b: v <= b, "at most"), (self.lt, lambda v, b: v < b, "less than")]
+        failed = [f"{word} {bound:,}" for bound, ok, word in bounds if bound is not None and not ok(value, bound)]
+        if failed:
+            wanted = [f"{word} {bound:,}" for bound, _, word in bounds if bound is not None]
+            return "must be " + " and ".join(wanted)
+        return None
+
+
+AT_LEAST_0, AT_LEAST_1 = Check(ge=0), Check(ge=1)
+POSITIVE = Check(gt=0)
+FRACTION = Check(ge=0, le=1)
+SEED = Check(ge=0, le=MAX_SEED)
+DTYPES = Check(choices=("auto", "float32", "bfloat16"))
 
 
 @dataclass
@@ -28,12 +68,12 @@ class ModelConfig:
 
     policy: str = "google/flan-t5-base"  # Hub id, local folder, or builtin:tiny-t5
     adapter: str | None = None  # starting LoRA adapter (Hub id or folder); None = fresh LoRA
-    lora_r: int = 32  # LoRA rank
-    lora_alpha: int = 32  # LoRA scaling numerator (scale = alpha / r)
-    lora_dropout: float = 0.05  # dropout on the LoRA branch
+    lora_r: Annotated[int, AT_LEAST_1] = 32  # LoRA rank
+    lora_alpha: Annotated[int, AT_LEAST_1] = 32  # LoRA scaling numerator (scale = alpha / r)
+    lora_dropout: Annotated[float, Check(ge=0, lt=1)] = 0.05  # dropout on the LoRA branch
     lora_target_modules: list[str] = field(default_factory=lambda: ["q", "v"])  # module names that get LoRA (T5: q, v)
-    max_prompt_tokens: int = 512  # prompts are truncated to the model's window
-    dtype: str = "auto"  # auto (bf16 where native: a recent GPU, or a CPU with AVX512-BF16/AMX), float32, bfloat16
+    max_prompt_tokens: Annotated[int, AT_LEAST_1] = 512  # prompts are truncated to the model's window
+    dtype: Annotated[str, DTYPES] = "auto"  # auto (bf16 where native: a recent GPU, or a CPU with AVX512-BF16/AMX), float32, bfloat16
 
 
 @dataclass
@@ -45,13 +85,13 @@ class DataConfig:
     dialogue_column: str = "dialogue"  # column holding the dialogue text
     summary_column: str | None = "summary"  # reference summaries for ROUGE; None if absent
     id_column: str | None = None  # None: use `id` or `fname` when present
-    min_chars: int = 200  # drop dialogues shorter than this
-    max_chars: int = 1000  # drop dialogues longer than this
+    min_chars: Annotated[int, AT_LEAST_0] = 200  # drop dialogues shorter than this
+    max_chars: Annotated[int, AT_LEAST_0] = 1000  # drop dialogues longer than this
     prompt_template: str = PROMPT_TEMPLATE  # prompt around each dialogue; must contain {dialogue}
-    test_size: float = 0.2  # share held out for evaluation when the data has no test split of its own
-    split_seed: int = 0  # shuffles the train/test split; not the run seed, so every run is judged on the same dialogues
+    test_size: Annotated[float, Check(gt=0, lt=1)] = 0.2  # share held out for evaluation when the data has no test split of its own
+    split_seed: Annotated[int, SEED] = 0  # shuffles the train/test split; not the run seed, so every run is judged on the same dialogues
     test_split: str | None = "test"  # a Hub dataset's own test split (DialogSum's), used when it exists; None = carve test_size out of `split`
-    max_examples: int | None = None  # cap after filtering (quick experiments)
+    max_examples: Annotated[int | None, AT_LEAST_1] = None  # cap after filtering (quick experiments)
 
 
 @dataclass
@@ -61,50 +101,50 @@ class RewardConfig:
     model: str = "facebook/roberta-hate-speech-dynabench-r4-target"  # Hub id, local folder, or builtin:tiny-roberta
     not_hate_label: str = "nothate"  # label whose logit is the reward (read by name from id2label)
     hate_label: str = "hate"  # label whose probability is the toxicity
-    text: str = "summary"  # what the reward model reads: summary (what evaluation judges) or prompt+summary (the lab)
-    batch_size: int = 16  # texts per classifier pass
-    max_length: int = 512  # classifier input tokens (a too-long prompt+summary loses the end of its dialogue)
-    dtype: str = "auto"  # as model.dtype
+    text: Annotated[str, Check(choices=("prompt+summary", "summary"))] = "summary"  # what the reward model reads: summary (what evaluation judges) or prompt+summary (the lab)
+    batch_size: Annotated[int, AT_LEAST_1] = 16  # texts per classifier pass
+    max_length: Annotated[int, AT_LEAST_1] = 512  # classifier input tokens (a too-long prompt+summary loses the end of its dialogue)
+    dtype: Annotated[str, DTYPES] = "auto"  # as model.dtype
 
 
 @dataclass
 class GenerationConfig:
     """Sampling settings for PPO rollouts (the lab's: pure sampling, no top-k/top-p)."""
 
-    top_k: int = 0  # 0 = no top-k filtering
-    top_p: float = 1.0  # 1.0 = no nucleus filtering
-    temperature: float = 1.0  # sampling temperature (log-probs use the same)
-    min_length: int = 5  # EOS is blocked before this many tokens
-    max_new_tokens_min: int = 100  # each batch draws its max_new_tokens from this range
-    max_new_tokens_max: int = 400  # upper end of that range
-    min_new_tokens: int | None = None  # force at least this many new tokens (benchmarks: fixed lengths)
-    batch_size: int | None = None  # prompts decoded together; None = the whole PPO batch
-    encoder_batch_size: int = 4  # prompts per encoder pass before decoding, grouped by length
+    top_k: Annotated[int, AT_LEAST_0] = 0  # 0 = no top-k filtering
+    top_p: Annotated[float, Check(gt=0, le=1)] = 1.0  # 1.0 = no nucleus filtering
+    temperature: Annotated[float, POSITIVE] = 1.0  # sampling temperature (log-probs use the same)
+    min_length: Annotated[int, AT_LEAST_0] = 5  # EOS is blocked before this many tokens
+    max_new_tokens_min: Annotated[int, AT_LEAST_1] = 100  # each batch draws its max_new_tokens from this range
+    max_new_tokens_max: Annotated[int, AT_LEAST_1] = 400  # upper end of that range
+    min_new_tokens: Annotated[int | None, AT_LEAST_0] = None  # force at least this many new tokens (benchmarks: fixed lengths)
+    batch_size: Annotated[int | None, AT_LEAST_1] = None  # prompts decoded together; None = the whole PPO batch
+    encoder_batch_size: Annotated[int, AT_LEAST_1] = 4  # prompts per encoder pass before decoding, grouped by length
 
 
 @dataclass
 class PPOConfig:
     """PPO hyper-parameters, TRL 0.11's defaults as the lab used them."""
 
-    learning_rate: float = 1.41e-5  # Adam learning rate of the LoRA adapter and value head
-    batch_size: int = 16  # dialogues per PPO step
-    mini_batch_size: int = 4  # rows per optimizer step (batch_size must be a multiple)
-    ppo_epochs: int = 1  # passes over each batch
-    gamma: float = 1.0  # discount over response tokens
-    lam: float = 0.95  # GAE lambda
-    cliprange: float = 0.2  # policy ratio clip
-    cliprange_value: float = 0.2  # value clip around the old values
-    vf_coef: float = 0.1  # value loss weight
-    kl_penalty: str = "kl"  # kl, abs, mse, full
+    learning_rate: Annotated[float, Check(gt=0, le=10)] = 1.41e-5  # Adam learning rate of the LoRA adapter and value head (at most 10)
+    batch_size: Annotated[int, AT_LEAST_1] = 16  # dialogues per PPO step
+    mini_batch_size: Annotated[int, AT_LEAST_1] = 4  # rows per optimizer step (batch_size must be a multiple)
+    ppo_epochs: Annotated[int, AT_LEAST_1] = 1  # passes over each batch
+    gamma: Annotated[float, FRACTION] = 1.0  # discount over response tokens
+    lam: Annotated[float, FRACTION] = 0.95  # GAE lambda
+    cliprange: Annotated[float, POSITIVE] = 0.2  # policy ratio clip
+    cliprange_value: Annotated[float, POSITIVE] = 0.2  # value clip around the old values
+    vf_coef: Annotated[float, AT_LEAST_0] = 0.1  # value loss weight
+    kl_penalty: Annotated[str, Check(choices=KL_KINDS)] = "kl"  # kl, abs, mse, full
     adaptive_kl: bool = True  # adapt the KL coefficient towards target_kl
-    init_kl_coef: float = 0.2  # starting KL penalty coefficient
-    target_kl: float = 6.0  # KL the adaptive controller aims at
-    horizon: int = 10000  # adaptive KL controller horizon (in samples)
-    max_grad_norm: float | None = None  # clip the gradient norm; None = no clipping
+    init_kl_coef: Annotated[float, AT_LEAST_0] = 0.2  # starting KL penalty coefficient
+    target_kl: Annotated[float, POSITIVE] = 6.0  # KL the adaptive controller aims at
+    horizon: Annotated[int, AT_LEAST_1] = 10000  # adaptive KL controller horizon (in samples)
+    max_grad_norm: Annotated[float | None, POSITIVE] = None  # clip the gradient norm; None = no clipping
     whiten_advantages: bool = True  # normalise advantages per batch
-    forward_batch_size: int | None = None  # rows per no-grad pass; None = mini_batch_size
-    micro_batch_size: int | None = None  # rows per forward/backward in a mini-batch; None = 2 on CPU, all on GPU
-    ratio_threshold: float = 10.0  # skip a mini-batch whose mean ratio explodes (TRL's guard)
+    forward_batch_size: Annotated[int | None, AT_LEAST_1] = None  # rows per no-grad pass; None = mini_batch_size
+    micro_batch_size: Annotated[int | None, AT_LEAST_1] = None  # rows per forward/backward in a mini-batch; None = 2 on CPU, all on GPU
+    ratio_threshold: Annotated[float, POSITIVE] = 10.0  # skip a mini-batch whose mean ratio explodes (TRL's guard)
 
 
 @dataclass
@@ -112,16 +152,16 @@ class EvalConfig:
     """Before/after evaluation on the test split: greedy and sampled summaries, scored by the
     reward model and by an independent judge (a classifier PPO never optimised)."""
 
-    samples: int = 100  # test dialogues compared before vs after
-    max_new_tokens: int = 128  # summary length cap at evaluation
+    samples: Annotated[int, AT_LEAST_1] = 100  # test dialogues compared before vs after
+    max_new_tokens: Annotated[int, AT_LEAST_1] = 128  # summary length cap at evaluation
     do_sample: bool = False  # the single summary per dialogue is greedy: before and after differ only by the adapter
-    sampled_k: int = 4  # summaries sampled per dialogue with the training generation settings; 0 = greedy only
-    seed: int = 1234  # seed for the sampled summaries (the same for before and after)
-    bootstrap: int = 1000  # resamples for the paired bootstrap intervals (over dialogues)
-    flag_threshold: float = 0.5  # a summary is flagged toxic when P(toxic) exceeds this
+    sampled_k: Annotated[int, AT_LEAST_0] = 4  # summaries sampled per dialogue with the training generation settings; 0 = greedy only
+    seed: Annotated[int, SEED] = 1234  # seed for the sampled summaries (the same for before and after)
+    bootstrap: Annotated[int, AT_LEAST_1] = 1000  # resamples for the paired bootstrap intervals (over dialogues)
+    flag_threshold: Annotated[float, Check(gt=0, lt=1)] = 0.5  # a summary is flagged toxic when P(toxic) exceeds this
     judge: str | None = None  # independent toxicity classifier (Hub id, folder or builtin:tiny-judge); None = no judge
     judge_label: str = "toxic"  # the judge's toxic label, read by name from its id2label
-    judge_max_length: int = 512  # judge input tokens
+    judge_max_length: Annotated[int, AT_LEAST_1] = 512  # judge input tokens
 
 
 @dataclass
@@ -135,10 +175,10 @@ class Config:
     generation: GenerationConfig = field(default_factory=GenerationConfig)
     ppo: PPOConfig = field(default_factory=PPOConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
-    steps: int = 10  # PPO steps in the run
-    seed: int = 42  # seed for sampling, data order and LoRA init
-    save_every: int = 1  # checkpoint every N steps (and always at the end)
-    mixed_precision: str = "auto"  # auto (bf16 autocast on a bf16-capable GPU), no, bf16
+    steps: Annotated[int, Check(ge=1, le=MAX_STEPS)] = 10  # PPO steps in the run
+    seed: Annotated[int, SEED] = 42  # seed for sampling, data order and LoRA init
+    save_every: Annotated[int, AT_LEAST_1] = 1  # checkpoint every N steps (and always at the end)
+    mixed_precision: Annotated[str, Check(choices=("auto", "no", "bf16"))] = "auto"  # auto (bf16 autocast on a bf16-capable GPU), no, bf16
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -151,16 +191,19 @@ class Config:
         return _from_dict(cls, data)
 
 
-def _from_dict(cls, data: dict[str, Any]):
+def _from_dict(cls, data: dict[str, Any], where: str = ""):
+    if not isinstance(data, dict):
+        what = f"section '{where[:-1]}'" if where else "a configuration"
+        raise UserError(f"{what} must be a JSON object (got {json.dumps(data)[:40]})")
     kwargs = {}
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
     for key, value in data.items():
         if key not in names:
-            raise UserError(f"unknown configuration field '{key}' in {cls.__name__}")
+            raise UserError(f"unknown configuration field '{where}{key}'")
         hint = hints[key]
-        if dataclasses.is_dataclass(hint) and isinstance(value, dict):
-            value = _from_dict(hint, value)
+        if dataclasses.is_dataclass(hint):
+            value = _from_dict(hint, value, f"{where}{key}.")
         kwargs[key] = value
     return cls(**kwargs)
 
@@ -342,42 +385,79 @@ def coerce(value: Any, hint: Any, key: str = "value") -> Any:
     return value
 
 
+def _type_problem(value: Any, hint: Any) -> str | None:
+    """Returns "must be a whole number"-style text if `value` does not have the declared type."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        return _type_problem(value, next(a for a in args if a is not type(None)))
+    if typing.get_origin(hint) is list:
+        ok = isinstance(value, list) and all(_type_problem(v, args[0]) is None for v in value)
+        return None if ok else f"must be a list of {args[0].__name__}"
+    wanted = {bool: ((bool,), "true or false"), int: ((int,), "a whole number"),
+              float: ((int, float), "a number"), str: ((str,), "text")}.get(hint)
+    if wanted is None:
+        return None
+    types_, words = wanted
+    if isinstance(value, types_) and (hint is bool or not isinstance(value, bool)):
+        return None
+    return f"must be {words}"
+
+
+def field_checks(cfg: Config) -> list[tuple[str, Any, Any, Check | None]]:
+    """Every field as (dotted key, value, type, Check or None), read from the declarations."""
+    out = []
+
+    def walk(obj, prefix):
+        hints = typing.get_type_hints(type(obj), include_extras=True)
+        for f in dataclasses.fields(obj):
+            value, hint = getattr(obj, f.name), hints[f.name]
+            if dataclasses.is_dataclass(value):
+                walk(value, f"{prefix}{f.name}.")
+                continue
+            check = None
+            if typing.get_origin(hint) is Annotated:
+                hint, *extras = typing.get_args(hint)
+                check = next((e for e in extras if isinstance(e, Check)), None)
+            out.append((f"{prefix}{f.name}", value, hint, check))
+
+    walk(cfg, "")
+    return out
+
+
 def validate(cfg: Config) -> Config:
-    """Raises UserError for settings that cannot work together; returns the config otherwise."""
+    """Raises UserError naming the first field whose type or range is wrong, or the first rule
+    between fields that fails; returns the config otherwise."""
+    for section in ("model", "data", "reward", "generation", "ppo", "eval"):
+        if not dataclasses.is_dataclass(getattr(cfg, section, None)):
+            raise UserError(f"configuration section '{section}' must be an object")
+    for key, value, hint, check in field_checks(cfg):
+        problem = _type_problem(value, hint)
+        if problem is None and check is not None and value is not None:
+            problem = check.problem(value)
+        if problem is None and isinstance(value, float) and not math.isfinite(value):
+            problem = "must be a finite number"
+        if problem:
+            raise UserError(f"{key} {problem} (got {value!r})")
     p, g, d = cfg.ppo, cfg.generation, cfg.data
     checks = [
-        (cfg.steps >= 1, f"steps must be at least 1 (got {cfg.steps})"),
-        (cfg.steps <= MAX_STEPS, f"steps must be at most {MAX_STEPS:,} (got {cfg.steps:,})"),
-        (p.batch_size >= 1, f"ppo.batch_size must be at least 1 (got {p.batch_size})"),
-        (1 <= p.mini_batch_size <= p.batch_size,
+        (p.mini_batch_size <= p.batch_size,
          f"ppo.mini_batch_size must be between 1 and ppo.batch_size={p.batch_size} (got {p.mini_batch_size})"),
-        (p.batch_size % max(p.mini_batch_size, 1) == 0,
+        (p.batch_size % p.mini_batch_size == 0,
          f"ppo.batch_size ({p.batch_size}) must be a multiple of ppo.mini_batch_size ({p.mini_batch_size})"),
-        (p.micro_batch_size is None or p.micro_batch_size >= 1,
-         f"ppo.micro_batch_size must be at least 1 (got {p.micro_batch_size})"),
-        (p.ppo_epochs >= 1, f"ppo.ppo_epochs must be at least 1 (got {p.ppo_epochs})"),
-        (p.learning_rate > 0, f"ppo.learning_rate must be positive (got {p.learning_rate})"),
-        (p.kl_penalty in KL_KINDS, f"ppo.kl_penalty must be kl, abs, mse or full (got {p.kl_penalty!r})"),
-        (p.init_kl_coef >= 0, f"ppo.init_kl_coef must be >= 0 (got {p.init_kl_coef})"),
-        (p.target_kl > 0 and p.horizon > 0, "ppo.target_kl and ppo.horizon must be positive"),
-        (1 <= g.max_new_tokens_min <= g.max_new_tokens_max,
-         f"need 1 <= generation.max_new_tokens_min <= generation.max_new_tokens_max (got {g.max_new_tokens_min}, {g.max_new_tokens_max})"),
-        (g.temperature > 0, f"generation.temperature must be positive (got {g.temperature})"),
-        (g.batch_size is None or g.batch_size >= 1, f"generation.batch_size must be at least 1 (got {g.batch_size})"),
-        (g.encoder_batch_size >= 1, f"generation.encoder_batch_size must be at least 1 (got {g.encoder_batch_size})"),
-        (0 <= d.min_chars <= d.max_chars, f"need 0 <= data.min_chars <= data.max_chars (got {d.min_chars}, {d.max_chars})"),
-        (0 < d.test_size < 1, f"data.test_size must be between 0 and 1 (got {d.test_size})"),
+        (g.max_new_tokens_min <= g.max_new_tokens_max,
+         f"need generation.max_new_tokens_min <= generation.max_new_tokens_max (got {g.max_new_tokens_min}, {g.max_new_tokens_max})"),
+        (d.min_chars <= d.max_chars, f"need data.min_chars <= data.max_chars (got {d.min_chars}, {d.max_chars})"),
         ("{dialogue}" in d.prompt_template, "data.prompt_template must contain '{dialogue}'"),
-        (cfg.reward.text in ("prompt+summary", "summary"), f"reward.text must be 'prompt+summary' or 'summary' (got {cfg.reward.text!r})"),
-        (cfg.save_every >= 1, f"save_every must be at least 1 (got {cfg.save_every})"),
-        (cfg.mixed_precision in ("auto", "no", "bf16"), f"mixed_precision must be auto, no or bf16 (got {cfg.mixed_precision!r})"),
-        (cfg.model.dtype in ("auto", "float32", "bfloat16"), f"model.dtype must be auto, float32 or bfloat16 (got {cfg.model.dtype!r})"),
-        (cfg.reward.dtype in ("auto", "float32", "bfloat16"), f"reward.dtype must be auto, float32 or bfloat16 (got {cfg.reward.dtype!r})"),
-        (cfg.eval.samples >= 1, f"eval.samples must be at least 1 (got {cfg.eval.samples})"),
-        (cfg.eval.sampled_k >= 0, f"eval.sampled_k must be 0 or more (got {cfg.eval.sampled_k})"),
-        (0 < cfg.eval.flag_threshold < 1, f"eval.flag_threshold must be between 0 and 1 (got {cfg.eval.flag_threshold})"),
+        (cfg.model.lora_target_modules != [], "model.lora_target_modules must name at least one module"),
     ]
     for ok, message in checks:
         if not ok:
             raise UserError(message)
+    try:
+        d.prompt_template.format(dialogue="")
+    except (KeyError, IndexError, ValueError) as error:
+        raise UserError(f"data.prompt_template can only use the {{dialogue}} placeholder ({type(error).__name__}: "
+                        f"{error}); write literal braces as {{{{ and }}}}") from None
     return cfg

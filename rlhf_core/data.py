@@ -59,12 +59,17 @@ def _load_local(path: Path) -> pd.DataFrame:
     reader = LOCAL_READERS.get(path.suffix.lower())
     if reader is None:
         raise UserError(f"unsupported dataset file type '{path.suffix}': use .json, .jsonl, .csv or .parquet")
+    if path.stat().st_size == 0:
+        raise UserError(f"dataset file {path} is empty")
     try:
-        return reader(path)
+        rows = reader(path)
     except UnicodeDecodeError:
         raise UserError(f"dataset file {path} is not valid UTF-8 text") from None
     except Exception as error:  # pandas raises many types for malformed files
         raise UserError(f"could not read dataset file {path}: {str(error).splitlines()[0]}") from None
+    if len(rows) == 0:
+        raise UserError(f"dataset file {path} holds no rows")
+    return rows
 
 
 def _load_hub_split_if_any(name: str, split: str) -> pd.DataFrame | None:
@@ -192,8 +197,12 @@ def build_dataset(cfg: DataConfig, tokenizer, max_prompt_tokens: int = 512) -> D
     else:
         if len(rows) < 2:
             raise UserError(f"need at least 2 dialogues to make a train/test split, got {len(rows)}")
-        shuffled = Dataset.from_pandas(rows, preserve_index=False).train_test_split(
-            test_size=cfg.test_size, seed=cfg.split_seed)
+        try:
+            shuffled = Dataset.from_pandas(rows, preserve_index=False).train_test_split(
+                test_size=cfg.test_size, seed=cfg.split_seed)
+        except ValueError as error:
+            raise UserError(f"cannot split {len(rows)} dialogues with data.test_size={cfg.test_size}: "
+                            f"{str(error).splitlines()[0]}") from None
         splits = {name: shuffled[name].to_pandas() for name in ("train", "test")}
     out, cut, total = {}, 0, 0
     for name, part in splits.items():

@@ -37,6 +37,23 @@ def check_finite(stats: dict[str, float]) -> None:
             raise FloatingPointError(f"{key} is {value}")
 
 
+def check_finite_weights(module) -> None:
+    """Raises FloatingPointError if any trainable weight of `module` is NaN or infinite.
+
+    Runs after the update and before the checkpoint is written: a finite loss does not prove
+    finite weights (an infinite learning rate turns finite gradients into infinite weights)."""
+    import torch
+
+    bad = total = 0
+    with torch.no_grad():
+        for param in module.parameters():
+            if param.requires_grad:
+                total += param.numel()
+                bad += int((~torch.isfinite(param)).sum())
+    if bad:
+        raise FloatingPointError(f"{bad:,} of {total:,} trainable weights are NaN or infinite after the update")
+
+
 def finite_or_none(value):
     """Returns a float, or None for missing, non-numeric or non-finite values (saved as "nan")."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):

@@ -240,3 +240,14 @@ def load_classifier(name: str, dtype: str = "auto"):
         model = model.to(resolve_dtype(dtype))
     model.eval().requires_grad_(False)
     return model, tokenizer
+
+
+def check_adapter_folder(adapter: str) -> None:
+    """Refuses a local adapter folder without `adapter_model.safetensors`: a pickle-only adapter
+    (`adapter_model.bin`) can run code when loaded, so it is never read."""
+    path = Path(adapter)
+    if path.is_dir() and not (path / "adapter_model.safetensors").is_file():
+        found = "only a pickle adapter_model.bin, which is refused (pickles can run code)" if (
+            path / "adapter_model.bin").is_file() else "no adapter_model.safetensors"
+        raise UserError(f"adapter folder {adapter} holds {found}; convert it to safetensors "
+                        "(save_pretrained(..., safe_serialization=True)) or leave --adapter empty")

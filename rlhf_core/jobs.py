@@ -132,9 +132,13 @@ class JobManager:
                 started = True
         return started, self.snapshot()
 
-    def stop(self) -> JobSnapshot:
-        """Asks the running job to stop after its current step (it keeps its checkpoint)."""
+    def stop(self, requester: str | None = None, owner_only: bool = False) -> JobSnapshot:
+        """Asks the running job to stop after its current step (it keeps its checkpoint).
+
+        With `owner_only` (a public server), only the `requester` that started the job may stop it."""
         with self._lock:
+            if owner_only and self._snapshot.active and (requester is None or requester != self._snapshot.owner):
+                raise UserError("only the visitor who started this run can stop it on this public server")
             if self._snapshot.active and self._snapshot.state != STOPPING:
                 self._cancel.set()
                 message = (f"stopping after step {self._snapshot.step + 1} finishes" if self._snapshot.state == RUNNING

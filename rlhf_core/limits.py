@@ -19,6 +19,18 @@ class Limits:
     max_steps: int
     max_batch_size: int
     max_eval_samples: int
+    public: bool = False  # RLHF_PUBLIC=1: only a run's starter may stop it, no deleting, small uploads
+    max_upload: str = "10mb"  # Gradio's max_file_size for any upload to the server
+
+
+def public_hosting() -> bool:
+    """True when RLHF_PUBLIC is set to 1/true/yes: the app is open to anonymous visitors."""
+    raw = os.environ.get("RLHF_PUBLIC", "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise UserError(f"RLHF_PUBLIC must be 1 or 0 (got {raw!r})")
 
 
 def _env_int(name: str, default: int) -> int:
@@ -35,11 +47,15 @@ def _env_int(name: str, default: int) -> int:
 
 
 def limits() -> Limits:
-    """Returns the limits from RLHF_MAX_STEPS (50), RLHF_MAX_BATCH_SIZE (32), RLHF_MAX_EVAL_SAMPLES (100)."""
+    """Returns the limits from RLHF_MAX_STEPS (50), RLHF_MAX_BATCH_SIZE (32), RLHF_MAX_EVAL_SAMPLES (100)
+    and RLHF_PUBLIC (off; uploads capped at 1 MB when on, 10 MB otherwise)."""
+    public = public_hosting()
     return Limits(
         max_steps=_env_int("RLHF_MAX_STEPS", 50),
         max_batch_size=_env_int("RLHF_MAX_BATCH_SIZE", 32),
         max_eval_samples=_env_int("RLHF_MAX_EVAL_SAMPLES", 100),
+        public=public,
+        max_upload="1mb" if public else "10mb",
     )
 
 

@@ -17,7 +17,7 @@ from transformers.activations import GELUTanh, NewGELUActivation
 
 from .config import ModelConfig
 from .errors import UserError
-from .hub import check_allowed, load_seq2seq
+from .hub import check_adapter_folder, check_allowed, load_seq2seq
 
 ADAPTER_NAME = "default"
 VALUE_HEAD_FILE = "value_head.safetensors"
@@ -153,6 +153,7 @@ def build_policy(cfg: ModelConfig):
 def load_adapter(base, adapter: str) -> PeftModel:
     """Returns `base` wrapped with a trainable LoRA adapter read from a folder or Hub id."""
     path = Path(adapter)
+    check_adapter_folder(adapter)
     if not path.exists():
         check_allowed(adapter, "model")
     try:

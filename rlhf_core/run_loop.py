@@ -19,9 +19,9 @@ import torch
 
 from .config import Config, validate
 from .data import build_dataset
-from .diagnostics import check_finite
+from .diagnostics import check_finite, check_finite_weights
 from .errors import UserError
-from .hub import gpu_has_native_bf16
+from .hub import check_adapter_folder, gpu_has_native_bf16
 from .policy import build_policy
 from .ppo_trainer import PPOTrainer
 from .reward import Reward, RewardFn, RewardModel
@@ -102,14 +102,37 @@ def iter_train(
     `reward_fn(prompts, summaries) -> list[float]` replaces the reward model (custom rewards).
     """
     status = on_status or (lambda message: None)
-    run = RunDir(run_dir) if run_dir else None
+    if run_dir is not None and not str(run_dir).strip():
+        raise UserError("the run directory is empty: pass a folder (--run-dir DIR), or None to keep nothing")
+    run = RunDir(run_dir) if run_dir is not None else None
     if run and resume:
         config = _resumable(run.config(), config, status)
     validate(config)
-    accelerator = make_accelerator(config)
-    is_main = accelerator.is_main_process
+    if config.model.adapter:
+        check_adapter_folder(config.model.adapter)
     if run and not resume:
         run.check_new()
+    accelerator = make_accelerator(config)
+    is_main = accelerator.is_main_process
+    # The lock (and the folder) before any model loads: an unwritable folder or a second process on
+    # the same run fails in a second; the lock is held until this generator ends, however it ends.
+    created = run is not None and not run.path.exists()
+    lock = run.lock() if run and is_main else None
+    try:
+        yield from _train_steps(config, run, reward_fn, resume, cancel, status, accelerator)
+    finally:
+        if lock is not None:
+            lock.release()
+            if created and not any(run.path.iterdir()):  # a run that failed to start leaves nothing behind
+                run.path.rmdir()
+
+
+def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) -> Iterator[StepResult]:
+    is_main = accelerator.is_main_process
+    if run and is_main and not resume:  # again, now that we hold the lock (two starts raced to the folder)
+        run.check_new()
+    if run and resume:
+        run.load_state()  # a damaged or incomplete checkpoint state fails now, before the models load
 
     status(f"loading policy {config.model.policy}")
     torch.manual_seed(config.seed)
@@ -128,17 +151,25 @@ def iter_train(
             f"({len(data)} dialogues); lower --batch-size or use more data"
         )
     trainer = PPOTrainer(config, policy, tokenizer, reward, accelerator)
-    if run and is_main:  # only now: a run that fails to start leaves no folder behind
-        run.create(config, resume=resume)
 
     start_step = 0
     if run and resume:
         state = run.load_checkpoint(trainer.unwrapped, trainer.optimizer)
         if state:
-            trainer.kl_ctl.load_state_dict(state["kl_ctl"])
+            try:
+                trainer.kl_ctl.load_state_dict(state["kl_ctl"])
+            except (KeyError, TypeError, ValueError) as error:
+                raise UserError(f"the checkpoint state of {run.path} is damaged (KL controller: {error!r}); "
+                                "restore it, or start a new --run-dir") from None
             start_step = int(state["step"])
+    if run and is_main:  # only now, once everything loaded: a run that fails to start changes nothing on disk
+        run.create(config, resume=resume)
+    if run and resume:
         if is_main:
-            run.truncate_metrics(start_step)
+            missing = run.truncate_to(start_step)
+            if missing:
+                status(f"warning: metrics.jsonl has no record of step(s) {', '.join(map(str, missing))} "
+                       "(a damaged line was skipped); training goes on, their stats are lost")
         status(f"resuming after step {start_step}")
 
     trainable, total = trainer.unwrapped.trainable_parameters()
@@ -158,9 +189,12 @@ def iter_train(
         try:
             rollout, stats = trainer.step_from_prompts(rows["input_ids"], rows["prompt"], max_new)
             check_finite(stats)
+            check_finite_weights(trainer.unwrapped)  # before anything of this step is written
         except FloatingPointError as error:
+            kept = (f"the last good checkpoint (step {last_saved}) is kept" if last_saved
+                    else "no checkpoint was saved")
             raise UserError(
-                f"training stopped at step {step}: {error}; the last good checkpoint (step {last_saved}) is kept; "
+                f"training stopped at step {step}: {error}; {kept}; "
                 "try a lower ppo.learning_rate or a higher ppo.init_kl_coef"
             ) from None
         except torch.OutOfMemoryError:

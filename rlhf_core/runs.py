@@ -2,16 +2,21 @@
 
     RUN/config.json           the full Config of the run
     RUN/metrics.jsonl         one JSON object per PPO step (appended, fsynced)
+    RUN/samples.jsonl         a few (dialogue, summary, reward) triples per step
     RUN/checkpoint/           adapter (PEFT, safetensors), value head, optimizer, trainer_state.json
     RUN/eval.json, eval_samples.csv/.json   written by evaluation
+    RUN/.lock                 held (flock) by the process training the run; holds its pid
 
 A checkpoint is written into a temporary folder and swapped in by rename, so a kill during a
 write leaves the previous complete checkpoint loadable (`checkpoint.old` covers the instant
-between the two renames).
+between the two renames). Everything read back is checked: a malformed file raises UserError
+naming the file (never a traceback), and `metrics()` skips lines that are not step records.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import math
 import os
@@ -19,13 +24,16 @@ import re
 import shutil
 from pathlib import Path
 
-from .config import Config
+from safetensors import SafetensorError  # the Rust core only: no torch on import
+
+from .config import Config, validate
 from .errors import UserError
 from .paths import PROJECT_ROOT
 
 CHECKPOINT = "checkpoint"
 STATE_FILE = "trainer_state.json"
 OPTIMIZER_FILE = "optimizer.safetensors"
+LOCK_FILE = ".lock"
 
 
 def runs_root() -> Path:
@@ -53,11 +61,99 @@ def atomic_write_text(path: Path, text: str) -> None:
     """Writes a file via temp file + fsync + rename, so readers see the old or the new content."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)  # the rename itself survives a power cut
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"could not write {path}: {error.strerror or error}; the previous version is kept") from None
+
+
+def read_json(path: Path, what: str | None = None):
+    """Returns a JSON file's content, or raises UserError naming the file (missing, unreadable, not JSON)."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{f'{what}: ' if what else ''}{path} is missing") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error).splitlines()[0]
+        raise UserError(f"{f'{what}: ' if what else ''}{path} is damaged ({reason})") from None
+
+
+def _step_record(record) -> bool:
+    """True for a metrics/samples line that is a JSON object with a whole-number step >= 1."""
+    step = record.get("step") if isinstance(record, dict) else None
+    return isinstance(step, int) and not isinstance(step, bool) and step >= 1
+
+
+class RunLock:
+    """An exclusive lock on a run folder (`RUN/.lock`), held for a whole training run.
+
+    It is an flock, so the kernel drops it when the holder dies however it dies: a lock file left by
+    a killed process is taken over, not obeyed. The file holds the holder's pid for the message.
+    """
+
+    def __init__(self, folder: Path):
+        self.path = Path(folder) / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> "RunLock":
+        """Takes the lock or raises UserError naming the process that holds it."""
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as error:
+                os.close(fd)
+                if error.errno not in (errno.EWOULDBLOCK, errno.EACCES):
+                    raise
+                holder = holder_pid(self.path.parent)
+                who = f" (pid {holder})" if holder else ""
+                raise UserError(f"run directory {self.path.parent} is in use by another training process{who}; "
+                                "wait for it to end or stop it first") from None
+            try:  # the holder may have removed the file between our open and our flock: lock the new one
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        os.fsync(fd)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        """Removes the lock file and drops the lock (idempotent)."""
+        if self._fd is None:
+            return
+        self.path.unlink(missing_ok=True)
+        os.close(self._fd)
+        self._fd = None
+
+
+def holder_pid(folder: Path) -> int | None:
+    """Returns the pid of the process training in `folder` now, or None if no one holds its lock."""
+    path = Path(folder) / LOCK_FILE
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            text = os.read(fd, 32).decode(errors="replace").strip()
+            return int(text) if text.isdigit() else -1
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
 
 
 def _json_safe(value):
@@ -76,8 +172,16 @@ class RunDir:
 
     def check_new(self) -> None:
         """Raises UserError if the folder already holds something (a new run never overwrites)."""
-        if self.path.exists() and (not self.path.is_dir() or any(self.path.iterdir())):
+        if self.path.exists() and (not self.path.is_dir() or any(p.name != LOCK_FILE for p in self.path.iterdir())):
             raise UserError(f"run directory {self.path} already exists; pass --resume to continue it or pick another")
+
+    def lock(self) -> RunLock:
+        """Creates the folder if needed and takes its lock (UserError if it cannot be written or is in use)."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            return RunLock(self.path).acquire()
+        except OSError as error:
+            raise UserError(f"cannot write to run directory {self.path}: {error.strerror or error}") from None
 
     def create(self, config: Config, resume: bool = False) -> None:
         """Creates the folder and writes config.json; refuses an existing run unless resuming."""
@@ -93,9 +197,14 @@ class RunDir:
         return (self.path / "config.json").is_file()
 
     def config(self) -> Config:
+        """The run's Config, checked like any other (UserError naming config.json if it is malformed)."""
         if not self.exists():
             raise UserError(f"{self.path} is not a run directory (config.json missing)")
-        return Config.from_dict(json.loads((self.path / "config.json").read_text()))
+        data = read_json(self.path / "config.json", f"the configuration of run {self.path.name}")
+        try:
+            return validate(Config.from_dict(data))
+        except UserError as error:
+            raise UserError(f"{self.path / 'config.json'} is not a valid run configuration: {error}") from None
 
     # -------------------------------------------------------------- metrics
 
@@ -108,28 +217,52 @@ class RunDir:
         self._append("samples.jsonl", {"step": step, "samples": samples})
 
     def _append(self, name: str, record: dict) -> None:
-        with open(self.path / name, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            with open(self.path / name, "a", encoding="utf-8") as f:
+                f.write(json.dumps(record) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as error:
+            raise UserError(f"could not write {self.path / name}: {error.strerror or error}; "
+                            "the last checkpoint is kept (resume with --resume once there is room)") from None
 
-    def metrics(self) -> list[dict]:
-        """Returns the complete metric lines (a line cut short by a crash is skipped)."""
-        path = self.path / "metrics.jsonl"
+    def _records(self, name: str) -> list[dict]:
+        """The step records of a .jsonl file: lines that are not JSON objects with a step are skipped
+        (a line cut short by a crash, or one damaged by hand)."""
+        path = self.path / name
         if not path.is_file():
             return []
         records = []
-        for line in path.read_text(encoding="utf-8").splitlines():
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
             try:
-                records.append(json.loads(line))
+                record = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            if _step_record(record):
+                records.append(record)
         return records
 
+    def metrics(self) -> list[dict]:
+        """Returns the complete metric records in file order (damaged lines are skipped)."""
+        return self._records("metrics.jsonl")
+
+    def samples(self) -> list[dict]:
+        """Returns the per-step sample records (damaged lines are skipped)."""
+        return self._records("samples.jsonl")
+
+    def truncate_to(self, last_step: int) -> list[int]:
+        """Cuts metrics.jsonl and samples.jsonl back to steps 1..`last_step` (the steps the checkpoint
+        holds: later ones are redone on resume) and returns the steps up to it that have no metrics."""
+        for name in ("metrics.jsonl", "samples.jsonl"):
+            if (self.path / name).exists():
+                kept = [r for r in self._records(name) if r["step"] <= last_step]
+                atomic_write_text(self.path / name, "".join(json.dumps(r) + "\n" for r in kept))
+        have = {r["step"] for r in self.metrics()}
+        return [step for step in range(1, last_step + 1) if step not in have]
+
     def truncate_metrics(self, last_step: int) -> None:
-        """Keeps only metric lines up to `last_step` (steps after the last checkpoint are redone)."""
-        kept = [r for r in self.metrics() if r.get("step", 0) <= last_step]
-        atomic_write_text(self.path / "metrics.jsonl", "".join(json.dumps(r) + "\n" for r in kept))
+        """Kept for callers of the old name: see `truncate_to`."""
+        self.truncate_to(last_step)
 
     # -------------------------------------------------------------- checkpoints
 
@@ -146,12 +279,20 @@ class RunDir:
         for stale in self.path.glob(f".{CHECKPOINT}.tmp-*"):  # left by a process killed mid-write
             shutil.rmtree(stale, ignore_errors=True)
         tmp = self.path / f".{CHECKPOINT}.tmp-{os.getpid()}"
-        policy.save(tmp)
         from safetensors.torch import save_file  # torch on first use: listing runs (the app's start) needs none
 
-        save_file(optimizer_tensors(optimizer), str(tmp / OPTIMIZER_FILE))
-        (tmp / STATE_FILE).write_text(json.dumps(state, indent=2))  # written last: marks completeness
-        _fsync_tree(tmp)
+        try:
+            policy.save(tmp)
+            save_file(optimizer_tensors(optimizer), str(tmp / OPTIMIZER_FILE))
+            (tmp / STATE_FILE).write_text(json.dumps(state, indent=2))  # written last: marks completeness
+            _fsync_tree(tmp)
+        except (OSError, SafetensorError) as error:  # a full disk, a quota: the old checkpoint is untouched
+            shutil.rmtree(tmp, ignore_errors=True)
+            reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
+            kept = self.checkpoint_dir()
+            raise UserError(f"could not write the checkpoint of step {state.get('step')} to {self.path}: {reason}; "
+                            + (f"the previous checkpoint ({kept.name}) is kept" if kept else "no checkpoint was kept")
+                            + ", resume with --resume once there is room") from None
         final, old = self.path / CHECKPOINT, self.path / (CHECKPOINT + ".old")
         # `final` only ever comes from renaming a complete folder, so whenever it exists `old` is
         # redundant; if a crash left only `old`, the new folder goes straight into place.
@@ -167,18 +308,37 @@ class RunDir:
 
     def load_checkpoint(self, policy, optimizer) -> dict | None:
         """Restores what `save_checkpoint` wrote (adapter, value head, optimizer) and returns its
-        state dict, or returns None when the run has no checkpoint yet."""
-        folder = self.checkpoint_dir()
-        if folder is None:
+        state dict, or returns None when the run has no checkpoint yet. A damaged checkpoint is a
+        UserError, never a silent restart that would overwrite the run."""
+        state = self.load_state()
+        if state is None:
             return None
-        policy.load(folder)
-        load_optimizer_tensors(optimizer, folder / OPTIMIZER_FILE)
-        return json.loads((folder / STATE_FILE).read_text())
+        folder = self.checkpoint_dir()
+        try:
+            policy.load(folder)
+            load_optimizer_tensors(optimizer, folder / OPTIMIZER_FILE)
+        except (SafetensorError, OSError, RuntimeError, ValueError, KeyError) as error:
+            raise UserError(f"the checkpoint in {folder} is damaged ({type(error).__name__}: "
+                            f"{str(error).splitlines()[0] if str(error) else 'unreadable'}); restore it, "
+                            "or start a new --run-dir") from None
+        return state
 
     def load_state(self) -> dict | None:
-        """Returns the newest checkpoint's state dict (step, KL controller), or None."""
+        """Returns the newest checkpoint's state dict (step, KL controller), None if the run has no
+        checkpoint yet, or raises UserError if the checkpoint folder is incomplete or its state damaged."""
         folder = self.checkpoint_dir()
-        return json.loads((folder / STATE_FILE).read_text()) if folder else None
+        if folder is None:
+            if (self.path / CHECKPOINT).exists() or (self.path / (CHECKPOINT + ".old")).exists():
+                raise UserError(f"the checkpoint in {self.path / CHECKPOINT} is incomplete ({STATE_FILE} missing); "
+                                "resuming would start over and overwrite the run: restore it, or start a new --run-dir")
+            return None
+        state = read_json(folder / STATE_FILE, f"the checkpoint state of run {self.path.name}")
+        step = state.get("step") if isinstance(state, dict) else None
+        if not (isinstance(step, int) and not isinstance(step, bool) and step >= 0
+                and isinstance(state.get("kl_ctl"), dict)):
+            raise UserError(f"the checkpoint state {folder / STATE_FILE} is damaged (no whole-number step and KL "
+                            "controller state); restore it, or start a new --run-dir")
+        return state
 
 
 def optimizer_tensors(optimizer) -> dict:
@@ -228,13 +388,22 @@ def list_runs(root: Path | None = None) -> list[RunDir]:
     root = root or runs_root()
     if not root.is_dir():
         return []
-    runs = [RunDir(p) for p in root.iterdir() if p.is_dir() and (p / "config.json").is_file()]
-    return sorted(runs, key=lambda r: (r.path / "config.json").stat().st_mtime, reverse=True)
+    runs = []
+    for p in root.iterdir():
+        try:
+            if (p / "config.json").is_file():
+                runs.append(((p / "config.json").stat().st_mtime, RunDir(p)))
+        except OSError:  # not a run, or deleted while listing
+            continue
+    return [run for _, run in sorted(runs, key=lambda pair: pair[0], reverse=True)]
 
 
 def delete_run(name: str, root: Path | None = None) -> None:
-    """Deletes a saved run by name (only inside the runs root)."""
+    """Deletes a saved run by name (only inside the runs root; not while a process trains it)."""
     path = run_path(name, root)
     if not (path / "config.json").is_file():
         raise UserError(f"no run named {name!r}")
+    pid = holder_pid(path)
+    if pid is not None:
+        raise UserError(f"run {name} is being trained (pid {pid}); stop it first, then delete it")
     shutil.rmtree(path)

@@ -17,7 +17,6 @@ offline mode), `diagnostics.py` (KL and finiteness checks).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -61,7 +60,7 @@ from .limits import (  # noqa: F401  (re-exported for the app)
     training_config,
     whole_number,
 )
-from .runs import RunDir, delete_run, list_runs, run_path, runs_root
+from .runs import RunDir, delete_run, holder_pid, list_runs, read_json, run_path, runs_root
 from .text_diff import word_diff
 from .text_input import clean_dialogue
 
@@ -367,6 +366,12 @@ def start_training(settings: TrainSettings, owner: str | None = None,
     return JOBS.start(training_config(settings), owner, label)
 
 
+def stop_training(viewer: str | None = None) -> JobSnapshot:
+    """Stops the running job after its current step; on a public server (RLHF_PUBLIC=1) only for
+    the visitor session that started it (UserError for anyone else)."""
+    return JOBS.stop(viewer, owner_only=limits().public)
+
+
 # --------------------------------------------------------------------------------------------
 # Runs on disk
 # --------------------------------------------------------------------------------------------
@@ -395,17 +400,19 @@ def runs() -> list[RunInfo]:
         try:
             config = run.config()
             eval_file = run.path / "eval.json"
-            evaluation = json.loads(eval_file.read_text()) if eval_file.is_file() else None
+            evaluation = read_json(eval_file) if eval_file.is_file() else None
+            if not isinstance(evaluation, dict) or not isinstance(evaluation.get("toxicity", {}), dict):
+                evaluation = None
             state = run.load_state()
-        except (UserError, ValueError, OSError) as error:
+            metrics = clean_stats(run.metrics())
+        except (UserError, ValueError, OSError) as error:  # one malformed folder never breaks the list
             log.warning("skipping unreadable run %s: %s", run.path, error)
             continue
-        metrics = clean_stats(run.metrics())
         infos.append(RunInfo(
             name=run.path.name, path=run.path, config=config, metrics=metrics,
             steps_done=int(state["step"]) if state else 0, has_checkpoint=state is not None,
             evaluation=evaluation, created=(run.path / "config.json").stat().st_mtime,
-            training=active.active and active.run_name == run.path.name,
+            training=(active.active and active.run_name == run.path.name) or holder_pid(run.path) is not None,
         ))
     return infos
 
@@ -498,7 +505,7 @@ def _finished_run(name: str) -> RunDir:
     if not run.exists():
         raise UserError(f"no run named {name!r} (it may have been deleted); refresh the list")
     snap = JOBS.snapshot()
-    if snap.active and snap.run_name == name:
+    if (snap.active and snap.run_name == name) or holder_pid(run.path) is not None:
         raise UserError(f"run {name} is still training; pick it when it has finished")
     if run.checkpoint_dir() is None:
         raise UserError(f"run {name} has no checkpoint; it stopped before its first step")
@@ -506,7 +513,10 @@ def _finished_run(name: str) -> RunDir:
 
 
 def delete(name: str) -> None:
-    """Deletes a saved run (not the one training now) and drops its adapter from memory."""
+    """Deletes a saved run (not the one training now) and drops its adapter from memory.
+    Turned off on a public server (RLHF_PUBLIC=1): any visitor could delete anyone's work."""
+    if limits().public:
+        raise UserError("deleting runs is turned off on this public server (RLHF_PUBLIC=1)")
     snap = JOBS.snapshot()
     if snap.active and snap.run_name == name:
         raise UserError(f"run {name} is training now; stop it first, then delete it")
@@ -556,7 +566,12 @@ def saved_evaluation(name: str) -> Evaluation | None:
     report_file, table_file = run.path / "eval.json", run.path / "eval_samples.json"
     if not (report_file.is_file() and table_file.is_file()):
         return None
-    return Evaluation(name, json.loads(report_file.read_text()), pd.DataFrame(json.loads(table_file.read_text())))
+    try:
+        report, table = read_json(report_file), pd.DataFrame(read_json(table_file))
+    except (UserError, ValueError) as error:
+        log.warning("ignoring the damaged evaluation of run %s: %s", name, error)
+        return None
+    return Evaluation(name, report, table) if isinstance(report, dict) else None
 
 
 # --------------------------------------------------------------------------------------------

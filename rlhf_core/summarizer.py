@@ -13,11 +13,12 @@ from pathlib import Path
 
 import torch
 from peft import PeftModel, get_peft_model
+from safetensors import SafetensorError
 
 from .config import Config
 from .data import fit_prompts
 from .errors import UserError
-from .hub import load_seq2seq
+from .hub import check_adapter_folder, load_seq2seq
 from .policy import lora_config
 from .reward import Reward, RewardModel
 
@@ -42,6 +43,7 @@ class Summarizer:
         base, self.tokenizer = load_seq2seq(config.model.policy, config.model.dtype)
         start = config.model.adapter
         if start:
+            check_adapter_folder(start)
             try:
                 self.model = PeftModel.from_pretrained(base, start, adapter_name=BEFORE)
             except (OSError, ValueError) as error:
@@ -65,7 +67,15 @@ class Summarizer:
         with self.lock:
             if name in self.adapters:
                 self.model.delete_adapter(name)
-            self.model.load_adapter(str(folder), adapter_name=name, is_trainable=False)
+            try:
+                self.model.load_adapter(str(folder), adapter_name=name, is_trainable=False)
+            except (SafetensorError, OSError, RuntimeError, ValueError, KeyError) as error:
+                self.model.set_adapter(BEFORE)
+                if name in self.model.peft_config:
+                    self.model.delete_adapter(name)
+                self.adapters.pop(name, None)
+                raise UserError(f"the adapter in {folder} is damaged ({type(error).__name__}: "
+                                f"{str(error).splitlines()[0] if str(error) else 'unreadable'})") from None
             self.model.set_adapter(BEFORE)
             self.adapters[name] = str(folder)
 

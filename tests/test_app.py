@@ -408,3 +408,21 @@ def test_a_run_link_picks_that_run_and_opens_its_comparison(app_module, app_runs
     assert compare_pick.value == dialogue_pick.value == chosen == run and tabs.selected == "compare"
     skipped = app_module.open_shared_run(SimpleNamespace(query_params={"run": "no-such-run"}))
     assert all(update == gr.skip() for update in skipped)
+
+
+def test_malformed_run_folders_and_oversized_uploads_are_handled_by_the_server(app_url, app_module, app_runs):
+    import httpx
+    from gradio_client import Client
+
+    for name, content in (("null-config", "null"), ("list-config", "[]"), ("bad-section", '{"ppo": 5}')):
+        (app_runs / name).mkdir(parents=True)
+        (app_runs / name / "config.json").write_text(content)
+    reward, kl, table, pick = Client(app_url, verbose=False).predict(None, api_name="/list_runs")
+    assert table["data"] == []  # every malformed folder skipped; the list itself works
+
+    cap = app_module.launch_kwargs()["max_file_size"]
+    assert cap == serving.limits().max_upload == "10mb"  # 1mb with RLHF_PUBLIC=1
+    upload = f"{app_url.rstrip('/')}/gradio_api/upload"
+    small = httpx.post(upload, files={"files": ("a.txt", b"x" * 1000)}, timeout=30)
+    big = httpx.post(upload, files={"files": ("b.txt", b"x" * (11 * 1024 * 1024))}, timeout=60)
+    assert small.status_code == 200 and big.status_code == 413, (small.text, big.text[:200])

@@ -124,3 +124,82 @@ def test_an_empty_or_control_only_dialogue_is_refused_in_one_line():
     for text in ("", "   ", "\x00\x01"):
         with pytest.raises(UserError):
             serving.compare_dialogue(text)
+
+
+MALFORMED = {
+    "config null": ("config.json", "null"),
+    "config list": ("config.json", "[]"),
+    "config section not an object": ("config.json", '{"ppo": 5}'),
+    "config wrong type": ("config.json", '{"steps": "many"}'),
+    "config not JSON": ("config.json", "{"),
+    "config not UTF-8": ("config.json", b"\xff\xfe"),
+}
+
+
+def _write(path, content):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+
+
+def test_malformed_run_folders_never_break_the_runs_list(runs_dir):
+    name = trained_run()
+    for bad, (file, content) in MALFORMED.items():
+        _write(runs_dir / bad.replace(" ", "-") / file, content)
+    good = runs_dir / name
+    with open(good / "metrics.jsonl", "a") as f:
+        f.write("5\nnull\n[1]\n{\"step\": \"x\"}\n")  # lines that are not step records are skipped
+    _write(runs_dir / "state-damaged" / "config.json", (good / "config.json").read_text())
+    _write(runs_dir / "state-damaged" / "checkpoint" / "trainer_state.json", "null")
+    _write(runs_dir / "eval-damaged" / "config.json", (good / "config.json").read_text())
+    _write(runs_dir / "eval-damaged" / "eval.json", "5")
+    (runs_dir / "a-file").write_text("not a run")
+
+    listed = {info.name: info for info in serving.runs()}
+    assert set(listed) == {name, "eval-damaged"}
+    assert [m["step"] for m in listed[name].metrics] == [1, 2]
+    assert listed["eval-damaged"].evaluation is None and serving.saved_evaluation("eval-damaged") is None
+    assert serving.finished_run_names() == [name]
+
+
+def test_the_app_refuses_a_seed_out_of_range_in_one_line(runs_dir):
+    for seed, shown in ((-1, "-1"), (10**30, "1000000000000000019884624838656")):
+        with pytest.raises(UserError, match=f"^seed must be at least 0 and at most 4,294,967,295 \\(got {shown}\\)$"):
+            serving.start_training(serving.TrainSettings(**{**TINY, "seed": seed}))
+    assert not serving.JOBS.snapshot().active
+
+
+def test_public_hosting_lets_only_the_starter_stop_a_run_and_turns_deleting_off(runs_dir, monkeypatch):
+    name = trained_run()
+    monkeypatch.setenv("RLHF_PUBLIC", "1")
+    assert serving.limits().public and serving.limits().max_upload == "1mb"
+    with pytest.raises(UserError, match="deleting runs is turned off on this public server"):
+        serving.delete(name)
+    assert (runs_dir / name).is_dir()
+
+    started, _ = serving.start_training(serving.TrainSettings(**{**TINY, "steps": 20}), owner="alice")
+    assert started
+    for stranger in ("bob", None):
+        with pytest.raises(UserError, match="only the visitor who started this run can stop it"):
+            serving.stop_training(stranger)
+    assert serving.JOBS.snapshot().state != "stopping"
+    assert serving.stop_training("alice").state == "stopping"
+    assert serving.JOBS.wait(60) and serving.JOBS.snapshot().stopped
+
+    monkeypatch.setenv("RLHF_PUBLIC", "maybe")
+    with pytest.raises(UserError, match="RLHF_PUBLIC must be 1 or 0"):
+        serving.limits()
+
+
+def test_a_run_trained_by_another_process_is_marked_training_and_not_offered(runs_dir):
+    from rlhf_core.runs import RunLock
+
+    name = trained_run()
+    lock = RunLock(runs_dir / name).acquire()  # as `train --resume` from the CLI would hold it
+    try:
+        assert next(r for r in serving.runs() if r.name == name).training
+        assert name not in serving.finished_run_names()
+        with pytest.raises(UserError, match="still training"):
+            serving.compare_dialogue("#Person1#: Hi.", name)
+    finally:
+        lock.release()
+    assert name in serving.finished_run_names()
