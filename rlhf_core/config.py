@@ -19,6 +19,7 @@ from .paths import PROJECT_ROOT
 
 MAX_STEPS = 1_000_000  # a typo guard: more PPO steps than any run on this data could use
 KL_KINDS = ("kl", "abs", "mse", "full")  # the ppo.kl_penalty estimators (ppo.py)
+TRACKERS = ("tensorboard", "trackio", "wandb")  # report_to choices (accelerate's trackers; tracking.py)
 PROMPT_TEMPLATE = "Summarize the following conversation.\n\n{dialogue}\n\nSummary:"
 
 
@@ -102,6 +103,9 @@ class PPOConfig:
     horizon: int = 10000  # adaptive KL controller horizon (in samples)
     max_grad_norm: float | None = None  # clip the gradient norm; None = no clipping
     whiten_advantages: bool = True  # normalise advantages per batch
+    whiten_rewards: bool = False  # TRL's whiten_rewards: whiten per-token rewards (keeping their mean) before GAE
+    early_stopping: bool = False  # TRL's early_stopping: end the step's PPO epochs once policy KL > 1.5 * early_stopping_kl
+    early_stopping_kl: float = 1.0  # TRL's target_kl (not the adaptive target above): the early-stopping threshold
     forward_batch_size: int | None = None  # rows per no-grad pass; None = mini_batch_size
     micro_batch_size: int | None = None  # rows per forward/backward in a mini-batch; None = 2 on CPU, all on GPU
     ratio_threshold: float = 10.0  # skip a mini-batch whose mean ratio explodes (TRL's guard)
@@ -139,6 +143,8 @@ class Config:
     seed: int = 42  # seed for sampling, data order and LoRA init
     save_every: int = 1  # checkpoint every N steps (and always at the end)
     mixed_precision: str = "auto"  # auto (bf16 autocast on a bf16-capable GPU), no, bf16
+    report_to: list[str] = field(default_factory=list)  # trackers: tensorboard, trackio, wandb (comma-separated); none
+    tracker_project: str = "detox-rlhf"  # project name in the trackers (TensorBoard: RUN/tensorboard/PROJECT)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -318,7 +324,7 @@ def coerce(value: Any, hint: Any, key: str = "value") -> Any:
         return coerce(value, inner[0], key)
     if origin is list:
         if isinstance(value, str):
-            value = [v.strip() for v in value.split(",") if v.strip()]
+            value = [] if value.strip().lower() == "none" else [v.strip() for v in value.split(",") if v.strip()]
         return [coerce(v, args[0], key) for v in value]
     try:
         if hint is bool:
@@ -360,6 +366,11 @@ def validate(cfg: Config) -> Config:
         (p.kl_penalty in KL_KINDS, f"ppo.kl_penalty must be kl, abs, mse or full (got {p.kl_penalty!r})"),
         (p.init_kl_coef >= 0, f"ppo.init_kl_coef must be >= 0 (got {p.init_kl_coef})"),
         (p.target_kl > 0 and p.horizon > 0, "ppo.target_kl and ppo.horizon must be positive"),
+        (p.early_stopping_kl > 0, f"ppo.early_stopping_kl must be positive (got {p.early_stopping_kl})"),
+        (not set(cfg.report_to) - set(TRACKERS),
+         f"report_to: unknown tracker(s) {', '.join(sorted(set(cfg.report_to) - set(TRACKERS)))}; "
+         f"choose from {', '.join(TRACKERS)} or none"),
+        (bool(cfg.tracker_project.strip()), "tracker_project must not be empty"),
         (1 <= g.max_new_tokens_min <= g.max_new_tokens_max,
          f"need 1 <= generation.max_new_tokens_min <= generation.max_new_tokens_max (got {g.max_new_tokens_min}, {g.max_new_tokens_max})"),
         (g.temperature > 0, f"generation.temperature must be positive (got {g.temperature})"),

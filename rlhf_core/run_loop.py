@@ -69,7 +69,7 @@ def make_accelerator(config: Config):
 # Settings a resumed run may change: they do not alter what the run learns from or how.
 RESUMABLE = {"steps", "save_every", "eval.samples", "eval.max_new_tokens", "eval.do_sample", "eval.seed",
              "eval.bootstrap", "ppo.forward_batch_size", "ppo.micro_batch_size", "generation.batch_size",
-             "generation.encoder_batch_size"}
+             "generation.encoder_batch_size", "report_to", "tracker_project"}
 
 
 def _resumable(saved: Config, requested: Config, status: Callable[[str], None]) -> Config:
