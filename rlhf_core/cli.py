@@ -27,6 +27,7 @@ SHORT_FLAGS = {
     "--learning-rate": "ppo.learning_rate",
     "--seed": "seed",
     "--steps": "steps",
+    "--report-to": "report_to",
 }
 
 

@@ -249,6 +249,10 @@ def evaluate_run(run_dir: str | Path, samples: int | None = None, summarizer: Su
         atomic_write_text(run.path / "eval.json", json.dumps(report, indent=2))
         atomic_write_text(run.path / "eval_samples.csv", table.to_csv(index=False))
         atomic_write_text(run.path / "eval_samples.json", table.to_json(orient="records", indent=2))
+        if config.report_to:
+            from .tracking import log_evaluation
+
+            log_evaluation(config, run.path, report)
     return report, table
 
 

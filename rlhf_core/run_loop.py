@@ -26,6 +26,7 @@ from .policy import build_policy
 from .ppo_trainer import PPOTrainer
 from .reward import Reward, RewardFn, RewardModel
 from .runs import RunDir
+from .tracking import make_trackers, tracker_config
 
 SAMPLES_PER_STEP = 3
 
@@ -56,14 +57,15 @@ def max_new_tokens_for(step: int, seed: int, low: int, high: int) -> int:
     return int(np.random.default_rng([seed, step, 7]).integers(low, high + 1))
 
 
-def make_accelerator(config: Config):
+def make_accelerator(config: Config, run_dir: str | Path | None = None):
+    """Returns the run's Accelerator, with the `report_to` trackers as its `log_with` (not started yet)."""
     from accelerate import Accelerator
 
     cuda = torch.cuda.is_available()
     precision = config.mixed_precision
     if precision == "auto":
         precision = "bf16" if gpu_has_native_bf16() else "no"
-    return Accelerator(cpu=not cuda, mixed_precision=precision)
+    return Accelerator(cpu=not cuda, mixed_precision=precision, log_with=make_trackers(config, run_dir) or None)
 
 
 # Settings a resumed run may change: they do not alter what the run learns from or how.
@@ -106,7 +108,7 @@ def iter_train(
     if run and resume:
         config = _resumable(run.config(), config, status)
     validate(config)
-    accelerator = make_accelerator(config)
+    accelerator = make_accelerator(config, run_dir)
     is_main = accelerator.is_main_process
     if run and not resume:
         run.check_new()
@@ -130,6 +132,19 @@ def iter_train(
     trainer = PPOTrainer(config, policy, tokenizer, reward, accelerator)
     if run and is_main:  # only now: a run that fails to start leaves no folder behind
         run.create(config, resume=resume)
+    try:
+        yield from _train_steps(config, run, resume, cancel, status, accelerator, trainer, data)
+    finally:
+        for tracker in accelerator.trackers:  # flush and close: a stopped or failed run keeps its curves
+            tracker.finish()
+
+
+def _train_steps(config: Config, run: RunDir | None, resume: bool, cancel: threading.Event | None,
+                 status: Callable[[str], None], accelerator, trainer: PPOTrainer, data) -> Iterator[StepResult]:
+    """The step loop of `iter_train`, after models and data are loaded and the run folder exists."""
+    is_main, world = accelerator.is_main_process, accelerator.num_processes
+    if accelerator.log_with:
+        accelerator.init_trackers(config.tracker_project, config=tracker_config(config))
 
     start_step = 0
     if run and resume:
@@ -174,6 +189,7 @@ def iter_train(
             {"dialogue": rows["dialogue"][i], "summary": rollout.summaries[i], "reward": float(rollout.scores[i])}
             for i in range(min(SAMPLES_PER_STEP, len(rows)))
         ]
+        accelerator.log({k: v for k, v in stats.items() if k != "step"}, step=step)
         if run and is_main:
             # Metrics first: a kill before the checkpoint lands makes resume redo (and rewrite) this step.
             run.append_metrics(stats)
