@@ -84,15 +84,16 @@ def main() -> int:
             train_stats=stack_dicts(minibatches), masks=mask, queries=queries, responses=responses, kls=t_kls))
         t_stats["env/reward_mean"], t_stats["env/reward_std"] = scores.mean().item(), scores.std().item()
         ours = rollout_stats(scores, logprobs, ref_logprobs, non_score, kls, mask, query_lengths, 0.2)
-        ours.update(average_minibatch_stats(
-            [{"ppo/val/error": float(s["val/error"]), "ppo/returns/var": float(s["returns/var"])} for s in minibatches]))
+        ours.update(average_minibatch_stats([{"ppo/val/error": float(s["val/error"]),
+                                              "ppo/returns/var": float(s["returns/var"])} for s in minibatches]))
         for key in ("objective/kl", "objective/entropy", "objective/kl_coef", "ppo/mean_non_score_reward",
                     "ppo/mean_scores", "ppo/std_scores", "env/reward_mean", "env/reward_std",
                     "tokens/queries_len_mean", "tokens/queries_len_std", "tokens/responses_len_mean",
                     "tokens/responses_len_std", "ppo/val/var_explained"):
             results[key] = max(results.get(key, 0), max_diff(ours[key], t_stats[key]))
         for key in ("objective/logprobs", "objective/ref_logprobs"):  # TRL logs the (B, T) array; we its masked mean
-            results[key] = max(results.get(key, 0), max_diff(ours[key], ppo.masked_mean(torch.as_tensor(t_stats[key]), mask)))
+            trl_mean = ppo.masked_mean(torch.as_tensor(t_stats[key]), mask)
+            results[key] = max(results.get(key, 0), max_diff(ours[key], trl_mean))
 
     # Early stopping: TRL's _early_stop decision against ours (policy KL > 1.5 * target_kl).
     disagreements = 0

@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--run-dir", required=True, help="folder for config, metrics and checkpoints")
     train.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
     train.add_argument("--no-progress", action="store_true", help="print one line per step instead of a progress bar")
+    train.add_argument("--trl-config", metavar="FILE.json", help=(
+        "a TRL 0.11 PPOConfig as JSON (e.g. PPOConfig.to_dict()): every field with a counterpart is mapped "
+        "(target -> ppo.target_kl, target_kl -> ppo.early_stopping_kl), fields that cannot be honoured are "
+        "refused by name; other flags override it"))
     _add_config_flags(train)
 
     evaluate = sub.add_parser("evaluate", help="compare a run's policy before and after PPO")
@@ -139,6 +143,18 @@ def _overrides(args: argparse.Namespace) -> dict:
     return {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg:") and v is not None}
 
 
+def _train_overrides(args) -> dict:
+    """The --trl-config file's settings (if any), then every configuration flag on top."""
+    if not args.trl_config:
+        return _overrides(args)
+    from .trl_config import load_trl_config
+
+    trl, ignored = load_trl_config(args.trl_config)
+    if ignored:
+        print(f"--trl-config: ignored (no effect here): {', '.join(ignored)}", file=sys.stderr)
+    return {**trl, **_overrides(args)}
+
+
 def cmd_train(args) -> int:
     from .diagnostics import kl_warning
     from .hub import ensure_downloadable, limit_hub_timeouts
@@ -152,11 +168,14 @@ def cmd_train(args) -> int:
         config = saved.config()
         if args.preset and args.preset != config.preset:
             raise UserError(f"cannot resume {args.run_dir} with --preset {args.preset}: it is a {config.preset} run")
-        config = apply_overrides(config, _overrides(args))
+        config = apply_overrides(config, _train_overrides(args))
     else:
-        config = get_config(args.preset or "flan-t5-base", _overrides(args))
+        config = get_config(args.preset or "flan-t5-base", _train_overrides(args))
     if int(os.environ.get("RANK", "0")) != 0:  # under `accelerate launch`, only rank 0 reports
         sys.stderr = open(os.devnull, "w")
+    from .tracking import check_trackers
+
+    check_trackers(config, args.run_dir)
     limit_hub_timeouts()
     # Fail in seconds, before any output, when a model can come neither from the cache nor the Hub.
     ensure_downloadable(config.model.policy, "policy model")
