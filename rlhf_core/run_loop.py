@@ -202,6 +202,10 @@ def _train_steps(config: Config, run: RunDir | None, resume: bool, cancel: threa
         yield StepResult(step, config.steps, stats, samples, time.perf_counter() - t0)
     if run and is_main and last_saved < done:  # stopped between two checkpoints: keep the work
         run.save_checkpoint(trainer.unwrapped, trainer.optimizer, {"step": done, "kl_ctl": trainer.kl_ctl.state_dict()})
+    if run and is_main:
+        from .model_card import write_model_card
+
+        write_model_card(run.path)
 
 
 def train(

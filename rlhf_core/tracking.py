@@ -72,25 +72,23 @@ def tracker_config(config: Config) -> dict[str, Any]:
 
 
 def evaluation_metrics(report: dict) -> dict[str, float]:
-    """Returns the evaluation report's numbers as flat `eval/...` scalars."""
+    """Returns every figure of an evaluation report as an `eval/...` scalar named by its path in
+    eval.json (`eval/toxicity/greedy/judge/after/mean`; an interval gives `..._low` and `..._high`)."""
     metrics: dict[str, float] = {"eval/samples": float(report["samples"])}
-    tox = report.get("toxicity")
-    if tox:
-        for side in ("before", "after"):
-            metrics[f"eval/toxicity_mean_{side}"] = tox[side]["mean"]
-            metrics[f"eval/toxicity_std_{side}"] = tox[side]["std"]
-        if tox["relative_change"] is not None:
-            metrics["eval/toxicity_relative_change"] = tox["relative_change"]
-        metrics["eval/toxicity_diff_ci95_low"], metrics["eval/toxicity_diff_ci95_high"] = tox["diff_ci95"]
-    reward = report.get("reward")
-    if reward:
-        metrics["eval/reward_before"], metrics["eval/reward_after"] = reward["before"], reward["after"]
-    rouge = report.get("rouge")
-    if rouge:
-        for key, value in rouge["before"].items():
-            metrics[f"eval/{key}_before"] = value
-            metrics[f"eval/{key}_after"] = rouge["after"][key]
-    return {key: float(value) for key, value in metrics.items()}
+
+    def walk(node, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{path}/{key}")
+        elif isinstance(node, list) and len(node) == 2 and all(isinstance(v, (int, float)) for v in node):
+            metrics[f"{path}_low"], metrics[f"{path}_high"] = float(node[0]), float(node[1])
+        elif isinstance(node, (int, float)) and not isinstance(node, bool):
+            metrics[path] = float(node)
+
+    for section in ("toxicity", "reward", "rouge", "fidelity"):
+        if report.get(section):
+            walk(report[section], f"eval/{section}")
+    return metrics
 
 
 def log_evaluation(config: Config, run_dir: str | Path, report: dict) -> None:

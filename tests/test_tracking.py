@@ -36,10 +36,12 @@ def test_tensorboard_events_hold_every_step_stat_and_the_evaluation(tracked_run)
             logged = {e.step: e.value for e in events.Scalars(key)}
             assert logged[record["step"]] == pytest.approx(value, rel=1e-6, abs=1e-6), key
     evaluation = evaluation_metrics(report)
-    assert "eval/toxicity_mean_after" in evaluation and set(evaluation) <= tags
-    logged = events.Scalars("eval/toxicity_mean_after")
+    key = "eval/toxicity/greedy/reward_model/after/mean"
+    assert key in evaluation and "eval/rouge/greedy/all/rougeL_diff_ci95_low" in evaluation
+    assert set(evaluation) <= tags
+    logged = events.Scalars(key)
     assert [e.step for e in logged] == [2]
-    assert logged[0].value == pytest.approx(report["toxicity"]["after"]["mean"], rel=1e-6)
+    assert logged[0].value == pytest.approx(report["toxicity"]["greedy"]["reward_model"]["after"]["mean"], rel=1e-6)
 
 
 def test_trackio_local_store_holds_every_step_stat_and_the_evaluation(tracked_run):
@@ -54,7 +56,8 @@ def test_trackio_local_store_holds_every_step_stat_and_the_evaluation(tracked_ru
         for key, value in record.items():
             if key != "step" and isinstance(value, float) and math.isfinite(value):
                 assert by_step[record["step"]][key] == pytest.approx(value, rel=1e-6, abs=1e-6), key
-    assert by_step[2]["eval/rougeL_after"] == pytest.approx(report["rouge"]["after"]["rougeL"])
+    rouge_l = report["rouge"]["greedy"]["all"]["after"]["rougeL"]
+    assert by_step[2]["eval/rouge/greedy/all/after/rougeL"] == pytest.approx(rouge_l)
 
 
 def test_a_tracker_that_is_not_installed_is_refused_by_name(monkeypatch):
