@@ -26,6 +26,8 @@ TENSORBOARD_DIR = "tensorboard"
 
 def check_trackers(config: Config, run_dir: str | Path | None) -> None:
     """Raises UserError naming what is missing when a requested tracker cannot run here."""
+    if not config.report_to:
+        return  # before importing accelerate (and torch): the CLI's other errors come within a second
     from accelerate.utils import is_tensorboard_available, is_trackio_available, is_wandb_available
 
     available = {"tensorboard": is_tensorboard_available, "trackio": is_trackio_available,
