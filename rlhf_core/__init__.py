@@ -10,6 +10,8 @@ Public API (what the CLI and the app use):
     Summarizer, clean_dialogue                 before/after summaries with scores
     evaluate_run, compare, format_report       before vs after: reward model and judge, greedy and
     headline_toxicity, Judge                   sampled, fidelity, ROUGE; the independent judge
+    format_markdown                            the evaluation as Markdown (model cards, pull requests)
+    write_model_card, push_run                 a run's model card (README.md); upload to the Hub
     RunDir, list_runs, delete_run, run_path    run directories on disk
     UserError                                  bad input, with a message for the user
 """
@@ -22,8 +24,10 @@ _API = {
     "config": ["Config", "apply_overrides", "get_config", "list_presets", "validate"],
     "data": ["build_dataset"],
     "errors": ["UserError"],
-    "evaluation": ["compare", "evaluate_run", "format_report", "headline_toxicity"],
+    "evaluation": ["compare", "evaluate_run", "format_markdown", "format_report", "headline_toxicity"],
     "judge": ["Judge"],
+    "model_card": ["write_model_card"],
+    "publish": ["push_run"],
     "summarizer": ["Summarizer"],
     "text_input": ["clean_dialogue"],
     "policy": ["PolicyWithValueHead", "build_policy"],

@@ -1,4 +1,4 @@
-"""Command line: `python -m rlhf_core {train,evaluate,presets,sft,reward-train,build-demo} ...`.
+"""Command line: `python -m rlhf_core {train,evaluate,push,presets,sft,reward-train,build-demo} ...`.
 
 Every configuration field is a flag (`--ppo.learning_rate 1e-5`, `--data.dataset FILE`), and the
 common ones have short forms (`--batch-size`, `--dataset`, ...). Bad input prints one line on
@@ -27,6 +27,7 @@ SHORT_FLAGS = {
     "--learning-rate": "ppo.learning_rate",
     "--seed": "seed",
     "--steps": "steps",
+    "--report-to": "report_to",
 }
 
 
@@ -64,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--run-dir", required=True, help="folder for config, metrics and checkpoints")
     train.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
     train.add_argument("--no-progress", action="store_true", help="print one line per step instead of a progress bar")
+    train.add_argument("--trl-config", metavar="FILE.json", help=(
+        "a TRL 0.11 PPOConfig as JSON (e.g. PPOConfig.to_dict()): every field with a counterpart is mapped "
+        "(target -> ppo.target_kl, target_kl -> ppo.early_stopping_kl), fields that cannot be honoured are "
+        "refused by name; other flags override it"))
     _add_config_flags(train)
 
     evaluate = sub.add_parser("evaluate", help="compare a run's policy before and after PPO")
@@ -77,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
                           help="the judge's toxic label (default: the run's eval.judge_label)")
     evaluate.add_argument("--sampled-k", type=int, default=None, help=(
         "summaries sampled per dialogue beside the greedy one (default: the run's eval.sampled_k; 0 = greedy only)"))
+    evaluate.add_argument("--format", choices=("text", "markdown"), default="text",
+                          help="markdown: a table to paste into a model card or a pull request")
+
+    push = sub.add_parser("push", help="upload a run (adapter, value head, model card, evaluation) to the Hub")
+    push.add_argument("--run-dir", required=True, help="the trained run to upload")
+    push.add_argument("--repo-id", required=True, help="Hub model repository, e.g. YOUR_NAME/flan-t5-detox-ppo")
+    push.add_argument("--private", action="store_true", help="create the repository as private")
 
     presets = sub.add_parser("presets", help="list presets, or print one with every field described")
     presets.add_argument("--show", metavar="PRESET", help="print this preset's full configuration, one field a line")
@@ -138,6 +150,18 @@ def _overrides(args: argparse.Namespace) -> dict:
     return {k[4:]: v for k, v in vars(args).items() if k.startswith("cfg:") and v is not None}
 
 
+def _train_overrides(args) -> dict:
+    """The --trl-config file's settings (if any), then every configuration flag on top."""
+    if not args.trl_config:
+        return _overrides(args)
+    from .trl_config import load_trl_config
+
+    trl, ignored = load_trl_config(args.trl_config)
+    if ignored:
+        print(f"--trl-config: ignored (no effect here): {', '.join(ignored)}", file=sys.stderr)
+    return {**trl, **_overrides(args)}
+
+
 def cmd_train(args) -> int:
     from .diagnostics import kl_warning
     from .hub import check_adapter_folder, ensure_downloadable, limit_hub_timeouts
@@ -153,14 +177,17 @@ def cmd_train(args) -> int:
         config = saved.config()
         if args.preset and args.preset != config.preset:
             raise UserError(f"cannot resume {args.run_dir} with --preset {args.preset}: it is a {config.preset} run")
-        config = apply_overrides(config, _overrides(args))
+        config = apply_overrides(config, _train_overrides(args))
     else:
-        config = get_config(args.preset or "flan-t5-base", _overrides(args))
+        config = get_config(args.preset or "flan-t5-base", _train_overrides(args))
     validate(config)  # every range and type, before any probe or model load
     if config.model.adapter:
         check_adapter_folder(config.model.adapter)
     if int(os.environ.get("RANK", "0")) != 0:  # under `accelerate launch`, only rank 0 reports
         sys.stderr = open(os.devnull, "w")
+    from .tracking import check_trackers
+
+    check_trackers(config, args.run_dir)
     limit_hub_timeouts()
     # Fail in seconds, before any output, when a model can come neither from the cache nor the Hub.
     ensure_downloadable(config.model.policy, "policy model")
@@ -196,7 +223,7 @@ def cmd_train(args) -> int:
 def cmd_evaluate(args) -> int:
     import pandas as pd
 
-    from .evaluation import evaluate_run, format_report
+    from .evaluation import evaluate_run, format_markdown, format_report
 
     if args.samples is not None and args.samples < 1:
         raise UserError(f"--samples must be at least 1 (got {args.samples})")
@@ -213,12 +240,27 @@ def cmd_evaluate(args) -> int:
         cfg.judge_label = args.judge_label or cfg.judge_label
         judge = Judge.from_config(cfg) or False
     report, table = evaluate_run(args.run_dir, args.samples, judge=judge, sampled_k=args.sampled_k)
+    if args.format == "markdown":
+        print(format_markdown(report, table, args.show))
+        print(f"wrote {args.run_dir}/eval.json", file=sys.stderr)
+        return 0
     print(format_report(report))
     columns = [c for c in ("summary_before", "summary_after", "greedy_judge_toxicity_before",
                            "greedy_judge_toxicity_after", "reward_diff") if c in table.columns]
     with pd.option_context("display.max_colwidth", 60, "display.width", 200):
         print(table[columns].head(args.show).to_string())
     print(f"wrote {args.run_dir}/eval.json", file=sys.stderr)
+    return 0
+
+
+def cmd_push(args) -> int:
+    from .hub import limit_hub_timeouts
+    from .publish import push_run
+
+    limit_hub_timeouts()
+    url = push_run(args.run_dir, args.repo_id, private=args.private)
+    print(url)
+    print(f"pushed {args.run_dir} to https://huggingface.co/{args.repo_id}", file=sys.stderr)
     return 0
 
 
@@ -284,7 +326,7 @@ def cmd_build_demo(args) -> int:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    commands = {"train": cmd_train, "evaluate": cmd_evaluate, "presets": cmd_presets, "sft": cmd_sft,
+    commands = {"train": cmd_train, "evaluate": cmd_evaluate, "push": cmd_push, "presets": cmd_presets, "sft": cmd_sft,
                 "reward-train": cmd_reward_train, "build-demo": cmd_build_demo}
     try:
         return commands[args.command](args)

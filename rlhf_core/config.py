@@ -25,6 +25,7 @@ from .paths import PROJECT_ROOT
 
 MAX_STEPS = 1_000_000  # a typo guard: more PPO steps than any run on this data could use
 KL_KINDS = ("kl", "abs", "mse", "full")  # the ppo.kl_penalty estimators (ppo.py)
+TRACKERS = ("tensorboard", "trackio", "wandb")  # report_to choices (accelerate's trackers; tracking.py)
 PROMPT_TEMPLATE = "Summarize the following conversation.\n\n{dialogue}\n\nSummary:"
 MAX_SEED = 2**32 - 1  # numpy's and torch's seeds are unsigned 32/64-bit; derived seeds must stay in range
 
@@ -142,6 +143,9 @@ class PPOConfig:
     horizon: Annotated[int, AT_LEAST_1] = 10000  # adaptive KL controller horizon (in samples)
     max_grad_norm: Annotated[float | None, POSITIVE] = None  # clip the gradient norm; None = no clipping
     whiten_advantages: bool = True  # normalise advantages per batch
+    whiten_rewards: bool = False  # TRL's whiten_rewards: whiten per-token rewards (keeping their mean) before GAE
+    early_stopping: bool = False  # TRL's early_stopping: end the step's PPO epochs once policy KL > 1.5 * early_stopping_kl
+    early_stopping_kl: Annotated[float, POSITIVE] = 1.0  # TRL's target_kl (not the adaptive target above): the early-stopping threshold
     forward_batch_size: Annotated[int | None, AT_LEAST_1] = None  # rows per no-grad pass; None = mini_batch_size
     micro_batch_size: Annotated[int | None, AT_LEAST_1] = None  # rows per forward/backward in a mini-batch; None = 2 on CPU, all on GPU
     ratio_threshold: Annotated[float, POSITIVE] = 10.0  # skip a mini-batch whose mean ratio explodes (TRL's guard)
@@ -179,6 +183,8 @@ class Config:
     seed: Annotated[int, SEED] = 42  # seed for sampling, data order and LoRA init
     save_every: Annotated[int, AT_LEAST_1] = 1  # checkpoint every N steps (and always at the end)
     mixed_precision: Annotated[str, Check(choices=("auto", "no", "bf16"))] = "auto"  # auto (bf16 autocast on a bf16-capable GPU), no, bf16
+    report_to: list[str] = field(default_factory=list)  # trackers: tensorboard, trackio, wandb (comma-separated); none
+    tracker_project: str = "detox-rlhf"  # project name in the trackers (TensorBoard: RUN/tensorboard/PROJECT)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -361,7 +367,7 @@ def coerce(value: Any, hint: Any, key: str = "value") -> Any:
         return coerce(value, inner[0], key)
     if origin is list:
         if isinstance(value, str):
-            value = [v.strip() for v in value.split(",") if v.strip()]
+            value = [] if value.strip().lower() == "none" else [v.strip() for v in value.split(",") if v.strip()]
         return [coerce(v, args[0], key) for v in value]
     try:
         if hint is bool:
@@ -449,6 +455,10 @@ def validate(cfg: Config) -> Config:
         (g.max_new_tokens_min <= g.max_new_tokens_max,
          f"need generation.max_new_tokens_min <= generation.max_new_tokens_max (got {g.max_new_tokens_min}, {g.max_new_tokens_max})"),
         (d.min_chars <= d.max_chars, f"need data.min_chars <= data.max_chars (got {d.min_chars}, {d.max_chars})"),
+        (not set(cfg.report_to) - set(TRACKERS),
+         f"report_to: unknown tracker(s) {', '.join(sorted(set(cfg.report_to) - set(TRACKERS)))}; "
+         f"choose from {', '.join(TRACKERS)} or none"),
+        (bool(cfg.tracker_project.strip()), "tracker_project must not be empty"),
         ("{dialogue}" in d.prompt_template, "data.prompt_template must contain '{dialogue}'"),
         (cfg.model.lora_target_modules != [], "model.lora_target_modules must name at least one module"),
     ]

@@ -63,6 +63,11 @@ def describe(config: Config, only_changed_from: Config | None = None) -> str:
     return "\n".join(lines)
 
 
+def flat_settings(config: Config) -> dict[str, Any]:
+    """Returns the configuration as {dotted key: value}, in declaration order."""
+    return _flat(config.to_dict())
+
+
 def _flat(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in tree.items():

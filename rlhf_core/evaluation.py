@@ -249,6 +249,13 @@ def evaluate_run(run_dir: str | Path, samples: int | None = None, summarizer: Su
         atomic_write_text(run.path / "eval.json", json.dumps(report, indent=2))
         atomic_write_text(run.path / "eval_samples.csv", table.to_csv(index=False))
         atomic_write_text(run.path / "eval_samples.json", table.to_json(orient="records", indent=2))
+        from .model_card import write_model_card
+
+        write_model_card(run.path)  # the card's evaluation table
+        if config.report_to:
+            from .tracking import log_evaluation
+
+            log_evaluation(config, run.path, report)
     return report, table
 
 
@@ -307,3 +314,60 @@ def headline_toxicity(report: dict) -> tuple[str, dict] | None:
                 how = f"sampled, k={report.get('sampled_k')}" if decoding == "sampled" else "greedy"
                 return f"{who}, {how}", block
     return None
+
+
+def _ci(interval, digits: int = 4, scale: float = 1.0) -> str:
+    low, high = interval
+    return f"[{scale * low:+.{digits}f}, {scale * high:+.{digits}f}]"
+
+
+def _escape(text) -> str:
+    """Keeps a summary inside its Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def format_markdown(report: dict, table: pd.DataFrame | None = None, rows: int = 5) -> str:
+    """Returns the evaluation report as Markdown, for a model card or a pull request: what was
+    measured, a table of every toxicity, reward, ROUGE-L and fidelity figure before and after
+    with its change and 95% interval, and `rows` before/after summaries from `table` when given."""
+    scorers = report.get("scorers", {})
+    judge = scorers.get(JUDGE)
+    lines = [
+        f"Evaluated on {report['samples']} held-out test dialogues"
+        + (f" at step {report['step']}" if report.get("step") is not None else "")
+        + f"; reward on the {report['reward_text']}; toxicity = P(toxic) of the summary alone, by the reward "
+        f"model (`{scorers.get(REWARD_MODEL)}`, what PPO optimised) and "
+        + (f"an independent judge (`{judge}`)" if judge else "no independent judge")
+        + f"; flagged = P > {report.get('flag_threshold', 0.5)}.",
+        "", "| figure | before | after | change | 95% CI of the difference |", "|---|---|---|---|---|",
+    ]
+    for decoding, by_scorer in report.get("toxicity", {}).items():
+        how = "greedy" if decoding == "greedy" else f"sampled (k={report.get('sampled_k')})"
+        for name, t in by_scorer.items():
+            who = "judge" if name == JUDGE else "reward model"
+            noise = "" if t["significant"] else " (within noise)"
+            lines.append(f"| toxicity, {how}, {who} | {t['before']['mean']:.4f} | {t['after']['mean']:.4f} | "
+                         f"{_pct(t['relative_change'])} | {_ci(t['diff_ci95'])}{noise} |")
+            lines.append(f"| flagged share, {how}, {who} | {t['flagged_before']:.3f} | {t['flagged_after']:.3f} | "
+                         f"{_pct(t['flagged_relative_change'])} | {_ci(t['flagged_diff_ci95'], 3)} |")
+    reward = (report.get("reward") or {}).get("greedy")
+    if reward:
+        lines.append(f"| reward, greedy | {reward['before']:.3f} | {reward['after']:.3f} | | |")
+    for decoding in ("greedy", "sampled"):
+        for subset, block in ((report.get("rouge") or {}).get(decoding) or {}).items():
+            if block:
+                lines.append(f"| ROUGE-L, {decoding}, {subset} (n={block['rows']}) | {block['before']['rougeL']:.3f} | "
+                             f"{block['after']['rougeL']:.3f} | {_pct(block['relative_change']['rougeL'])} | "
+                             f"{_ci(block['rougeL_diff_ci95'], 3)} |")
+    for decoding, f in report.get("fidelity", {}).items():
+        b, a = f["before"], f["after"]
+        lines.append(f"| hallucinated entities, {decoding} | {100 * b['hallucinated_entity_rate']:.1f}% | "
+                     f"{100 * a['hallucinated_entity_rate']:.1f}% | | "
+                     f"{_ci(f['hallucinated_entity_rate_diff_ci95'], 1, 100)} points |")
+        lines.append(f"| length in words, {decoding} | {b['length_words']:.1f} | {a['length_words']:.1f} | | |")
+        lines.append(f"| edit rate vs before, {decoding} | | {f['edit_rate']:.3f} | | |")
+    if table is not None and rows > 0:
+        lines += ["", "| summary before | summary after |", "|---|---|"]
+        for _, row in table.head(rows).iterrows():
+            lines.append(f"| {_escape(row['summary_before'])} | {_escape(row['summary_after'])} |")
+    return "\n".join(lines)

@@ -99,20 +99,23 @@ def masked_var(values: torch.Tensor, mask: torch.Tensor, unbiased: bool = True) 
     return variance
 
 
-def masked_whiten(values: torch.Tensor, mask: torch.Tensor, shift_mean: bool = True) -> torch.Tensor:
-    """Return whitened values: (values - mean_m) * rsqrt(var_m + 1e-8) (+ mean_m if not shift_mean), times mask.
+def masked_whiten(
+    values: torch.Tensor, mask: torch.Tensor, shift_mean: bool = True, zero_padding: bool = True
+) -> torch.Tensor:
+    """Return whitened values: (values - mean_m) * rsqrt(var_m + 1e-8) (+ mean_m if not shift_mean).
 
     mean_m and var_m (unbiased) are computed over masked positions only, so the result has masked
-    mean ~0 and masked (unbiased) variance ~1. Masked-out positions of the output are 0 (unlike
-    TRL, which leaves them whitened with the masked statistics). Needs at least 2 masked elements
-    (see `masked_var`).
+    mean ~0 and masked (unbiased) variance ~1. Masked-out positions of the output are 0 unless
+    `zero_padding=False`, which leaves them whitened with the masked statistics, as TRL's
+    `masked_whiten` does (needed where padding feeds a later computation, see `compute_advantages`).
+    Needs at least 2 masked elements (see `masked_var`).
     """
     mean = masked_mean(values, mask)  # ()
     var = masked_var(values, mask, unbiased=True)  # ()
     whitened = (values - mean) * torch.rsqrt(var + WHITEN_EPS)  # (B, T)
     if not shift_mean:
         whitened = whitened + mean
-    return _zero_masked(whitened, mask)  # (B, T)
+    return _zero_masked(whitened, mask) if zero_padding else whitened  # (B, T)
 
 
 def logprobs_from_logits(logits: torch.Tensor, labels: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
@@ -245,6 +248,7 @@ def compute_advantages(
     gamma: float = 1.0,
     lam: float = 0.95,
     whiten_advantages: bool = True,
+    whiten_rewards: bool = False,
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Return (advantages, returns), each (B, T), by GAE: A_t = sum_k (gamma*lam)^k delta_{t+k}, R_t = A_t + V_t.
 
@@ -252,11 +256,17 @@ def compute_advantages(
     masked-out positions (TRL 0.11). As in TRL the backward loop does not stop at the mask: because
     responses are right-padded, positions after the last real token have V = r = 0 and so add
     nothing to the real positions; a 0 *inside* a row would be bridged with V = r = 0.
+    `whiten_rewards` (TRL's option) then whitens the zeroed rewards with their masked statistics,
+    keeping the mean (shift_mean=False), before the loop, in TRL 0.11's order: the padding is
+    whitened too, so r_pad = mean_m - mean_m / std_m (not 0), and a shorter row's padding flows into
+    its advantages through the loop exactly as in TRL.
     Returns are computed before whitening; advantages are then `masked_whiten`-ed if
     `whiten_advantages` (masked-out positions become 0). Both outputs are detached.
     """
     values = _zero_masked(values, mask)  # (B, T)
     rewards = _zero_masked(rewards, mask)  # (B, T)
+    if whiten_rewards:
+        rewards = masked_whiten(rewards, mask, shift_mean=False, zero_padding=False)  # (B, T)
     T = rewards.shape[-1]
 
     lastgaelam = torch.zeros_like(rewards[:, 0])  # (B,)

@@ -26,6 +26,7 @@ from .memory import trim_heap
 from .policy import PolicyWithValueHead, response_decoder_inputs
 from .reward import Reward
 from .sampling import Samples, SamplingSettings, merge_samples, sample
+from .step_stats import average_minibatch_stats, rollout_stats
 
 
 @dataclass
@@ -216,25 +217,16 @@ class PPOTrainer:
         t2 = time.perf_counter()
         # 2. GAE advantages (whitened) and returns
         advantages, returns = ppo.compute_advantages(
-            old_values, rewards, mask, cfg.gamma, cfg.lam, cfg.whiten_advantages
+            old_values, rewards, mask, cfg.gamma, cfg.lam, cfg.whiten_advantages, cfg.whiten_rewards
         )
         t3 = time.perf_counter()
         # 3. PPO epochs over length-bucketed mini-batches, in random order
         train_stats = self._optimize(rollout, PPOBatch(old_logprobs, old_values, advantages, returns, mask))
         t4 = time.perf_counter()
 
-        kl_per_sample = (kls * mask).sum(-1)  # (B,)
         stats = {
-            "objective/kl": kl_per_sample.mean().item(),
-            "objective/kl_coef": float(kl_coef),
-            "objective/entropy": (-old_logprobs * mask).sum(-1).mean().item(),
-            "objective/non_score_reward": (non_score_rewards * mask).sum(-1).mean().item(),
-            "objective/logprobs": ppo.masked_mean(old_logprobs, mask).item(),
-            "objective/ref_logprobs": ppo.masked_mean(ref_logprobs, mask).item(),
-            "env/reward_mean": rollout.scores.mean().item(),
-            "env/reward_std": rollout.scores.std(unbiased=False).item() if len(rollout.scores) > 1 else 0.0,
-            "tokens/responses_len_mean": mask.sum(-1).mean().item(),
-            "tokens/queries_len_mean": float(np.mean([len(q) for q in rollout.query_ids])),
+            **rollout_stats(rollout.scores, old_logprobs, ref_logprobs, non_score_rewards, kls, mask,
+                            [len(q) for q in rollout.query_ids], kl_coef),
             **train_stats,
         }
         if rollout.toxicity is not None:
@@ -257,10 +249,12 @@ class PPOTrainer:
         # Dropout stays off in the update too: the first mini-batch's ratio is then exactly 1
         # and the loss compares like with like (gradients flow in eval mode all the same).
         self.policy.eval()
-        collected: dict[str, list[float]] = {}
+        collected: list[dict[str, float]] = []
         lengths = [len(q) for q in rollout.query_ids]
-        skipped = 0
+        skipped, early_stop = 0, False
         for _ in range(cfg.ppo_epochs):
+            if early_stop:
+                break
             buckets = length_buckets(lengths, cfg.mini_batch_size)
             order = torch.randperm(len(buckets)).tolist()
             for b in order:
@@ -274,10 +268,17 @@ class PPOTrainer:
                     self.accelerator.clip_grad_norm_(self.policy.parameters(), cfg.max_grad_norm)
                 self.optimizer.step()
                 self.optimizer.zero_grad()
-                for key, value in stats.items():
-                    collected.setdefault(key, []).append(float(value))
-        out = {key: float(np.mean(values)) for key, values in collected.items()}
+                collected.append({key: float(value) for key, value in stats.items()})
+                # TRL's early stopping: after this mini-batch's update, stop every remaining epoch
+                # once the policy KL (averaged over processes) exceeds 1.5 * its target_kl.
+                if cfg.early_stopping and self._mean_over_processes(stats["ppo/policy/policykl"]) > (
+                    1.5 * cfg.early_stopping_kl
+                ):
+                    early_stop = True
+                    break
+        out = average_minibatch_stats(collected)
         out["ppo/skipped_minibatches"] = float(skipped)
+        out["ppo/early_stopped"] = float(early_stop)
         out["ppo/learning_rate"] = self.optimizer.param_groups[0]["lr"]
         return out
 
@@ -318,6 +319,13 @@ class PPOTrainer:
             )
         stats["ppo/policy/entropy"] = entropy_sum / n_tokens
         return stats
+
+    def _mean_over_processes(self, value) -> float:
+        """Returns a scalar averaged over processes (every rank then takes the same branch)."""
+        if self.accelerator.num_processes == 1:
+            return float(value)
+        tensor = torch.tensor([float(value)], dtype=torch.float64, device=self.device)
+        return float(self.accelerator.reduce(tensor, reduction="mean").item())
 
     def _gather(self, stats: dict[str, float]) -> dict[str, float]:
         """Averages stats over processes, so every rank logs and adapts KL on the same numbers."""

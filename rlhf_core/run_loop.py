@@ -26,6 +26,7 @@ from .policy import build_policy
 from .ppo_trainer import PPOTrainer
 from .reward import Reward, RewardFn, RewardModel
 from .runs import RunDir
+from .tracking import make_trackers, tracker_config
 
 SAMPLES_PER_STEP = 3
 
@@ -57,6 +58,7 @@ def max_new_tokens_for(step: int, seed: int, low: int, high: int) -> int:
 
 
 def make_accelerator(config: Config):
+    """Returns the run's Accelerator; `_train_steps` adds the `report_to` trackers once it holds the run folder."""
     from accelerate import Accelerator
 
     cuda = torch.cuda.is_available()
@@ -69,7 +71,7 @@ def make_accelerator(config: Config):
 # Settings a resumed run may change: they do not alter what the run learns from or how.
 RESUMABLE = {"steps", "save_every", "eval.samples", "eval.max_new_tokens", "eval.do_sample", "eval.seed",
              "eval.bootstrap", "ppo.forward_batch_size", "ppo.micro_batch_size", "generation.batch_size",
-             "generation.encoder_batch_size"}
+             "generation.encoder_batch_size", "report_to", "tracker_project"}
 
 
 def _resumable(saved: Config, requested: Config, status: Callable[[str], None]) -> Config:
@@ -121,6 +123,8 @@ def iter_train(
     try:
         yield from _train_steps(config, run, reward_fn, resume, cancel, status, accelerator)
     finally:
+        for tracker in accelerator.trackers:  # flush and close: a stopped or failed run keeps its curves
+            tracker.finish()
         if lock is not None:
             lock.release()
             if created and not any(run.path.iterdir()):  # a run that failed to start leaves nothing behind
@@ -164,6 +168,10 @@ def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) ->
             start_step = int(state["step"])
     if run and is_main:  # only now, once everything loaded: a run that fails to start changes nothing on disk
         run.create(config, resume=resume)
+    # Trackers only after the folder exists: TensorBoard's writer makes a folder that would look like an old run.
+    accelerator.log_with = make_trackers(config, run.path if run else None)
+    if accelerator.log_with:
+        accelerator.init_trackers(config.tracker_project, config=tracker_config(config))
     if run and resume:
         if is_main:
             missing = run.truncate_to(start_step)
@@ -208,6 +216,7 @@ def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) ->
             {"dialogue": rows["dialogue"][i], "summary": rollout.summaries[i], "reward": float(rollout.scores[i])}
             for i in range(min(SAMPLES_PER_STEP, len(rows)))
         ]
+        accelerator.log({k: v for k, v in stats.items() if k != "step"}, step=step)
         if run and is_main:
             # Metrics first: a kill before the checkpoint lands makes resume redo (and rewrite) this step.
             run.append_metrics(stats)
@@ -220,6 +229,10 @@ def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) ->
         yield StepResult(step, config.steps, stats, samples, time.perf_counter() - t0)
     if run and is_main and last_saved < done:  # stopped between two checkpoints: keep the work
         run.save_checkpoint(trainer.unwrapped, trainer.optimizer, {"step": done, "kl_ctl": trainer.kl_ctl.state_dict()})
+    if run and is_main:
+        from .model_card import write_model_card
+
+        write_model_card(run.path)
 
 
 def train(

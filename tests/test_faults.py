@@ -223,7 +223,6 @@ def test_a_checkpoint_is_written_only_when_every_weight_is_finite(tmp_path):
 
 
 def test_a_full_disk_during_the_checkpoint_write_keeps_the_old_checkpoint(tmp_path, monkeypatch):
-    import rlhf_core.runs as runs
 
     run_dir = tmp_path / "run"
     train(get_config("tiny", {"steps": 1}), run_dir, reward_fn=reward)
@@ -232,7 +231,9 @@ def test_a_full_disk_during_the_checkpoint_write_keeps_the_old_checkpoint(tmp_pa
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(runs, "save_file", full)
+    import safetensors.torch
+
+    monkeypatch.setattr(safetensors.torch, "save_file", full)  # runs.py imports it on first use
     with pytest.raises(UserError, match="could not write the checkpoint of step 2.*No space left on device.*"
                                         "previous checkpoint \\(checkpoint\\) is kept"):
         train(get_config("tiny", {"steps": 2}), run_dir, reward_fn=reward, resume=True)
