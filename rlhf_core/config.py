@@ -277,8 +277,9 @@ def _demo() -> Config:
     cfg.reward.max_length = 96
     cfg.reward.batch_size = 32
     cfg.model.dtype = cfg.reward.dtype = "float32"  # as measured in the README; toys gain nothing from bf16
-    cfg.generation.max_new_tokens_min = 48
-    cfg.generation.max_new_tokens_max = 64
+    # Byte-level BPE with one token per digit: a two-sentence summary is 40-70 tokens.
+    cfg.generation.max_new_tokens_min = 72
+    cfg.generation.max_new_tokens_max = 80
     cfg.ppo.batch_size = 16
     cfg.ppo.mini_batch_size = 4
     cfg.ppo.learning_rate = 1e-3
@@ -286,7 +287,7 @@ def _demo() -> Config:
     # anchor keeps the policy near the SFT model, which mentions rudeness, so PPO learns the report.
     cfg.ppo.init_kl_coef = 1.0
     cfg.eval.samples = 100
-    cfg.eval.max_new_tokens = 64
+    cfg.eval.max_new_tokens = 80
     cfg.steps = 60  # about a minute on one CPU core
     return cfg
 
