@@ -27,6 +27,7 @@ from rlhf_core.prep.synthetic import INSULT_ADJECTIVES, INSULT_NOUNS, SENTENCE_S
 from rlhf_core.summarizer import greedy_summaries
 
 UNSEEN_SEED = 12345  # neither the SFT corpus (seed 1) nor the PPO data (seed 2)
+DETOX_GUARD_STEPS = 10
 
 
 @pytest.fixture(scope="module")
@@ -189,6 +190,21 @@ def test_one_ppo_step_on_the_demo_preset(tmp_path):
     [result] = train(config, run_dir=tmp_path / "run")
     assert result.step == 1 and result.stats["objective/kl"] == pytest.approx(0.0, abs=1e-4)
     assert (tmp_path / "run" / "checkpoint" / "adapter_model.safetensors").is_file()
+
+
+def test_the_demo_presets_ppo_settings_detoxify_rude_dialogues(tmp_path):
+    """Guards the demo preset's default PPO settings (KL coefficient, learning rate, epochs): on
+    unseen dialogues that are all rude, a few default steps must cut the share of sampled summaries
+    the reward model flags. With the round-1 setting (init_kl_coef 1.0, one epoch) the KL penalty
+    outweighed the +-1.8 reward and toxicity did not fall; `benchmarks/demo_models.py` measures
+    the full default run with the independent judge."""
+    rude = make_dialogues(48, seed=UNSEEN_SEED, rude_share=1.0, toxic_summary_share=0.7)
+    data = tmp_path / "rude.jsonl"
+    data.write_text("".join(json.dumps({k: r[k] for k in ("fname", "dialogue", "summary")}) + "\n" for r in rude))
+    config = get_config("demo", {"data.dataset": str(data), "steps": DETOX_GUARD_STEPS})
+    toxicity = [result.stats["env/toxicity_mean"] for result in train(config)]
+    first, last = sum(toxicity[:2]) / 2, sum(toxicity[-2:]) / 2
+    assert first > 0.4 and last < 0.6 * first, toxicity
 
 
 def test_build_demo_at_toy_size_writes_a_complete_demo(tmp_path):
