@@ -43,9 +43,9 @@ def toxicity(model, texts: list[str]) -> dict:
 
 
 def entity_rate(summaries: list[str], dialogues: list[str]) -> dict:
-    from rlhf_core.prep.build_demo import invented_entities
+    from rlhf_core.fidelity import hallucinated_entities
 
-    counts = [invented_entities(s, d) for s, d in zip(summaries, dialogues)]
+    counts = [hallucinated_entities(s, d) for s, d in zip(summaries, dialogues)]
     total = sum(n for _, n in counts)
     return {"entities": total, "invented": sum(k for k, _ in counts),
             "rate": sum(k for k, _ in counts) / total if total else 0.0}
@@ -68,10 +68,10 @@ def main(argv=None) -> int:
     run = RunDir(args.run_dir)
     config = run.config()
     reward = RewardModel.from_config(config.reward)
-    judge = RewardModel.from_config(dataclasses.replace(config.reward, model=args.judge or str(DEMO_DIR / "judge")))
+    judge = RewardModel.from_config(dataclasses.replace(config.reward, model=args.judge or config.eval.judge or str(DEMO_DIR / "judge")))
     summarizer = Summarizer(config, reward)
     summarizer.load_adapter("after", run.checkpoint_dir())
-    test = build_dataset(config.data, summarizer.tokenizer, config.model.max_prompt_tokens, config.seed)["test"]
+    test = build_dataset(config.data, summarizer.tokenizer, config.model.max_prompt_tokens)["test"]
     test = test.select(range(min(config.eval.samples, len(test))))
     dialogues, references = list(test["dialogue"]), list(test["summary"])
     handwritten = read_jsonl(HANDWRITTEN_FILE)

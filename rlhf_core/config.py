@@ -291,6 +291,9 @@ def _demo() -> Config:
     cfg.ppo.ppo_epochs = 2
     cfg.eval.samples = 100
     cfg.eval.max_new_tokens = 80
+    cfg.eval.judge = str(DEMO_DIR / "judge")  # trained on other templates, insult words and seeds than the reward model
+    cfg.eval.judge_label = "hate"
+    cfg.eval.judge_max_length = 96
     cfg.steps = 60  # about 2 minutes of CPU time (132 s user with 1 thread, measured on the 2026-11 demo models)
     return cfg
 

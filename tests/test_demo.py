@@ -10,13 +10,13 @@ import pytest
 from rlhf_core import RewardModel, get_config, train, validate
 from rlhf_core.config import DEMO_DIR
 from rlhf_core.evaluation import rouge
+from rlhf_core.fidelity import hallucinated_entities
 from rlhf_core.hub import load_seq2seq
 from rlhf_core.prep.build_demo import (
     HANDWRITTEN_FILE,
     PROBES_FILE,
     DemoSpec,
     build_demo,
-    invented_entities,
     read_jsonl,
     subword_vocabulary,
     wrap_tokenizer,
@@ -143,14 +143,6 @@ def test_judge_is_not_the_reward_model():
     assert weights[0] != weights[1]
 
 
-def test_invented_entities_counts_numbers_and_names_absent_from_the_dialogue():
-    dialogue = "#Person1#: I want size 9 boots, Maria.\n#Person2#: They cost 85 dollars."
-    summary = "#Person1# wants size 9 boots. #Person2# tells Maria they cost 85 dollars."
-    assert invented_entities(summary, dialogue) == (0, 3)
-    assert invented_entities("#Person1# wants size 10 boots from Lucy. They cost 85 dollars.", dialogue) == (2, 3)
-    assert invented_entities("The boots. Maria pays.", dialogue) == (0, 0)  # a sentence's first word is not counted
-
-
 @pytest.mark.xfail(strict=True, reason="target missed: before PPO the shipped summarizer adds an insult to a polite "
                                        "hand-written dialogue (the savings-account one)")
 def test_no_polite_handwritten_dialogue_gets_an_insult(handwritten):
@@ -171,7 +163,7 @@ def test_summarizer_copies_facts_from_held_out_synthetic_dialogues(summarizer):
     records = read_jsonl(DEMO_DIR / "dialogues.jsonl")[-40:]
     prompts = [config.data.prompt_template.format(dialogue=r["dialogue"]) for r in records]
     summaries = greedy_summaries(model, tokenizer, prompts, config.model.max_prompt_tokens, 80)
-    counts = [invented_entities(s, r["dialogue"]) for s, r in zip(summaries, records)]
+    counts = [hallucinated_entities(s, r["dialogue"]) for s, r in zip(summaries, records)]
     assert sum(k for k, _ in counts) / sum(n for _, n in counts) <= 0.65
 
 
@@ -179,7 +171,7 @@ def test_summarizer_copies_facts_from_held_out_synthetic_dialogues(summarizer):
                                        "dialogues are invented (39 of 46 when shipped); issue #12 asks <= 10%")
 def test_summarizer_meets_the_invented_entity_target_on_handwritten_dialogues(handwritten):
     records, summaries = handwritten
-    counts = [invented_entities(s, r["dialogue"]) for s, r in zip(summaries, records)]
+    counts = [hallucinated_entities(s, r["dialogue"]) for s, r in zip(summaries, records)]
     invented, total = sum(k for k, _ in counts), sum(n for _, n in counts)
     assert total >= 20 and invented / total <= 0.10, list(zip(summaries, counts))
 

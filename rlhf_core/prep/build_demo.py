@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import platform
 import random
-import re
 import shutil
 import tempfile
 import time
@@ -184,23 +183,6 @@ def score_texts(classifier_dir: Path, records: list[dict], max_length: int) -> d
             "p_hate_between_0.05_and_0.95": float(((p_hate > 0.05) & (p_hate < 0.95)).mean()) if len(records) else 0.0}
 
 
-ENTITY = re.compile(r"#\w+#|\d+|[A-Za-z]+")
-
-
-def invented_entities(summary: str, dialogue: str) -> tuple[int, int]:
-    """Returns (numbers and capitalised names in the summary that the dialogue lacks, all of them).
-    Speaker tags and the capitalised first word of a sentence are not names."""
-    source = {w.lower() for w in ENTITY.findall(dialogue)}
-    found = set()
-    for sentence in re.split(r"(?<=[.!?])\s+", summary):
-        for i, word in enumerate(ENTITY.findall(sentence)):
-            if word.startswith("#"):
-                continue
-            if word.isdigit() or (word[0].isupper() and i > 0):
-                found.add(word.lower())
-    return sum(w not in source for w in found), len(found)
-
-
 def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -210,6 +192,7 @@ def summarizer_checks(policy_dir: Path, dialogues: list[dict], max_prompt_tokens
     there are references, and a few examples."""
     from ..config import get_config
     from ..evaluation import rouge
+    from ..fidelity import hallucinated_entities
     from ..hub import load_seq2seq
     from ..summarizer import greedy_summaries
 
@@ -217,7 +200,7 @@ def summarizer_checks(policy_dir: Path, dialogues: list[dict], max_prompt_tokens
     template = get_config("demo").data.prompt_template
     summaries = greedy_summaries(model, tokenizer, [template.format(dialogue=r["dialogue"]) for r in dialogues],
                           max_prompt_tokens, max_new_tokens)
-    counts = [invented_entities(s, r["dialogue"]) for s, r in zip(summaries, dialogues)]
+    counts = [hallucinated_entities(s, r["dialogue"]) for s, r in zip(summaries, dialogues)]
     out = {"dialogues": len(dialogues), "entities": sum(n for _, n in counts),
            "invented": sum(k for k, _ in counts),
            "examples": [{"dialogue": r["dialogue"], "summary": s} for r, s in list(zip(dialogues, summaries))[:2]]}
