@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--run-dir", required=True, help="a finished run of the demo preset")
-    p.add_argument("--judge", default=None, help="judge classifier folder (default: checkpoints/demo/judge)")
+    p.add_argument("--judge", default=None, help="judge folder (default: the run's eval.judge or the demo's)")
     p.add_argument("--k", type=int, default=4, help="sampled summaries per dialogue (default 4)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", default=None, help="also write the figures here as JSON")
@@ -68,7 +68,8 @@ def main(argv=None) -> int:
     run = RunDir(args.run_dir)
     config = run.config()
     reward = RewardModel.from_config(config.reward)
-    judge = RewardModel.from_config(dataclasses.replace(config.reward, model=args.judge or config.eval.judge or str(DEMO_DIR / "judge")))
+    judge_dir = args.judge or config.eval.judge or str(DEMO_DIR / "judge")  # runs older than eval.judge
+    judge = RewardModel.from_config(dataclasses.replace(config.reward, model=judge_dir))
     summarizer = Summarizer(config, reward)
     summarizer.load_adapter("after", run.checkpoint_dir())
     test = build_dataset(config.data, summarizer.tokenizer, config.model.max_prompt_tokens)["test"]
