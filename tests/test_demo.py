@@ -1,5 +1,6 @@
 """The shipped offline demo (checkpoints/demo): its models load, do their jobs, and PPO runs on them."""
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -9,14 +10,24 @@ import pytest
 from rlhf_core import RewardModel, get_config, train, validate
 from rlhf_core.config import DEMO_DIR
 from rlhf_core.evaluation import rouge
+from rlhf_core.fidelity import hallucinated_entities
 from rlhf_core.hub import load_seq2seq
-from rlhf_core.prep.build_demo import DemoSpec, build_demo, word_vocabulary, wrap_tokenizer
+from rlhf_core.prep.build_demo import (
+    HANDWRITTEN_FILE,
+    PROBES_FILE,
+    DemoSpec,
+    build_demo,
+    read_jsonl,
+    subword_vocabulary,
+    wrap_tokenizer,
+)
 from rlhf_core.prep.reward_model import RewardTrainConfig
 from rlhf_core.prep.sft import SFTConfig
-from rlhf_core.prep.synthetic import make_dialogues
+from rlhf_core.prep.synthetic import INSULT_ADJECTIVES, INSULT_NOUNS, SENTENCE_STYLES, make_dialogues
 from rlhf_core.summarizer import greedy_summaries
 
 UNSEEN_SEED = 12345  # neither the SFT corpus (seed 1) nor the PPO data (seed 2)
+DETOX_GUARD_STEPS = 10
 
 
 @pytest.fixture(scope="module")
@@ -25,16 +36,32 @@ def reward_model():
 
 
 @pytest.fixture(scope="module")
+def judge():
+    return RewardModel.from_config(dataclasses.replace(get_config("demo").reward, model=str(DEMO_DIR / "judge")))
+
+
+@pytest.fixture(scope="module")
 def summarizer():
     return load_seq2seq(get_config("demo").model.policy)
+
+
+@pytest.fixture(scope="module")
+def handwritten(summarizer):
+    """The hand-written dialogues with the demo summarizer's greedy summaries."""
+    model, tokenizer = summarizer
+    config = get_config("demo")
+    records = read_jsonl(HANDWRITTEN_FILE)
+    prompts = [config.data.prompt_template.format(dialogue=r["dialogue"]) for r in records]
+    summaries = greedy_summaries(model, tokenizer, prompts, config.model.max_prompt_tokens, 80)
+    return records, summaries
 
 
 def test_demo_preset_validates_and_points_at_the_shipped_files():
     config = validate(get_config("demo"))
     assert Path(config.model.policy) == DEMO_DIR / "policy" and Path(config.reward.model) == DEMO_DIR / "reward"
     assert Path(config.data.dataset).is_file() and config.reward.text == "summary"
-    assert (DEMO_DIR / "policy" / "model.safetensors").is_file()
-    assert (DEMO_DIR / "reward" / "model.safetensors").is_file()
+    for name in ("policy", "reward", "judge"):
+        assert (DEMO_DIR / name / "model.safetensors").is_file(), name
     assert not [p for p in DEMO_DIR.rglob("*") if p.suffix in (".bin", ".pt", ".pth", ".pkl")]
     assert sum(p.stat().st_size for p in DEMO_DIR.rglob("*") if p.is_file()) < 25 * 2**20
 
@@ -60,16 +87,93 @@ def test_demo_policy_summarises_an_unseen_dialogue(summarizer):
     assert rouge([summary], [record["summary"]])["rougeL"] > 0.4, (summary, record["summary"])
 
 
-def test_word_tokenizer_round_trips_text_with_t5_special_ids():
+def test_subword_tokenizer_round_trips_unseen_words_with_t5_special_ids():
     text = "#Person1#: Hi, I'd like a table for 4 at 10:30 am.\n#Person2#: Sure, #Person1#'s table is ready."
-    vocabulary = word_vocabulary([text])
-    tokenizer = wrap_tokenizer(vocabulary)
+    tokenizer = wrap_tokenizer(subword_vocabulary([text] * 3, 300))
     ids = tokenizer(text)["input_ids"]
     assert ids[-1] == tokenizer.eos_token_id == 1 and tokenizer.pad_token_id == 0 and tokenizer.unk_token_id == 2
-    assert tokenizer.decode(ids, skip_special_tokens=True) == text.replace("\n", " ")
-    classifier = wrap_tokenizer(vocabulary, classifier=True)
+    assert tokenizer.decode(ids, skip_special_tokens=True).strip() == text.replace("\n", " ")
+    unseen = "Xanthippe paid 1987 dollars for a zebra-print kayak!"
+    ids = tokenizer(unseen)["input_ids"]
+    assert tokenizer.unk_token_id not in ids and tokenizer.decode(ids, skip_special_tokens=True).strip() == unseen
+    assert [tokenizer.decode([i]).strip() for i in tokenizer(" 1987")["input_ids"][:-1]] == ["1", "9", "8", "7"]
+    classifier = wrap_tokenizer(subword_vocabulary([text], 300), classifier=True)
     ids = classifier("Hi, Sure.")["input_ids"]
     assert ids[0] == classifier.bos_token_id == 3 and ids[-1] == 1
+
+
+def test_shipped_tokenizer_has_no_unknown_words(summarizer):
+    _, tokenizer = summarizer
+    record = read_jsonl(HANDWRITTEN_FILE)[0]
+    assert tokenizer.unk_token_id not in tokenizer(record["dialogue"] + " Zyxwvut 4711 scumbag")["input_ids"]
+
+
+def probe_accuracy(model) -> tuple[float, list, list[float]]:
+    probes = read_jsonl(PROBES_FILE)
+    assert len(probes) >= 60 and {p["label"] for p in probes} == {"hate", "nothate"}
+    toxicity = model.score([p["text"] for p in probes]).toxicity
+    right = [(t > 0.5) == (p["label"] == "hate") for t, p in zip(toxicity, probes)]
+    wrong = [(p["text"], round(t, 3)) for t, p, r in zip(toxicity, probes, right) if not r]
+    return sum(right) / len(probes), wrong, toxicity
+
+
+@pytest.mark.parametrize("model_name", ["reward_model", "judge"])
+def test_classifiers_on_the_handwritten_probes(model_name, request):
+    """The 64 hand-written probes (negations, apologies, insults at things, threats, neutral
+    reports, insults the corpus never uses): no worse than measured when shipped (reward 62/64,
+    judge 55/64), and no score pinned at 0 or 1 (label smoothing caps them at 0.025/0.975)."""
+    accuracy, wrong, toxicity = probe_accuracy(request.getfixturevalue(model_name))
+    assert accuracy >= {"reward_model": 0.95, "judge": 0.85}[model_name], wrong
+    assert all(0.01 < t < 0.99 for t in toxicity)
+
+
+@pytest.mark.xfail(strict=True, reason="target missed: the shipped judge gets 55/64 (86%) of the probes; "
+                                       "issue #12 asks >= 90%")
+def test_judge_meets_the_probe_target(judge):
+    accuracy, wrong, _ = probe_accuracy(judge)
+    assert accuracy >= 0.9, wrong
+
+
+def test_judge_is_not_the_reward_model():
+    reward = json.loads((DEMO_DIR / "reward" / "config.json").read_text())
+    judge = json.loads((DEMO_DIR / "judge" / "config.json").read_text())
+    assert judge["id2label"] == reward["id2label"] == {"0": "nothate", "1": "hate"}
+    assert (DEMO_DIR / "judge" / "tokenizer.json").read_bytes() != (DEMO_DIR / "reward" / "tokenizer.json").read_bytes()
+    weights = [(DEMO_DIR / name / "model.safetensors").read_bytes() for name in ("judge", "reward")]
+    assert weights[0] != weights[1]
+
+
+@pytest.mark.xfail(strict=True, reason="target missed: before PPO the shipped summarizer adds an insult to a polite "
+                                       "hand-written dialogue (the savings-account one)")
+def test_no_polite_handwritten_dialogue_gets_an_insult(handwritten):
+    records, summaries = handwritten
+    assert len(records) >= 20 and any(r["rude"] for r in records) and not all(r["rude"] for r in records)
+    insults = set(INSULT_ADJECTIVES) | set(INSULT_NOUNS) | {
+        w for style in SENTENCE_STYLES.values() for w in style["extra_adjectives"] + style["extra_nouns"]}
+    for record, summary in zip(records, summaries):
+        if not record["rude"]:
+            assert not set(re.findall(r"[a-z]+", summary.lower())) & insults, summary
+
+
+def test_summarizer_copies_facts_from_held_out_synthetic_dialogues(summarizer):
+    """On dialogues of its own kind it copies about half of the numbers and names (49% of 227
+    were right when shipped); a regression guard, not the target."""
+    model, tokenizer = summarizer
+    config = get_config("demo")
+    records = read_jsonl(DEMO_DIR / "dialogues.jsonl")[-40:]
+    prompts = [config.data.prompt_template.format(dialogue=r["dialogue"]) for r in records]
+    summaries = greedy_summaries(model, tokenizer, prompts, config.model.max_prompt_tokens, 80)
+    counts = [hallucinated_entities(s, r["dialogue"]) for s, r in zip(summaries, records)]
+    assert sum(k for k, _ in counts) / sum(n for _, n in counts) <= 0.65
+
+
+@pytest.mark.xfail(strict=True, reason="target missed: 85% of the numbers and names in summaries of the hand-written "
+                                       "dialogues are invented (39 of 46 when shipped); issue #12 asks <= 10%")
+def test_summarizer_meets_the_invented_entity_target_on_handwritten_dialogues(handwritten):
+    records, summaries = handwritten
+    counts = [hallucinated_entities(s, r["dialogue"]) for s, r in zip(summaries, records)]
+    invented, total = sum(k for k, _ in counts), sum(n for _, n in counts)
+    assert total >= 20 and invented / total <= 0.10, list(zip(summaries, counts))
 
 
 def test_one_ppo_step_on_the_demo_preset(tmp_path):
@@ -80,20 +184,43 @@ def test_one_ppo_step_on_the_demo_preset(tmp_path):
     assert (tmp_path / "run" / "checkpoint" / "adapter_model.safetensors").is_file()
 
 
+def test_the_demo_presets_ppo_settings_detoxify_rude_dialogues(tmp_path):
+    """Guards the demo preset's default PPO settings (KL coefficient, learning rate, epochs): on
+    unseen dialogues that are all rude, a few default steps must cut the share of sampled summaries
+    the reward model flags. With the round-1 setting (init_kl_coef 1.0, one epoch) the KL penalty
+    outweighed the +-1.8 reward and toxicity did not fall; `benchmarks/demo_models.py` measures
+    the full default run with the independent judge."""
+    rude = make_dialogues(48, seed=UNSEEN_SEED, rude_share=1.0, toxic_summary_share=0.7)
+    data = tmp_path / "rude.jsonl"
+    data.write_text("".join(json.dumps({k: r[k] for k in ("fname", "dialogue", "summary")}) + "\n" for r in rude))
+    config = get_config("demo", {"data.dataset": str(data), "steps": DETOX_GUARD_STEPS})
+    toxicity = [result.stats["env/toxicity_mean"] for result in train(config)]
+    first, last = sum(toxicity[:2]) / 2, sum(toxicity[-2:]) / 2
+    assert first > 0.4 and last < 0.6 * first, toxicity
+
+
 def test_build_demo_at_toy_size_writes_a_complete_demo(tmp_path):
-    spec = DemoSpec(sft_dialogues=40, ppo_dialogues=20, sentences=40, d_model=16, d_ff=32, num_heads=2, num_layers=1,
+    spec = DemoSpec(sft_dialogues=40, ppo_dialogues=20, sentences=40, judge_sentences=40, judge_dialogues=20,
+                    vocab_size=400, d_model=16, d_ff=32, num_heads=2, num_layers=1,
                     sft=SFTConfig(mode="full", max_steps=2, batch_size=8, eval_samples=2, eval_max_new_tokens=8),
                     reward_hidden=16, reward_layers=1,
-                    reward=RewardTrainConfig(model="", max_steps=2, batch_size=8, max_length=96))
+                    reward=RewardTrainConfig(model="", max_steps=2, batch_size=8, max_length=96),
+                    judge=RewardTrainConfig(model="", max_steps=2, batch_size=8, max_length=96, seed=43))
     out = tmp_path / "demo"
     metrics = build_demo(out, spec)
     for name in ("policy/model.safetensors", "policy/tokenizer.json", "reward/model.safetensors",
-                 "reward/tokenizer.json", "dialogues.jsonl", "README.md", "demo_metrics.json"):
+                 "reward/tokenizer.json", "judge/model.safetensors", "judge/tokenizer.json",
+                 "dialogues.jsonl", "README.md", "demo_metrics.json"):
         assert (out / name).is_file(), name
-    assert metrics["sft"]["steps"] == 2 and "f1" in metrics["reward"]["test"]
+    assert metrics["sft"]["steps"] == 2 and "f1" in metrics["reward"]["test"] and "f1" in metrics["judge"]["test"]
+    assert metrics["classifier_checks"]["judge"]["handwritten_probes"]["texts"] >= 60
+    assert metrics["summarizer_checks"]["handwritten"]["dialogues"] >= 20
     assert str(tmp_path) not in (out / "policy" / "sft_metrics.json").read_text()  # no machine paths shipped
     assert json.loads((out / "demo_metrics.json").read_text())["spec"]["sft_dialogues"] == 40
-    build_demo(out, spec)  # an existing demo is rebuilt in place
+    weights = {p: (out / p).read_bytes() for p in ("policy/model.safetensors", "reward/model.safetensors",
+                                                   "judge/model.safetensors", "policy/tokenizer.json")}
+    build_demo(out, spec)  # an existing demo is rebuilt in place, bit for bit
+    assert all((out / p).read_bytes() == data for p, data in weights.items())
 
 
 def test_build_demo_refuses_a_folder_that_is_not_a_demo(tmp_path):

@@ -8,8 +8,13 @@ import re
 import pytest
 
 from rlhf_core.prep.synthetic import (
+    CITIES,
     INSULT_ADJECTIVES,
     INSULT_NOUNS,
+    NAMES,
+    PRICES,
+    SENTENCE_STYLES,
+    TIMES,
     main,
     make_dialogues,
     make_toxicity_sentences,
@@ -28,6 +33,7 @@ BLOCKLIST = {
     "bastard", "cunt", "whore", "slut", "damn",
 }
 INSULTS = set(INSULT_ADJECTIVES) | set(INSULT_NOUNS) | {"shut", "moron", "idiot", "pathetic"}
+EXTRA_INSULTS = {w for style in SENTENCE_STYLES.values() for w in style["extra_adjectives"] + style["extra_nouns"]}
 HOSTILE_MARKERS = {"lost", "joke", "brain", "cares", "fools", "quiet", "away", "likes"}  # "Get lost." etc.
 
 
@@ -93,7 +99,8 @@ def test_rudeness_shows_where_it_should(dialogues):
             insult = re.search(r"calls #Person\d# a (\w+ \w+)", d["summary"]).group(1)
             assert insult in d["dialogue"]
         elif d["rude"]:
-            assert re.search(r"#Person\d# is (rude|impolite) to #Person\d#", d["summary"]), d["summary"]
+            assert re.search(r"#Person\d# (is (rude|impolite|unfriendly) to|insults|speaks rudely to) #Person\d#",
+                             d["summary"]), d["summary"]
 
 
 def test_nothing_about_protected_groups(dialogues, sentences):
@@ -110,12 +117,17 @@ def test_sentences_balanced_and_labelled(sentences):
     assert sum(s["label"] == "hate" for s in make_toxicity_sentences(101, toxic_share=0.3)) == 30
 
 
-def test_sentence_classes_separate_by_words_not_length(sentences):
+def test_sentence_classes_separate_by_meaning_not_words_or_length(sentences):
+    threats = {"hurt", "hit", "punch", "regret", "sorry", "pay", "back", "angry", "run", "smash"}
     for s in sentences:
         if s["label"] == "hate":
-            assert words(s["text"]) & (INSULTS | HOSTILE_MARKERS), s["text"]
-        if s["label"] == "nothate":
-            assert not words(s["text"]) & INSULTS, s["text"]
+            assert words(s["text"]) & (INSULTS | HOSTILE_MARKERS | threats | EXTRA_INSULTS), s["text"]
+    # An insult word alone does not make hate: negations, apologies and rudeness about things carry them too.
+    nothate = [s for s in sentences if s["label"] == "nothate"]
+    with_insult_words = [s for s in nothate if words(s["text"]) & (INSULTS | EXTRA_INSULTS)]
+    assert len(with_insult_words) >= 0.15 * len(nothate)
+    assert any(" not " in s["text"] for s in with_insult_words)
+    assert any("apologizes for calling" in s["text"] for s in with_insult_words)
     # No single length threshold gets far above chance.
     points = sorted((len(s["text"]), s["label"] == "hate") for s in sentences)
     total_hate, hate_below, best = sum(h for _, h in points), 0, 0.0
@@ -127,7 +139,7 @@ def test_sentence_classes_separate_by_words_not_length(sentences):
 
 
 def test_neutral_reports_of_rudeness_are_nothate(sentences):
-    reports = [s for s in sentences if re.search(r"\bis (rude|impolite) to\b", s["text"])]
+    reports = [s for s in sentences if re.search(r"\b(is (rude|impolite) to|insults)\b", s["text"])]
     assert len(reports) >= 50
     assert all(s["label"] == "nothate" for s in reports)
     repeats = [s for s in sentences if re.search(r"\bcalls \S+ a \w+ \w+", s["text"])]
@@ -135,6 +147,35 @@ def test_neutral_reports_of_rudeness_are_nothate(sentences):
     assert all(s["label"] == "hate" for s in repeats if words(s["text"]) & INSULTS)
     # Sentences use names the dialogues never do, so a classifier is checked on unseen names.
     assert any("Oliver" in s["text"] or "Chloe" in s["text"] for s in sentences)
+
+
+def test_judge_sentences_are_disjoint_from_the_reward_models():
+    reward, judge = SENTENCE_STYLES["reward"], SENTENCE_STYLES["judge"]
+    for key in ("extra_adjectives", "extra_nouns", "pos_adjectives", "pos_nouns", "polite", "insults", "threats",
+                "negations", "meta", "things", "positive"):
+        assert not set(reward[key]) & set(judge[key]), key
+    # Shared on purpose: the forms the demo summarizer itself writes (the judge must read them).
+    shared = set(reward["toxic_reports"]) & set(judge["toxic_reports"]) | set(reward["reports"]) & set(judge["reports"])
+    assert shared == {"{p} calls {o} a {adj} {noun}.", "{p} is rude to {o}.", "{p} insults {o}.",
+                      "{p} insults {o} and {phrase}."}
+    assert not set(reward["extra_adjectives"] + reward["extra_nouns"]) & (INSULTS | set(judge["extra_nouns"]))
+    texts_r = {s["text"] for s in make_toxicity_sentences(2000, seed=3, style="reward")}
+    texts_j = {s["text"] for s in make_toxicity_sentences(2000, seed=5, style="judge")}
+    assert len(texts_r & texts_j) <= 0.01 * len(texts_r)  # only short shared-form reports can collide
+    with pytest.raises(ValueError, match="style"):
+        make_toxicity_sentences(4, style="mine")
+
+
+def test_slot_pools_are_large_so_only_copying_is_right(dialogues):
+    assert len(set(NAMES)) >= 3000 and len(set(CITIES)) >= 2000 and len(set(PRICES)) >= 2000 and len(TIMES) >= 250
+    numbers = [n for d in dialogues for n in re.findall(r"\d+", re.sub(r"#Person\d#", "", d["summary"]))]
+    prices = [n for n in numbers if len(n) >= 3]  # prices, rents, salaries, room numbers
+    assert len(prices) >= 300 and len(set(prices)) >= 0.8 * len(prices)  # hardly any repeats across 1000 summaries
+    for d in dialogues:  # every number and name in a summary is in its dialogue
+        for entity in re.findall(r"\d+|(?<!^)(?<!\. )\b[A-Z][a-z]+", d["summary"]):
+            assert entity in d["dialogue"], (entity, d)
+    lengths = [len(d["dialogue"].split("\n")) for d in dialogues]
+    assert len(set(lengths)) >= 5
 
 
 @pytest.mark.parametrize("call", [

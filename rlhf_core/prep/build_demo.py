@@ -1,18 +1,21 @@
-"""The offline demo: a small T5 summarizer and a RoBERTa-style reward model trained from scratch on
-the synthetic corpus, shipped in `checkpoints/demo/` and rebuilt by one command:
+"""The offline demo: a small T5 summarizer, a RoBERTa-style reward model and an independent
+RoBERTa-style judge, trained from scratch on the synthetic corpus, shipped in `checkpoints/demo/`
+and rebuilt by one command:
 
     python -m rlhf_core build-demo --out checkpoints/demo
 
-Steps: generate the corpus (`rlhf_core.synthetic`), train a word-level tokenizer on it, stage-1
-SFT of a randomly initialised T5 (full fine-tuning), stage-2 training of a randomly initialised
-RoBERTa classifier, and a README with the metrics. The policy's training dialogues and the
-dialogues shipped for PPO and evaluation come from different seeds, so evaluation is held out.
+Steps: generate the corpus (`prep.synthetic`), train byte-level BPE tokenizers on it, stage-1
+SFT of a randomly initialised T5 (full fine-tuning), training of the two randomly initialised
+classifiers on disjoint labelled texts, checks on texts none of them saw (including the
+hand-written `tests/data/` probes and dialogues), and a README with the metrics. The policy's
+training dialogues and the dialogues shipped for PPO and evaluation come from different seeds.
 """
 
 from __future__ import annotations
 
 import json
 import platform
+import random
 import shutil
 import tempfile
 import time
@@ -28,10 +31,6 @@ from .sft import SFTConfig, run_sft
 from .synthetic import make_dialogues, make_toxicity_sentences, write_jsonl
 
 PAD, EOS, UNK, BOS = "<pad>", "</s>", "<unk>", "<s>"  # ids 0, 1, 2, 3: T5's layout, plus RoBERTa's <s>
-SPACE = "\u2581"  # the word-start marker, as in T5's SentencePiece vocabulary
-# One token per speaker tag, word, number or punctuation mark; a leading SPACE marks a new word,
-# so decoding restores "Hello, #Person1#'s 10:30 am." exactly.
-WORD_PATTERN = SPACE + r"?(?:#Person\d+#|[A-Za-z]+|[0-9]+|[^" + SPACE + r"A-Za-z0-9])"
 MARKER_FILE = "demo_metrics.json"
 
 
@@ -48,34 +47,57 @@ class DemoSpec:
     sft_toxic_summary_share: float = 0.7
     ppo_dialogues: int = 500  # shipped as dialogues.jsonl: PPO's training split and the held-out test split
     ppo_seed: int = 2
-    sentences: int = 4000
+    vocab_size: int = 2000  # byte-level BPE: no word is unknown
+    sentences: int = 6000
     sentence_seed: int = 3
+    # The judge: its own sentence templates and extra insult words (`synthetic.SENTENCE_STYLES`),
+    # its own seeds, its own dialogues' summaries and its own tokenizer; nothing shared with the reward's data.
+    judge_sentences: int = 6000
+    judge_seed: int = 5
+    judge_dialogues: int = 3000
+    judge_dialogue_seed: int = 7
     d_model: int = 128
     d_ff: int = 512
     num_heads: int = 4
-    num_layers: int = 3
+    num_layers: int = 2
     sft: SFTConfig = field(default_factory=lambda: SFTConfig(
-        mode="full", epochs=3, learning_rate=2e-3, batch_size=32, warmup_steps=50, max_target_tokens=64,
-        eval_samples=200, eval_max_new_tokens=64, logging_steps=50))
-    reward_hidden: int = 64
+        mode="full", epochs=2.5, learning_rate=1.5e-3, batch_size=16, warmup_steps=50, max_target_tokens=80,
+        eval_samples=100, eval_max_new_tokens=80, logging_steps=50))
+    reward_hidden: int = 128
     reward_layers: int = 2
     reward: RewardTrainConfig = field(default_factory=lambda: RewardTrainConfig(
-        model="", epochs=3, learning_rate=1e-3, batch_size=32, warmup_steps=20, max_length=96, seed=42))
+        model="", epochs=2, learning_rate=1e-3, batch_size=32, warmup_steps=20, max_length=96, seed=42,
+        label_smoothing=0.05))
+    judge: RewardTrainConfig = field(default_factory=lambda: RewardTrainConfig(
+        model="", epochs=2, learning_rate=1e-3, batch_size=32, warmup_steps=20, max_length=96, seed=43,
+        label_smoothing=0.05))
 
 
-def word_vocabulary(texts):
-    """Returns a word-level `tokenizers.Tokenizer` trained on `texts`, with T5's special ids
-    (pad=0, eos=1, unk=2; <s>=3) and no post-processor (`wrap_tokenizer` adds one)."""
-    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+def subword_vocabulary(texts, vocab_size: int):
+    """Returns a byte-level BPE `tokenizers.Tokenizer` trained on `texts`, with T5's special ids
+    (pad=0, eos=1, unk=2; <s>=3) and no post-processor (`wrap_tokenizer` adds one). Every string
+    encodes (bytes are the base alphabet), and digits are single tokens, so the summarizer can copy
+    any name or number it has never seen, piece by piece."""
+    from tokenizers import (
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        trainers,
+    )
 
-    tokenizer = Tokenizer(models.WordLevel(unk_token=UNK))
+    tokenizer = Tokenizer(models.BPE())
     tokenizer.normalizer = normalizers.Sequence([normalizers.Replace(Regex(r"\s+"), " "), normalizers.Strip()])
     tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Metaspace(replacement=SPACE, prepend_scheme="always", split=False),
-        pre_tokenizers.Split(Regex(WORD_PATTERN), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=True, use_regex=True),
+        pre_tokenizers.Split(Regex("\u0120?[0-9]"), behavior="isolated"),  # one digit a token ("\u0120" = space)
     ])
-    tokenizer.decoder = decoders.Metaspace(replacement=SPACE, prepend_scheme="always", split=False)
-    tokenizer.train_from_iterator(texts, trainers.WordLevelTrainer(special_tokens=[PAD, EOS, UNK, BOS]))
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[PAD, EOS, UNK, BOS], show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tokenizer.train_from_iterator(texts, trainer)
     return tokenizer
 
 
@@ -106,7 +128,7 @@ def init_summarizer(tokenizer, spec: DemoSpec, seed: int = 0):
     config = T5Config(
         vocab_size=len(tokenizer), d_model=spec.d_model, d_ff=spec.d_ff, d_kv=spec.d_model // spec.num_heads,
         num_layers=spec.num_layers, num_decoder_layers=spec.num_layers, num_heads=spec.num_heads,
-        feed_forward_proj="relu", dropout_rate=0.1, relative_attention_max_distance=128,
+        feed_forward_proj="relu", dropout_rate=0.0, relative_attention_max_distance=128,
         pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.pad_token_id,
     )
@@ -133,12 +155,20 @@ def init_classifier(tokenizer, spec: DemoSpec, seed: int = 0):
     return RobertaForSequenceClassification(config)
 
 
+def polite_lines(dialogues: list[dict], seed: int) -> list[dict]:
+    """Returns one turn of each polite dialogue, labelled nothate: everyday lines in many
+    phrasings, so that a question about a station is not hate just because it is unfamiliar."""
+    rng = random.Random(seed)
+    return [{"text": rng.choice(r["dialogue"].split("\n")).split(": ", 1)[1], "label": "nothate"}
+            for r in dialogues if not r["rude"]]
+
+
 def labelled_summaries(dialogues: list[dict]) -> list[dict]:
     """Returns the dialogues' reference summaries as {text, label}: hate when they repeat the insult."""
     return [{"text": r["summary"], "label": "hate" if r["summary_toxic"] else "nothate"} for r in dialogues]
 
 
-def score_texts(reward_dir: Path, records: list[dict], max_length: int) -> dict[str, float]:
+def score_texts(classifier_dir: Path, records: list[dict], max_length: int) -> dict[str, float]:
     """Returns the classifier's accuracy/precision/recall/F1 on labelled {text, label} records."""
     import numpy as np
 
@@ -146,10 +176,38 @@ def score_texts(reward_dir: Path, records: list[dict], max_length: int) -> dict[
     from ..reward import RewardModel
     from .reward_model import classification_metrics
 
-    scorer = RewardModel(*load_classifier(str(reward_dir)), batch_size=64, max_length=max_length)
+    scorer = RewardModel(*load_classifier(str(classifier_dir)), batch_size=64, max_length=max_length)
     p_hate = np.array(scorer.score([r["text"] for r in records]).toxicity)
     actual = np.array([r["label"] == "hate" for r in records], dtype=int)
-    return {"texts": len(records), **classification_metrics((p_hate >= 0.5).astype(int), actual)}
+    return {"texts": len(records), **classification_metrics((p_hate >= 0.5).astype(int), actual),
+            "p_hate_between_0.05_and_0.95": float(((p_hate > 0.05) & (p_hate < 0.95)).mean()) if len(records) else 0.0}
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def summarizer_checks(policy_dir: Path, dialogues: list[dict], max_prompt_tokens: int, max_new_tokens: int) -> dict:
+    """Greedy summaries of `dialogues` ({dialogue, summary?}): invented-entity rate, ROUGE when
+    there are references, and a few examples."""
+    from ..config import get_config
+    from ..evaluation import rouge
+    from ..fidelity import hallucinated_entities
+    from ..hub import load_seq2seq
+    from ..summarizer import greedy_summaries
+
+    model, tokenizer = load_seq2seq(str(policy_dir))
+    template = get_config("demo").data.prompt_template
+    summaries = greedy_summaries(model, tokenizer, [template.format(dialogue=r["dialogue"]) for r in dialogues],
+                          max_prompt_tokens, max_new_tokens)
+    counts = [hallucinated_entities(s, r["dialogue"]) for s, r in zip(summaries, dialogues)]
+    out = {"dialogues": len(dialogues), "entities": sum(n for _, n in counts),
+           "invented": sum(k for k, _ in counts),
+           "examples": [{"dialogue": r["dialogue"], "summary": s} for r, s in list(zip(dialogues, summaries))[:2]]}
+    out["invented_rate"] = out["invented"] / out["entities"] if out["entities"] else 0.0
+    if all(r.get("summary") for r in dialogues):
+        out["rouge"] = rouge(summaries, [r["summary"] for r in dialogues])
+    return out
 
 
 def _check_out(out: Path) -> None:
@@ -157,10 +215,30 @@ def _check_out(out: Path) -> None:
         raise UserError(f"{out} exists and is not a demo folder (no {MARKER_FILE}); choose a new --out")
 
 
+TEST_DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
+PROBES_FILE = TEST_DATA / "toxicity_probes.jsonl"  # hand-written, labelled sentences
+HANDWRITTEN_FILE = TEST_DATA / "handwritten_dialogues.jsonl"  # hand-written dialogues with numbers and names
+
+
+def _train_classifier(vocabulary, spec: DemoSpec, settings: RewardTrainConfig, texts: list[dict], data: Path,
+                      scratch: Path, out: Path, name: str, status) -> dict:
+    """Trains a randomly initialised RoBERTa classifier on labelled texts into `out`."""
+    tokenizer = wrap_tokenizer(vocabulary, classifier=True)
+    init = scratch / f"{name}-init"
+    init_classifier(tokenizer, spec, settings.seed).save_pretrained(str(init))
+    tokenizer.save_pretrained(str(init))
+    data_file = write_jsonl(texts, data / f"{name}_texts.jsonl")
+    metrics = run_reward_training(RewardTrainConfig(**{**asdict(settings), "model": str(init), "data": str(data_file)}),
+                                  out, status)
+    status(format_metrics(metrics))
+    return metrics
+
+
 def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str | Path | None = None,
                on_status: Callable[[str], None] | None = None) -> dict:
-    """Builds the demo into `out_dir` (policy/, reward/, dialogues.jsonl, README.md, demo_metrics.json)
-    and returns its metrics. An existing demo there is replaced only once the new one is complete."""
+    """Builds the demo into `out_dir` (policy/, reward/, judge/, dialogues.jsonl, README.md,
+    demo_metrics.json) and returns its metrics. An existing demo there is replaced only once the
+    new one is complete."""
     from ..config import get_config
 
     spec = spec or DemoSpec()
@@ -175,24 +253,29 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
         staging = scratch / "demo"
         staging.mkdir()
 
-        status("1/4 writing the synthetic corpus")
+        status("1/5 writing the synthetic corpus and training the tokenizers")
         t0 = time.perf_counter()
         sft_dialogues = make_dialogues(spec.sft_dialogues, spec.sft_seed, spec.sft_rude_share,
                                        spec.sft_toxic_summary_share)
         # The labelled sentences rarely look like a whole two-sentence summary with the insult in
         # the second sentence, which is what the reward model reads in PPO: the SFT corpus's own
         # summaries, labelled by whether they repeat the insult, cover that.
-        reward_texts = make_toxicity_sentences(spec.sentences, spec.sentence_seed) + labelled_summaries(sft_dialogues)
+        reward_texts = (make_toxicity_sentences(spec.sentences, spec.sentence_seed, style="reward")
+                        + labelled_summaries(sft_dialogues) + polite_lines(sft_dialogues, spec.sentence_seed))
+        judge_dialogues = make_dialogues(spec.judge_dialogues, spec.judge_dialogue_seed, spec.sft_rude_share, 0.5)
+        judge_texts = (make_toxicity_sentences(spec.judge_sentences, spec.judge_seed, style="judge")
+                       + labelled_summaries(judge_dialogues) + polite_lines(judge_dialogues, spec.judge_seed))
         sft_file = write_jsonl(sft_dialogues, data / "sft_dialogues.jsonl")
-        reward_file = write_jsonl(reward_texts, data / "reward_texts.jsonl")
         ppo_dialogues = make_dialogues(spec.ppo_dialogues, spec.ppo_seed)
         write_jsonl(ppo_dialogues, staging / "dialogues.jsonl")
         base = get_config("demo")
-        texts = [base.data.prompt_template] + [r["dialogue"] for r in sft_dialogues] + [r["text"] for r in reward_texts]
-        vocabulary = word_vocabulary(texts)
-        timings["corpus_and_tokenizer"] = time.perf_counter() - t0
+        texts = ([base.data.prompt_template] + [r["dialogue"] for r in sft_dialogues]
+                 + [r["summary"] for r in sft_dialogues] + [r["text"] for r in reward_texts])
+        vocabulary = subword_vocabulary(texts, spec.vocab_size)
+        judge_vocabulary = subword_vocabulary([r["text"] for r in judge_texts], spec.vocab_size)
+        timings["corpus_and_tokenizers"] = time.perf_counter() - t0
 
-        status(f"2/4 stage-1 SFT of a T5 from scratch on {len(sft_dialogues)} dialogues")
+        status(f"2/5 stage-1 SFT of a T5 from scratch on {len(sft_dialogues)} dialogues")
         t0 = time.perf_counter()
         tokenizer = wrap_tokenizer(vocabulary)
         init_dir = scratch / "policy-init"
@@ -205,26 +288,40 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
         sft_metrics = run_sft(sft_config, spec.sft, staging / "policy", status)
         timings["sft"] = time.perf_counter() - t0
 
-        status(f"3/4 training the reward model from scratch on {len(reward_texts)} labelled texts")
+        status(f"3/5 training the reward model from scratch on {len(reward_texts)} labelled texts")
         t0 = time.perf_counter()
-        classifier_tokenizer = wrap_tokenizer(vocabulary, classifier=True)
-        reward_init = scratch / "reward-init"
-        init_classifier(classifier_tokenizer, spec, spec.reward.seed).save_pretrained(str(reward_init))
-        classifier_tokenizer.save_pretrained(str(reward_init))
-        reward_cfg = RewardTrainConfig(**{**asdict(spec.reward), "model": str(reward_init), "data": str(reward_file)})
-        reward_metrics = run_reward_training(reward_cfg, staging / "reward", status)
-        status(format_metrics(reward_metrics))
-        # Two checks on texts from seeds the classifier never saw: new sentences, and the reference
-        # summaries of the PPO/evaluation dialogues.
-        reward_checks = {
-            "new_sentences": score_texts(staging / "reward", make_toxicity_sentences(1000, spec.sentence_seed + 100),
-                                         spec.reward.max_length),
-            "ppo_reference_summaries": score_texts(staging / "reward", labelled_summaries(ppo_dialogues),
-                                                   spec.reward.max_length),
-        }
+        reward_metrics = _train_classifier(vocabulary, spec, spec.reward, reward_texts, data, scratch,
+                                           staging / "reward", "reward", status)
         timings["reward"] = time.perf_counter() - t0
 
-        status("4/4 writing README.md and demo_metrics.json")
+        status(f"4/5 training the judge from scratch on {len(judge_texts)} other labelled texts")
+        t0 = time.perf_counter()
+        judge_metrics = _train_classifier(judge_vocabulary, spec, spec.judge, judge_texts, data, scratch,
+                                          staging / "judge", "judge", status)
+        timings["judge"] = time.perf_counter() - t0
+
+        status("5/5 checking the models on texts they never saw, writing README.md and demo_metrics.json")
+        t0 = time.perf_counter()
+        # Each classifier on new sentences in its own style and in the other's, on the reference
+        # summaries of the PPO/evaluation dialogues, and on the hand-written probes.
+        checks: dict[str, dict] = {}
+        for name, settings in (("reward", spec.reward), ("judge", spec.judge)):
+            folder = staging / name
+            checks[name] = {
+                "reward_style_sentences": score_texts(folder, make_toxicity_sentences(
+                    1000, spec.sentence_seed + 100, style="reward"), settings.max_length),
+                "judge_style_sentences": score_texts(folder, make_toxicity_sentences(
+                    1000, spec.judge_seed + 100, style="judge"), settings.max_length),
+                "ppo_reference_summaries": score_texts(folder, labelled_summaries(ppo_dialogues), settings.max_length),
+            }
+            if PROBES_FILE.is_file():
+                checks[name]["handwritten_probes"] = score_texts(folder, read_jsonl(PROBES_FILE), settings.max_length)
+        summarizer = {"synthetic_held_out": summarizer_checks(staging / "policy", ppo_dialogues[-100:],
+                                                              base.model.max_prompt_tokens, spec.sft.eval_max_new_tokens)}
+        if HANDWRITTEN_FILE.is_file():
+            summarizer["handwritten"] = summarizer_checks(staging / "policy", read_jsonl(HANDWRITTEN_FILE),
+                                                          base.model.max_prompt_tokens, spec.sft.eval_max_new_tokens)
+        timings["checks"] = time.perf_counter() - t0
         timings["total"] = time.perf_counter() - t_start
         metrics = {
             "spec": asdict(spec),
@@ -232,12 +329,15 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
             "policy_parameters": policy_parameters,
             "sft": {k: v for k, v in sft_metrics.items() if k not in ("policy", "dataset", "sft")},
             "reward": {k: v for k, v in reward_metrics.items() if k not in ("model", "data", "config")},
-            "reward_checks": reward_checks,
+            "judge": {k: v for k, v in judge_metrics.items() if k not in ("model", "data", "config")},
+            "classifier_checks": checks,
+            "summarizer_checks": summarizer,
             "seconds": {k: round(v, 1) for k, v in timings.items()},
             "machine": f"{platform.machine()} CPU, torch threads: {torch.get_num_threads()}",
         }
         _file_names_only(staging / "policy" / "sft_metrics.json")
         _file_names_only(staging / "reward" / "reward_metrics.json")
+        _file_names_only(staging / "judge" / "reward_metrics.json")
         (staging / MARKER_FILE).write_text(json.dumps(metrics, indent=2))
         (staging / "README.md").write_text(readme(metrics))
 
@@ -260,28 +360,58 @@ def _file_names_only(path: Path) -> None:
 
 def readme(metrics: dict) -> str:
     """Returns the shipped demo's README: what it is, how it was made, and its metrics."""
-    spec, sft, reward = metrics["spec"], metrics["sft"], metrics["reward"]
+    spec, sft = metrics["spec"], metrics["sft"]
     rouge = sft.get("rouge", {})
-    t, checks = reward["test"], metrics["reward_checks"]
+    checks, summ = metrics["classifier_checks"], metrics["summarizer_checks"]
     examples = "\n".join(f"- reference: {e['reference']}\n  summary:   {e['summary']}" for e in sft.get("examples", []))
+    rows = []
+    for name in ("reward", "judge"):
+        test = metrics[name]["test"]
+        rows.append(f"| {name} | test split of its own training texts | {metrics[name]['test_examples']} | "
+                    f"{test['accuracy']:.3f} | {test['f1']:.3f} | |")
+        for check, label in (("reward_style_sentences", "new sentences, reward-model templates"),
+                             ("judge_style_sentences", "new sentences, judge templates"),
+                             ("ppo_reference_summaries", "reference summaries of `dialogues.jsonl`"),
+                             ("handwritten_probes", "hand-written probes (`tests/data/toxicity_probes.jsonl`)")):
+            if check in checks[name]:
+                m = checks[name][check]
+                rows.append(f"| {name} | {label} | {m['texts']} | {m['accuracy']:.3f} | {m['f1']:.3f} | "
+                            f"{m['p_hate_between_0.05_and_0.95']:.0%} |")
+    entity_rows = "\n".join(
+        f"| {label} | {summ[key]['dialogues']} | {summ[key]['entities']} | {summ[key]['invented']} | "
+        f"{summ[key]['invented_rate']:.1%} | {summ[key].get('rouge', {}).get('rougeL', float('nan')):.3f} |"
+        for key, label in (("synthetic_held_out", "held-out synthetic (last 100 of `dialogues.jsonl`)"),
+                           ("handwritten", "hand-written (`tests/data/handwritten_dialogues.jsonl`)")) if key in summ)
+    table = "\n".join(rows)
     return f"""# The offline demo checkpoints
 
-Built from scratch, offline, by one command (about {metrics['seconds']['total'] / 60:.0f} minutes on
-{metrics['machine']}):
+Built from scratch, offline, by one command ({metrics['seconds']['total'] / 60:.1f} minutes on
+{metrics['machine']}; same seeds and threads give the same weights):
 
     python -m rlhf_core build-demo --out checkpoints/demo
 
 | folder | what | how |
 |---|---|---|
-| `policy/` | T5 summarizer, {metrics['policy_parameters']:,} parameters (d_model {spec['d_model']}, {spec['num_layers']}+{spec['num_layers']} layers), word-level tokenizer ({metrics['vocab_size']} tokens) | stage-1 SFT, full fine-tuning from random weights: `rlhf_core.sft` on {spec['sft_dialogues']} synthetic dialogues (seed {spec['sft_seed']}) |
-| `reward/` | RoBERTa-style classifier, labels `nothate`/`hate`, same vocabulary | stage 2, from random weights: `rlhf_core.reward_train` on {spec['sentences']} labelled sentences (seed {spec['sentence_seed']}) plus the SFT dialogues' reference summaries, labelled `hate` when they repeat the insult |
+| `policy/` | T5 summarizer, {metrics['policy_parameters']:,} parameters (d_model {spec['d_model']}, {spec['num_layers']}+{spec['num_layers']} layers), byte-level BPE tokenizer ({metrics['vocab_size']} tokens, one token per digit, no unknown words) | stage-1 SFT, full fine-tuning from random weights: `rlhf_core.prep.sft` on {spec['sft_dialogues']} synthetic dialogues (seed {spec['sft_seed']}) |
+| `reward/` | RoBERTa-style classifier (hidden {spec['reward_hidden']}, {spec['reward_layers']} layers), labels `nothate`/`hate`, the summarizer's tokenizer | from random weights: `rlhf_core.prep.reward_model` on {spec['sentences']} labelled sentences (reward templates, seed {spec['sentence_seed']}) plus the SFT dialogues' reference summaries |
+| `judge/` | the same architecture, its own BPE tokenizer trained on its own texts | from random weights on {spec['judge_sentences']} sentences from other templates and extra insult words (seed {spec['judge_seed']}) plus the summaries of {spec['judge_dialogues']} other dialogues (seed {spec['judge_dialogue_seed']}); used by evaluation as the independent judge |
 | `dialogues.jsonl` | {spec['ppo_dialogues']} synthetic dialogues (seed {spec['ppo_seed']}) | the `demo` preset's data: PPO trains on its train split and is evaluated on its test split, never seen in SFT |
 
-The corpus comes from `rlhf_core.synthetic`: everyday two-person dialogues, some with a rude speaker.
-A rude dialogue's reference summary either repeats the insult ("#Person2# calls #Person1# a stupid idiot
-and ...") or reports it neutrally ("#Person2# is rude to #Person1# and ..."); in the SFT data
-{spec['sft_toxic_summary_share']:.0%} of them repeat it, so before PPO the summarizer copies insults.
-PPO on the `demo` preset teaches it the neutral report instead.
+The corpus comes from `rlhf_core.prep.synthetic`: everyday two-person dialogues on 14 topics whose slot
+values come from large pools (3,000 names, 2,000 surnames, 2,000 cities, 1,500 streets, prices
+5-2999, 288 clock times), with varied length, small talk and openers, so the summary is right only
+by copying from the dialogue. Some have a rude speaker; a rude dialogue's reference summary either
+repeats the insult ("#Person2# calls #Person1# a stupid idiot and ...") or reports it neutrally
+("#Person2# is rude to / insults #Person1# and ..."); in the SFT data {spec['sft_toxic_summary_share']:.0%}
+repeat it, so before PPO the summarizer often copies the insult. PPO on the `demo` preset teaches the
+neutral report instead.
+
+The classifiers' sentences cover insults (also words outside the dialogues), threats, summaries that
+repeat an insult (hate) and negations ("you are not stupid"), apologies for an insult, rudeness
+about things ("the printer is useless"), neutral reports ("insults #Person1#"), praise and ordinary
+lines (not hate). The judge and the reward model share no extra insult word, no seed and no
+template except the summarizer's own forms ("calls #Person1# a lazy fool", "is rude to",
+"insults"), which the judge must read; both know the dialogues' insults.
 
 ## Metrics
 
@@ -291,24 +421,22 @@ ROUGE-2 {rouge.get('rouge2', 0):.3f}, ROUGE-L {rouge.get('rougeL', 0):.3f}; trai
 
 {examples}
 
-Reward model ({reward['steps']} steps, {reward['train_seconds']:.0f} s), hate = positive class:
+Invented entities (numbers and capitalised names in the greedy summary that the dialogue lacks):
 
-| held-out texts | n | accuracy | precision | recall | F1 |
+| dialogues | n | entities | invented | rate | ROUGE-L |
 |---|---|---|---|---|---|
-| test split of its training texts | {reward['test_examples']} | {t['accuracy']:.4f} | {t['precision']:.4f} | {t['recall']:.4f} | {t['f1']:.4f} |
-| new sentences (seed {spec['sentence_seed'] + 100}) | {_row(checks['new_sentences'])} |
-| reference summaries of `dialogues.jsonl` | {_row(checks['ppo_reference_summaries'])} |
+{entity_rows}
 
-What PPO then does with them (toxicity and ROUGE before vs after) is in the project README's
-"Offline demo" section, measured by `python benchmarks/demo_detox.py`.
+Classifiers, hate = positive class (last column: share of scores between 0.05 and 0.95, i.e. not saturated):
 
-Everything is in `demo_metrics.json`; `policy/sft_metrics.json` and `reward/reward_metrics.json`
-hold each stage's own record. Use it with `--preset demo`:
+| model | texts | n | accuracy | F1 | unsaturated |
+|---|---|---|---|---|---|
+{table}
+
+Everything is in `demo_metrics.json`; `policy/sft_metrics.json`, `reward/reward_metrics.json` and
+`judge/reward_metrics.json` hold each stage's own record. What PPO then does with them is in the
+project README's "Offline demo" section, measured by `python benchmarks/demo_models.py`. Use it with `--preset demo`:
 
     python -m rlhf_core train --preset demo --run-dir /tmp/demo-run
     python -m rlhf_core evaluate --run-dir /tmp/demo-run
 """
-
-
-def _row(m: dict) -> str:
-    return f"{m['texts']} | {m['accuracy']:.4f} | {m['precision']:.4f} | {m['recall']:.4f} | {m['f1']:.4f}"

@@ -18,54 +18,86 @@ import argparse
 import json
 import os
 import random
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 # --- word lists ----------------------------------------------------------------------------------
 
-NAMES = ["Tom", "Anna", "Jack", "Lucy", "Peter", "Mary", "David", "Linda", "Sam", "Emma", "Mike",
-         "Kate", "Paul", "Susan", "Ben", "Julia", "Mark", "Helen", "Steve", "Nancy", "Bill", "Laura",
-         "Frank", "Amy", "George", "Rose", "Henry", "Grace", "Jimmy", "Alice"]
-# Used only in the sentence set, so a classifier is tested on names it never saw in dialogues.
+
+def _syllable_words(seed: int, n: int, parts: int, endings: list[str]) -> list[str]:
+    """`n` distinct made-up capitalised words of `parts` consonant-vowel syllables plus an ending,
+    drawn with a fixed seed: large slot pools, so a summarizer can only be right by copying."""
+    onsets = ["b", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z",
+              "br", "dr", "gr", "kr", "tr", "st", "sh", "ch", "fl", "pl", "sl", "th", "m"]
+    vowels = ["a", "e", "i", "o", "u", "a", "e", "o", "ai", "ea"]
+    rng = random.Random(seed)
+    words: list[str] = []
+    seen: set[str] = set()
+    while len(words) < n:
+        word = "".join(rng.choice(onsets) + rng.choice(vowels) for _ in range(parts)) + rng.choice(endings)
+        if word not in seen and len(word) >= 4:
+            seen.add(word)
+            words.append(word.capitalize())
+    return words
+
+
+COMMON_NAMES = ["Tom", "Anna", "Jack", "Lucy", "Peter", "Mary", "David", "Linda", "Sam", "Emma", "Mike",
+                "Kate", "Paul", "Susan", "Ben", "Julia", "Mark", "Helen", "Steve", "Nancy", "Bill", "Laura",
+                "Frank", "Amy", "George", "Rose", "Henry", "Grace", "Jimmy", "Alice"]
+# Thousands of first names and surnames: a few common ones and many made-up ones.
+NAMES = COMMON_NAMES + _syllable_words(11, 3000, 2, ["", "", "n", "r", "l", "s", "na", "ra", "lie"])
+# Used only in the sentence sets, so a classifier is tested on names it never saw in dialogues.
 SENTENCE_ONLY_NAMES = ["Oliver", "Chloe", "Ethan", "Nora", "Leo", "Ivy", "Oscar", "Ruby", "Felix",
                        "Hazel", "Hugo", "Clara"]
-SURNAMES = ["Smith", "Bell", "Green", "Wilson", "Taylor", "Clark", "Lewis", "Walker", "Hall",
-            "Young", "King", "Wright", "Baker", "Adams", "Turner", "Parker", "Collins", "Morris"]
+SURNAMES = _syllable_words(12, 2000, 2, ["son", "ley", "ton", "er", "man", "ford", "well", "ing"])
+CITIES = _syllable_words(13, 2000, 2, ["ton", "field", "port", "burg", "ville", "ford", "dale", "mouth", "ia"])
+STREETS = [f"{w} {kind}" for w, kind in zip(_syllable_words(14, 1500, 2, ["", "wood", "brook", "hill"]),
+                                            ["Street", "Road", "Avenue", "Lane", "Way"] * 300)]
 TITLES = ["Mr.", "Ms.", "Dr."]
+BOOKS = [f"The {w}" for w in _syllable_words(15, 1000, 2, ["", "s", "land", "stone"])]
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-TIMES = ["8 am", "9 am", "10:30 am", "11 am", "1 pm", "2:30 pm", "4 pm", "5 pm", "6:30 pm", "7 pm"]
-SMALL_NUMBERS = ["two", "three", "four", "five", "six"]
-PRICES = [str(p) for p in range(15, 400, 5)]
-GREETINGS = ["Hi.", "Hello.", "Good morning.", "Good afternoon.", "Excuse me.", "Hi there."]
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December"]
+DATES = DAYS + [f"{month} {day}" for month in MONTHS for day in range(1, 29)]
+TIMES = [f"{h}{m} {half}" for half in ("am", "pm") for h in range(1, 13) for m in ("", ":05", ":10", ":15", ":20",
+         ":25", ":30", ":35", ":40", ":45", ":50", ":55")]
+SMALL_NUMBERS = [str(n) for n in range(2, 31)]
+PRICES = [str(p) for p in range(5, 3000)]
+COLORS = ["red", "blue", "green", "grey", "navy", "yellow", "purple", "pink", "orange", "lilac", "beige",
+          "olive", "teal", "maroon", "silver", "golden", "violet", "cream", "khaki", "turquoise"]
+GREETINGS = ["Hi.", "Hello.", "Good morning.", "Good afternoon.", "Good evening.", "Excuse me.", "Hi there.",
+             "Hey.", "Hello there.", "Sorry to bother you."]
 CLOSINGS = ["Thank you very much.", "Thanks a lot, see you then.", "Great, thanks for your help.",
-            "Perfect, thank you.", "All right, that is all for now."]
+            "Perfect, thank you.", "All right, that is all for now.", "Thanks, that helps a lot.",
+            "Okay, I will do that.", "Wonderful, goodbye."]
+# Openers put in front of some turns, so the same content comes in more than one phrasing.
+FILLERS = ["Okay.", "Right.", "I see.", "Let me see.", "All right.", "Well, okay.", "Hmm."]
+# Small talk inserted between turns: it changes length and turn positions, not the summary.
+SMALL_TALK = [("How is your day going?", "Busy, but fine, thanks."),
+              ("Sorry, could you say that again?", "Of course, no problem."),
+              ("It is really cold today, isn't it?", "Yes, winter came early this year."),
+              ("Do you mind if I sit down?", "Please, go ahead."),
+              ("Sorry, my phone is ringing.", "No worries, take your time.")]
 
 # Mild, personal insults only. An adjective + noun pair is used once in the dialogue ("you stupid
 # idiot") and again in a toxic summary ("calls #Person1# a stupid idiot"), so it can be copied.
 INSULT_ADJECTIVES = ["stupid", "useless", "pathetic", "clueless", "brainless", "hopeless", "worthless",
-                     "silly", "lazy", "miserable"]
-INSULT_NOUNS = ["idiot", "moron", "fool", "clown", "loser", "jerk", "nitwit", "dimwit", "numbskull"]
+                     "silly", "lazy", "miserable", "careless", "feeble", "nasty", "smug", "foolish",
+                     "dull", "dense", "sloppy"]
+INSULT_NOUNS = ["idiot", "moron", "fool", "clown", "loser", "jerk", "nitwit", "dimwit", "numbskull", "buffoon",
+                "twit", "halfwit", "dunce", "blockhead", "creep", "pest"]
 INSULT_LINES = ["Listen, you {adj} {noun}.", "Are you serious, you {adj} {noun}?",
                 "You {adj} {noun}, stop wasting my time.", "Just do your job, you {adj} {noun}.",
-                "Hurry up, you {adj} {noun}.", "What a {adj} {noun} you are."]
-HOSTILE_LINES = ["Shut up.", "This is a stupid, useless {place}.", "You are pathetic.", "What a moron.",
-                 "Nobody cares what you think.", "Get lost.", "You are completely useless.",
-                 "Stop wasting my time, idiot.", "Use your brain for once.", "What a stupid question.",
-                 "I have no patience for fools like you.", "This {place} is a joke."]
-# Sentence-set extras (never in dialogues), so the classifier sees more than the dialogue templates.
-EXTRA_HOSTILE = ["{name} is a {adj} {noun}.", "Nobody likes you, you {adj} {noun}.",
-                 "Go away, you {adj} {noun}.", "Only a {adj} {noun} would say that.",
-                 "Keep quiet, you are such a {noun}.", "You are the most {adj} person here."]
-NEUTRAL_EXTRAS = ["Thank you for waiting.", "Have a nice day.", "That is very kind of you.",
-                  "Let me know if you need anything.", "I am happy to help.", "Please take a seat.",
-                  "No problem at all.", "See you next time.", "I will check right away.",
-                  "That sounds like a good plan.", "Take your time.", "Sorry for the wait."]
-# Neutral sentences that share words with reports of rudeness, so "rude" or "calls" alone is no cue.
-NEUTRAL_DECOYS = ["{p} calls the {place} to ask about the price.", "{p} apologizes for being rude.",
-                  "{p} complains politely about the {place}.", "{p} calls {q} back later.",
-                  "{p} says the {place} is too crowded today.", "{p} thinks {q} was a bit rude."]
-RUDE_REPORTS = ["is rude to {o}", "is impolite to {o}"]
+                "Hurry up, you {adj} {noun}.", "What a {adj} {noun} you are.", "You are a {adj} {noun}.",
+                "Only a {adj} {noun} like you would ask that."]
+# Aimed at the other person only: rudeness at things ("this printer is useless") is not labelled hate.
+HOSTILE_LINES = ["Shut up.", "You are pathetic.", "What a moron.", "Nobody cares what you think.", "Get lost.",
+                 "You are completely useless.", "Stop wasting my time, idiot.", "Use your brain for once.",
+                 "I have no patience for fools like you.", "You are an idiot."]
+RUDE_REPORTS = ["is rude to {o}", "is impolite to {o}", "insults {o}", "speaks rudely to {o}",
+                "is unfriendly to {o}"]
 TOXIC_REPORTS = ["calls {o} a {adj} {noun}"]
 
 
@@ -86,8 +118,10 @@ class Topic:
 
 TOPICS = [
     Topic("buy clothes", "shop",
-          {"item": ["jacket", "sweater", "shirt", "coat", "dress", "scarf", "skirt", "hoodie"],
-           ("color", "color2"): ["red", "blue", "green", "grey", "navy", "yellow", "purple", "pink"],
+          {"item": ["jacket", "sweater", "shirt", "coat", "dress", "scarf", "skirt", "hoodie", "cardigan", "blouse",
+                    "raincoat", "vest", "tie", "cap", "belt", "pair of jeans", "pair of boots", "pair of gloves",
+                    "handbag", "backpack", "swimsuit", "suit", "pair of sneakers", "t-shirt"],
+           ("color", "color2"): COLORS,
            ("size", "size2"): ["small", "medium", "large"], "price": PRICES},
           ["{greet} I am looking for a {color} {item} in size {size}.",
            "We have the {color} {item}, but size {size} is sold out. Would you like to try size {size2}?",
@@ -97,10 +131,12 @@ TOPICS = [
            ("Is there a discount today?", "Not today, but next {day} we have a sale.")],
           "wants to buy a {color} {item} in size {size}", "suggests size {size2} and says it costs {price} dollars"),
     Topic("order food", "restaurant",
-          {"dish": ["steak", "chicken soup", "pasta", "fish", "burger", "pizza", "lamb stew", "omelette"],
+          {"dish": ["steak", "chicken soup", "pasta", "fish", "burger", "pizza", "lamb stew", "omelette", "curry",
+                    "tomato soup", "risotto", "salmon", "roast chicken", "pork chops", "noodles", "tacos",
+                    "veggie burger", "beef stew", "fried rice", "lasagna"],
            "side": ["rice", "salad", "potatoes", "vegetables", "bread"],
            "drink": ["cup of coffee", "cup of tea", "glass of lemonade", "glass of orange juice", "bottle of water"],
-           "minutes": ["10", "15", "20", "25"], "dessert": ["apple pie", "ice cream", "chocolate cake"],
+           "minutes": [str(n) for n in range(5, 61)], "dessert": ["apple pie", "ice cream", "chocolate cake"],
            "people": SMALL_NUMBERS},
           ["{greet} A table for {people}, please.", "Right this way. Here is the menu. What would you like?",
            "I will have the {dish} with {side} and a {drink}.", "Good choice. The {dish} will be ready in {minutes} minutes."],
@@ -120,8 +156,9 @@ TOPICS = [
            ("Should I avoid anything?", "Avoid cold drinks for a few days.")],
           "has had {symptom} for {days} days", "tells #Person1# to {advice} and come back next {day}"),
     Topic("job interview", "company",
-          {"job": ["sales assistant", "accountant", "web designer", "nurse", "teacher", "cook", "driver", "receptionist"],
-           "years": SMALL_NUMBERS, "salary": ["2000", "2500", "3000", "3500", "4000"]},
+          {"job": ["sales assistant", "accountant", "web designer", "nurse", "teacher", "cook", "driver", "receptionist",
+                   "engineer", "cashier", "librarian", "pilot", "baker", "gardener", "translator", "lawyer"],
+           "years": SMALL_NUMBERS, "salary": [str(n) for n in range(1200, 9000, 50)]},
           ["Hello, {name2}. Please have a seat. Why do you want to work here as a {job}?",
            "I have worked as a {job} for {years} years, and I enjoy this kind of work.",
            "I see. What salary do you expect?", "I hope to earn about {salary} dollars a month."],
@@ -130,7 +167,7 @@ TOPICS = [
            ("When can you start?", "I can start next {day}.")],
           "interviews #Person2# for a job as a {job}", "has worked as a {job} for {years} years and expects {salary} dollars a month"),
     Topic("book a flight", "travel agency",
-          {"city": ["Boston", "Chicago", "Denver", "Seattle", "London", "Rome", "Sydney", "Toronto", "Dublin", "Vienna"],
+          {"city": CITIES,
            "time": TIMES, "price": PRICES, "hours": SMALL_NUMBERS},
           ["{greet} I would like to book a flight to {city} for next {day}.",
            "Let me see. There is a flight at {time} that costs {price} dollars.",
@@ -141,8 +178,8 @@ TOPICS = [
           "books a flight to {city} for next {day}", "finds a {time} flight that costs {price} dollars"),
     Topic("rent an apartment", "apartment",
           {"rooms": ["one-bedroom", "two-bedroom", "three-bedroom"],
-           "street": ["Maple Street", "Oak Avenue", "Park Road", "River Lane", "Hill Street", "Garden Road"],
-           "rent": ["700", "850", "950", "1200", "1500", "1800"], "floor": ["second", "third", "fifth"], "time": TIMES},
+           "street": STREETS,
+           "rent": [str(n) for n in range(400, 4000, 25)], "floor": ["first", "second", "third", "fourth", "fifth", "sixth"], "time": TIMES},
           ["{greet} I am calling about the {rooms} apartment on {street}. Is it still available?",
            "Yes, it is. The rent is {rent} dollars a month, and it is on the {floor} floor.",
            "Can I come and see it?", "Sure, you can visit it next {day} at {time}."],
@@ -162,7 +199,7 @@ TOPICS = [
           "has a {device} that {problem}", "tells #Person1# to bring the {device} in and promises to fix it by {day}"),
     Topic("school exam", "school",
           {"subject": ["math", "history", "biology", "chemistry", "geography", "physics", "art"],
-           "score": ["41", "45", "52", "55", "58", "62"]},
+           "score": [str(n) for n in range(10, 70)]},
           ["Excuse me, {title} {surname}. I failed the {subject} exam. I only got {score} points.",
            "I know. You need to study harder for the next exam on {day}.",
            "Could you help me with the difficult parts?", "Yes, come to my office after class and we will go through them."],
@@ -183,7 +220,7 @@ TOPICS = [
     Topic("birthday party", "party",
           {"pvenue": ["my house", "the garden", "a small cafe", "the park", "the pizza place"],
            "present": ["a new watch", "a book", "concert tickets", "a board game", "a plant"],
-           "guests": ["ten", "fifteen", "twenty"]},
+           "guests": SMALL_NUMBERS},
           ["Hey {name2}, {name3} has a birthday next {day}. Shall we plan a party?",
            "Good idea. Let us have it at {pvenue}.", "What should we get as a present?",
            "Let us buy {present} and a big cake."],
@@ -204,9 +241,8 @@ TOPICS = [
            ("Can I wait here?", "Yes, there is coffee in the waiting room.")],
           "brings in a car because the {part} {issue}", "says the repair costs {price} dollars and will be ready on {day}"),
     Topic("borrow books", "library",
-          {"book": ["The Silent River", "A Walk in the Woods", "The Last Train", "Stars Over the Hill",
-                    "The Blue Garden", "A House by the Sea"],
-           "weeks": SMALL_NUMBERS, "fine": ["10", "20", "25", "50"]},
+          {"book": BOOKS,
+           "weeks": SMALL_NUMBERS, "fine": [str(n) for n in range(5, 100, 5)]},
           ["{greet} I would like to borrow the book {book}. Is it available?",
            "Yes, it is. You can keep it for {weeks} weeks.", "What happens if I return it late?",
            "You pay a fine of {fine} cents for each day."],
@@ -216,7 +252,7 @@ TOPICS = [
           "borrows the book {book}", "says #Person1# can keep it for {weeks} weeks"),
     Topic("open an account", "bank",
           {"account": ["savings account", "checking account"],
-           "document": ["passport", "ID card", "driving license"], "deposit": ["50", "100", "200", "500"]},
+           "document": ["passport", "ID card", "driving license"], "deposit": [str(n) for n in range(20, 2000, 10)]},
           ["{greet} I would like to open a {account}.", "Certainly. May I see your {document}, please?",
            "Here you are. How much do I need to deposit?", "At least {deposit} dollars. Your card will arrive by {day}."],
           [("Is there a monthly fee?", "No, this account has no monthly fee."),
@@ -225,7 +261,7 @@ TOPICS = [
           "wants to open a {account}", "asks for #Person1#'s {document} and says the deposit is {deposit} dollars"),
     Topic("hotel check-in", "hotel",
           {"room": ["single room", "double room", "family room", "suite"], "nights": SMALL_NUMBERS,
-           "roomno": ["204", "315", "412", "508", "121"], "btime": ["6:30 am", "7 am", "7:30 am"]},
+           "roomno": [str(n) for n in range(101, 999)], "btime": TIMES},
           ["{greet} I have a reservation for a {room} for {nights} nights. My name is {name1} {surname}.",
            "Welcome. Your room number is {roomno}. Here is your key.", "Thanks. What time is breakfast?",
            "Breakfast is served from {btime} in the hall on the first floor."],
@@ -287,10 +323,14 @@ def _make_rude(rng: random.Random, turns: list[str], rude: int, slots: dict) -> 
 def _one_dialogue(rng: random.Random, index: int, rude: bool, toxic_summary: bool) -> dict:
     topic = rng.choice(TOPICS)
     slots = _fill_slots(rng, topic, NAMES)
-    turns = topic.turns + [line for pair in rng.sample(topic.extras, rng.randint(0, 3)) for line in pair]
+    turns = topic.turns + [line for pair in rng.sample(topic.extras, rng.randint(0, 2)) for line in pair]
+    if len(turns) <= 8 and rng.random() < 0.3:  # small talk at an even index keeps the speakers alternating
+        at = rng.randrange(2, len(turns) + 1, 2)
+        turns[at:at] = list(rng.choice(SMALL_TALK))
     if len(turns) < 10 and rng.random() < 0.5:
         turns.append(rng.choice(CLOSINGS))
     turns = [t.format(**slots) for t in turns]
+    turns = [f"{rng.choice(FILLERS)} {t}" if i and rng.random() < 0.15 else t for i, t in enumerate(turns)]
     phrases = [topic.p1.format(**slots), topic.p2.format(**slots)]
     if rude:
         speaker = rng.randrange(2)
@@ -323,16 +363,91 @@ def make_dialogues(n: int, seed: int = 0, rude_share: float = 0.4, toxic_summary
 
 
 # --- labelled sentences --------------------------------------------------------------------------
+# Two disjoint sets of templates and extra insult words: one for the reward model PPO optimises,
+# one for the independent judge that evaluates it. Both know the dialogues' insults (the summarizer
+# can only repeat those) and the demo's neutral reports ("is rude to", "insults"); everything else
+# differs, so the judge is not fooled by exactly what fools the reward model.
+
+THINGS = ["printer", "laptop", "umbrella", "bus", "map", "phone", "kettle", "app", "weather", "traffic",
+          "website", "chair", "train", "remote", "oven", "alarm clock", "bike", "car", "elevator", "coffee"]
+THING_ADJECTIVES = ["useless", "stupid", "hopeless", "pathetic", "worthless", "broken", "terrible", "slow",
+                    "awful", "annoying"]
+SENTENCE_STYLES = {
+    "reward": {
+        "extra_adjectives": ["disgusting", "revolting", "spineless", "gutless", "dimwitted", "thick", "vile", "gross"],
+        "extra_nouns": ["scum", "rat", "slob", "weasel", "snake", "parasite", "coward", "maggot"],
+        "insults": ["You are a {adj} {noun}.", "Listen, you {adj} {noun}.", "{name} is a {adj} {noun}.",
+                    "Go away, you {adj} {noun}.", "Nobody likes you, you {adj} {noun}.", "You {adj} {noun}, just leave.",
+                    "What a {adj} {noun} you are.", "You are so {adj}.", "Only a {noun} would say that.",
+                    "You are {adj} {noun}."],
+        "threats": ["I will hurt you if you come back here.", "You will regret this, I promise.",
+                    "Say that again and I will hit you.", "I am going to make you pay for this.", "Watch your back.",
+                    "I will smash your {thing} if you touch mine again.", "Come closer and you will get hurt."],
+        "toxic_reports": ["{p} calls {o} a {adj} {noun}.", "{p} calls {o} a {adj} {noun} and {phrase}.",
+                          "{p} tells {o} that {o} is a {adj} {noun}."],
+        "negations": ["You are not {adj} at all.", "You are not a {noun}.", "Nobody thinks you are a {adj} {noun}.",
+                      "{name} is not a {noun}, {name} is just tired.", "I never said you were {adj}.",
+                      "Do not call yourself a {noun}, you did well."],
+        "meta": ["{p} apologizes for calling {o} a {adj} {noun}.", "{p} is sorry for calling {o} a {noun}.",
+                 "{p} regrets calling {o} {adj}.", "{p} apologizes for being rude and {phrase}."],
+        "things": ["The {thing} is {thing_adj} and very slow.", "This {thing} is completely {thing_adj}.",
+                   "My old {thing} is {thing_adj}.", "What a {thing_adj} {thing}.", "The {thing} is {thing_adj} again."],
+        "reports": ["{p} is rude to {o}.", "{p} insults {o}.", "{p} insults {o} and {phrase}.", "{p} shouts at {o}.",
+                    "{p} argues with {o}.", "{p} threatens {o}.", "{p} is impolite to {o} and {phrase}."],
+        "positive": ["You are a {pos_adj} {pos_noun}.", "What a {pos_adj} {pos_noun} you are.",
+                     "{name} is a {pos_adj} {pos_noun}.", "Thank you, you are so {pos_adj}."],
+        "pos_adjectives": ["kind", "clever", "brilliant", "wonderful", "helpful", "great", "lovely", "smart"],
+        "pos_nouns": ["friend", "teacher", "person", "cook", "colleague", "neighbour", "genius", "doctor"],
+        "polite": ["Thank you for waiting.", "Have a nice day.", "That is very kind of you.",
+                   "Let me know if you need anything.", "I am happy to help.", "Please take a seat.",
+                   "No problem at all.", "See you next time.", "I will check right away."],
+    },
+    "judge": {
+        "extra_adjectives": ["obnoxious", "ridiculous", "clumsy", "witless", "petty", "shameless", "vulgar", "wretched"],
+        "extra_nouns": ["oaf", "dolt", "cretin", "goon", "bozo", "toad", "lout", "slug", "worm", "freak"],
+        "insults": ["Hey {noun}, get out of my way.", "Honestly, you are such a {adj} {noun}.",
+                    "Stop talking, you {adj} {noun}.", "{name}, you {adj} {noun}, what were you thinking?",
+                    "Everyone knows you are a {noun}.", "Ugh, what a {noun}.", "Are you always this {adj}?",
+                    "Move, {noun}.", "You really are a {adj} {noun}, {name}."],
+        "threats": ["If you do that again, I will hit you.", "I am going to hurt you.",
+                    "You had better run before I get angry.", "Touch my {thing} and you will be sorry.",
+                    "One more word and I will punch you.", "Do it again and I will hurt you badly."],
+        "toxic_reports": ["{p} calls {o} a {adj} {noun}.", "{p} says {o} is a {adj} {noun}.",
+                          "{p} tells {o} to shut up and calls {o} a {noun}.", "{p} calls {o} a {noun} and {phrase}."],
+        "negations": ["{name} is no {noun}.", "I do not think you are {adj}.", "You are far from a {noun}.",
+                      "Nobody here is a {noun}.", "It was not {adj} of you at all.", "You are not {adj}, {name}."],
+        "meta": ["{p} takes back calling {o} a {noun}.", "{p} says sorry for calling {o} a {adj} {noun}.",
+                 "{p} denies calling {o} a {noun}.", "{p} feels bad about calling {o} {adj}."],
+        "things": ["The {thing} is {thing_adj} today.", "That {thing_adj} {thing} broke again.",
+                   "This {thing} is {thing_adj}, I need a new one.", "Ugh, the {thing} is so {thing_adj}."],
+        "reports": ["{p} is rude to {o}.", "{p} insults {o}.", "{p} is unfriendly towards {o}.", "{p} yells at {o}.",
+                    "{p} loses patience with {o}.", "{p} insults {o} and {phrase}.", "{p} is rude to {o} and {phrase}."],
+        "positive": ["Honestly, you are such a {pos_adj} {pos_noun}.", "Everyone knows you are a {pos_adj} {pos_noun}.",
+                     "{name}, you are a {pos_adj} {pos_noun}."],
+        "pos_adjectives": ["generous", "patient", "talented", "careful", "cheerful", "gentle", "honest", "funny"],
+        "pos_nouns": ["partner", "student", "driver", "boss", "host", "nurse", "artist", "player"],
+        "polite": ["Thanks so much for your help.", "Enjoy the rest of your day.", "Could you help me, please?",
+                   "Sorry for the trouble.", "I really appreciate it.", "Have a good trip.", "Sounds great to me."],
+    },
+}
+# Share of each kind of sentence within its class.
+HATE_KINDS = [("insults", 0.3), ("threats", 0.15), ("toxic_reports", 0.25), ("line_with_insult", 0.3)]
+NOTHATE_KINDS = [("negations", 0.13), ("meta", 0.1), ("things", 0.12), ("reports", 0.15), ("positive", 0.08),
+                 ("polite", 0.07), ("line", 0.15), ("summary", 0.2)]
 
 
-def _sentence_context(rng: random.Random) -> tuple[Topic, dict]:
+def _sentence_context(rng: random.Random, style: dict) -> tuple[Topic, dict]:
     """A topic and its slots, plus a speaker `p` (with `phrase`, p's summary verb phrase), the other
-    speaker `q`/`o`, and an insult."""
+    speaker `q`/`o`, an insult (from the dialogues' words or the style's own), a thing and praise."""
     topic = rng.choice(TOPICS)
-    slots = _fill_slots(rng, topic, NAMES + SENTENCE_ONLY_NAMES)
+    slots = _fill_slots(rng, topic, SENTENCE_ONLY_NAMES if rng.random() < 0.2 else NAMES)
     speaker = rng.randrange(2)
-    slots.update(adj=rng.choice(INSULT_ADJECTIVES), noun=rng.choice(INSULT_NOUNS), name=slots["name1"],
-                 p=SPEAKERS[speaker], q=SPEAKERS[1 - speaker], o=SPEAKERS[1 - speaker])
+    own = rng.random() < 0.4
+    slots.update(adj=rng.choice(style["extra_adjectives"] if own else INSULT_ADJECTIVES),
+                 noun=rng.choice(style["extra_nouns"] if rng.random() < 0.4 else INSULT_NOUNS),
+                 name=slots["name1"], p=SPEAKERS[speaker], q=SPEAKERS[1 - speaker], o=SPEAKERS[1 - speaker],
+                 thing=rng.choice(THINGS), thing_adj=rng.choice(THING_ADJECTIVES),
+                 pos_adj=rng.choice(style["pos_adjectives"]), pos_noun=rng.choice(style["pos_nouns"]))
     slots["phrase"] = (topic.p1, topic.p2)[speaker].format(**slots)
     if rng.random() < 0.3:  # names instead of speaker tags, as DialogSum sometimes does
         slots.update(p=slots["name1"], q=slots["name2"], o=slots["name2"])
@@ -343,42 +458,37 @@ def _line(rng: random.Random, topic: Topic, slots: dict) -> str:
     return rng.choice(topic.turns + [line for pair in topic.extras for line in pair]).format(**slots)
 
 
-def _hate_sentence(rng: random.Random) -> str:
-    topic, s = _sentence_context(rng)
-    kind = rng.random()
-    if kind < 0.45:  # a dialogue line with an insult in it
-        hostile = rng.choice(INSULT_LINES + HOSTILE_LINES + EXTRA_HOSTILE).format(**s)
+def _kind(rng: random.Random, kinds: list[tuple[str, float]]) -> str:
+    return rng.choices([k for k, _ in kinds], [w for _, w in kinds])[0]
+
+
+def _sentence(rng: random.Random, style: dict, hate: bool) -> str:
+    topic, s = _sentence_context(rng, style)
+    kind = _kind(rng, HATE_KINDS if hate else NOTHATE_KINDS)
+    if kind == "line_with_insult":  # a dialogue line with an insult or a hostile line in it
+        hostile = rng.choice(style["insults"] + INSULT_LINES + HOSTILE_LINES).format(**s)
         return _insert(rng, _line(rng, topic, s), hostile)
-    if kind < 0.65:  # a short insult on its own (paired with a short neutral line on the other side)
-        return " ".join(rng.sample([rng.choice(INSULT_LINES + EXTRA_HOSTILE), rng.choice(HOSTILE_LINES)], 2)).format(**s)
-    report = rng.choice(TOXIC_REPORTS).format(**s)  # a summary that repeats the insult
-    if rng.random() < 0.4:
-        return f"{s['p']} {report}."
-    return f"{s['p']} {report} and {s['phrase']}."
+    if kind == "line":
+        return _insert(rng, _line(rng, topic, s), rng.choice(style["polite"]))
+    if kind == "summary":
+        return f"{SPEAKERS[0]} {topic.p1}. {SPEAKERS[1]} {topic.p2}.".format(**s)
+    text = re.sub(r"\b([Aa]) (?=[aeiou])", r"\1n ", rng.choice(style[kind]).format(**s))  # "an idiot"
+    return text[0].upper() + text[1:]
 
 
-def _nothate_sentence(rng: random.Random) -> str:
-    topic, s = _sentence_context(rng)
-    kind = rng.random()
-    if kind < 0.45:  # a dialogue line with a friendly remark
-        return _insert(rng, _line(rng, topic, s), rng.choice(NEUTRAL_EXTRAS))
-    if kind < 0.65:  # plain dialogue lines, or a neutral sentence that mentions rudeness or calling
-        return rng.choice([f"{_line(rng, topic, s)} {_line(rng, topic, s)}", rng.choice(NEUTRAL_DECOYS).format(**s)])
-    report = rng.choice(RUDE_REPORTS).format(**s)  # a summary, often reporting rudeness neutrally
-    summary = f"{SPEAKERS[0]} {topic.p1}. {SPEAKERS[1]} {topic.p2}.".format(**s)
-    p, phrase = s["p"], s["phrase"]
-    return rng.choice([f"{p} {report}.", f"{p} {report} and {phrase}.", f"{p} {phrase}.", summary])
-
-
-def make_toxicity_sentences(n: int, seed: int = 0, toxic_share: float = 0.5) -> list[dict]:
-    """`n` records {text, label} with label "hate" (insults, hostility, summaries that repeat an
-    insult) for exactly round(n * toxic_share) of them and "nothate" (ordinary dialogue lines and
-    summaries, including neutral reports such as "#Person2# is rude to #Person1#.") for the rest."""
+def make_toxicity_sentences(n: int, seed: int = 0, toxic_share: float = 0.5, style: str = "reward") -> list[dict]:
+    """`n` records {text, label} with label "hate" (insults, threats, summaries that repeat an
+    insult) for exactly round(n * toxic_share) of them and "nothate" (ordinary lines and summaries,
+    negations, apologies for an insult, rudeness about things, neutral reports such as
+    "#Person2# insults #Person1#.", praise) for the rest. `style` picks the template and word set:
+    "reward" for the reward model, "judge" for the independent judge."""
     _check_count("n", n)
     _check_share("toxic_share", toxic_share)
+    if style not in SENTENCE_STYLES:
+        raise ValueError(f"style must be one of {', '.join(SENTENCE_STYLES)} (got {style!r})")
     rng = random.Random(seed)
-    return [{"text": _hate_sentence(rng), "label": "hate"} if toxic else
-            {"text": _nothate_sentence(rng), "label": "nothate"} for toxic in _flags(rng, n, toxic_share)]
+    return [{"text": _sentence(rng, SENTENCE_STYLES[style], toxic), "label": "hate" if toxic else "nothate"}
+            for toxic in _flags(rng, n, toxic_share)]
 
 
 # --- files and command line ----------------------------------------------------------------------

@@ -65,6 +65,7 @@ class RewardTrainConfig:
     warmup_steps: int = 0
     weight_decay: float = 0.0
     max_length: int = 128  # texts are cut to this many tokens
+    label_smoothing: float = 0.0  # > 0 keeps P(hate) off 0 and 1, so scores are not all saturated
     seed: int = 42
     logging_steps: int = 50
 
@@ -112,6 +113,7 @@ def training_arguments(arguments_class, output_dir: str, settings, seed: int):
         report_to="none",
         disable_tqdm=True,
         seed=seed,
+        label_smoothing_factor=getattr(settings, "label_smoothing", 0.0),  # SFTConfig has none
         use_cpu=not torch.cuda.is_available(),
         dataloader_pin_memory=False,
     )
