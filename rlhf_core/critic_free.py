@@ -99,7 +99,8 @@ def grpo_advantages(rewards: torch.Tensor, k: int, scale: bool = True,
 def k3_kl(logprobs: torch.Tensor, ref_logprobs: torch.Tensor) -> torch.Tensor:
     """Return the k3 KL estimate per token (B, T): exp(ref - logp) - (ref - logp) - 1, always >= 0."""
     delta = ref_logprobs - logprobs  # (B, T)
-    return torch.exp(delta) - delta - 1.0
+    # expm1 keeps precision near delta = 0; the clamp only removes rounding below the true minimum 0
+    return (torch.expm1(delta) - delta).clamp(min=0.0)
 
 
 def clipped_surrogate(logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages: torch.Tensor,
