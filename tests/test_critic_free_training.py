@@ -36,14 +36,15 @@ def test_k_samples_per_prompt_in_prompt_major_order_and_no_value_head():
 
 @pytest.mark.parametrize("algo", ["rloo", "grpo"])
 def test_a_reward_without_spread_teaches_nothing(algo):
-    # Equal rewards in every group: zero advantages; at the first step policy == reference, so the
-    # KL (in RLOO's reward, in GRPO's loss) adds nothing either. The adapter must not move.
-    config = tiny(algo, **{"ppo.mini_batch_size": 4})
+    # Equal rewards in every group: zero advantages, zero gradient: the adapter must not move. The KL
+    # is off here: sampled and teacher-forced log-probs agree only to float rounding (~1e-7), and
+    # Adam would turn even that dust into a full-size step.
+    config = tiny(algo, **{"ppo.mini_batch_size": 4, "critic_free.kl_coef": 0.0})
     trainer, data = trainer_for(config, lambda p, s: [1.5] * len(s))
     before = {n: p.detach().clone() for n, p in trainer.unwrapped.named_parameters() if p.requires_grad}
     rows = data.select([0, 1])
     _, stats = trainer.step_from_prompts(rows["input_ids"], rows["prompt"], 8)
-    assert stats["frac_reward_zero_std"] == 1.0 and stats["objective/kl"] == 0.0
+    assert stats["frac_reward_zero_std"] == 1.0 and abs(stats["objective/kl"]) < 1e-4
     assert stats["clip_ratio/region_mean"] == 0.0
     for name, p in trainer.unwrapped.named_parameters():
         if p.requires_grad:
