@@ -112,10 +112,11 @@ def train_view(snap: serving.JobSnapshot, viewer: str | None = None, notice: str
 
 
 def start_training(preset, steps, batch_size, learning_rate, init_kl_coef, adaptive_kl, target_kl, seed,
-                   label: str = "", smoothing: float = 0.0, request: gr.Request = None):
+                   algo="ppo", toxicity_weight=1.0, fidelity_weight=0.0, label: str = "", smoothing: float = 0.0,
+                   request: gr.Request = None):
     """Starts a run; a refused start (limits, bad values) shows one error line on the run card."""
     settings = serving.TrainSettings(preset, steps, batch_size, learning_rate, init_kl_coef, adaptive_kl, target_kl,
-                                     seed)
+                                     seed, algo, toxicity_weight, fidelity_weight)
     try:
         started, snap = serving.start_training(settings, owner=_viewer(request), label=label)
     except UserError as error:
@@ -163,7 +164,8 @@ def preset_defaults(preset: str):
         s = serving.default_settings(preset)
     except UserError as error:
         raise gr.Error(str(error)) from None
-    return s.steps, s.batch_size, s.learning_rate, s.init_kl_coef, s.adaptive_kl, s.target_kl, s.seed
+    return (s.steps, s.batch_size, s.learning_rate, s.init_kl_coef, s.adaptive_kl, s.target_kl, s.seed, s.algo,
+            s.toxicity_weight, s.fidelity_weight)
 
 
 def show_banner(plan: serving.StartupPlan):
@@ -439,6 +441,17 @@ def build_app(startup: "serving.Startup | None" = None) -> gr.Blocks:
                             target_kl = gr.Number(startup_settings.target_kl, label="Target KL (nats)",
                                                   elem_id="target-kl", min_width=120,
                                                   info="Used by the adaptive coefficient")
+                        algo = gr.Dropdown([("PPO (value head)", "ppo"), ("RLOO (no critic)", "rloo"),
+                                            ("GRPO (no critic)", "grpo")], value=startup_settings.algo,
+                                           label="Algorithm", elem_id="algo",
+                                           info="RLOO/GRPO sample several summaries per dialogue, no value head")
+                        with gr.Row():
+                            toxicity_weight = gr.Number(startup_settings.toxicity_weight, label="Toxicity weight",
+                                                        elem_id="toxicity-weight", min_width=120,
+                                                        info="Reward term: the classifier")
+                            fidelity_weight = gr.Number(startup_settings.fidelity_weight, label="Fidelity weight",
+                                                        elem_id="fidelity-weight", min_width=120,
+                                                        info="Reward term: ROUGE-L, no invented names/numbers")
                         smoothing = gr.Slider(0, 0.95, value=0.6, step=0.05, label="Chart smoothing",
                                               elem_id="smoothing", info=SMOOTHING_HELP)
                     with gr.Column(scale=3, min_width=300):
@@ -555,7 +568,8 @@ def build_app(startup: "serving.Startup | None" = None) -> gr.Blocks:
         train_outputs = [progress, headline, toxicity_plot, reward_plot, kl_plot, returns_plot, stats_df, samples_df,
                          start_btn, stop_btn, seen_version]
         assert len(train_outputs) == TRAIN_OUTPUT_COUNT
-        knobs = [steps, batch_size, learning_rate, init_kl_coef, adaptive_kl, target_kl, seed]
+        knobs = [steps, batch_size, learning_rate, init_kl_coef, adaptive_kl, target_kl, seed, algo, toxicity_weight,
+                 fidelity_weight]
         fast = dict(concurrency_limit=None)  # cheap reads of shared state: never queue behind model work
         on_models = dict(concurrency_id="models", concurrency_limit=1)  # inference and evaluation take turns
         quiet = dict(show_progress="hidden")  # errors come as one toast, not a red badge on every output

@@ -114,3 +114,16 @@ def test_reward_rises_on_a_simple_task(algo):
         assert all(np.isfinite(kls)) and max(kls) < 100, kls
         gains.append(np.mean(rewards[-5:]) - np.mean(rewards[:5]))
     assert np.mean(gains) > 0.06 and sum(g > 0 for g in gains) >= 3, gains
+
+
+def test_app_settings_pick_a_k_that_divides_the_batch():
+    from rlhf_core.limits import TrainSettings, default_settings, training_config
+
+    base = default_settings("tiny")
+    settings = TrainSettings(**{**base.__dict__, "algo": "grpo", "batch_size": 6, "fidelity_weight": 0.5})
+    config = training_config(settings)
+    assert (config.algo, config.critic_free.num_generations, config.reward.fidelity_weight) == ("grpo", 3, 0.5)
+    with pytest.raises(UserError, match="batch size must be even"):
+        training_config(TrainSettings(**{**base.__dict__, "algo": "rloo", "batch_size": 1}))
+    with pytest.raises(UserError, match="fidelity weight"):
+        training_config(TrainSettings(**{**base.__dict__, "fidelity_weight": -1}))

@@ -91,6 +91,11 @@ def reward_figure(stats: list[dict], total_steps: int = 0, smoothing: float = 0.
                     fillcolor="rgba(99,102,241,0.18)", name="± std", hoverinfo="skip")
     _raw_and_smoothed(fig, steps, mean, smoothing, "reward mean", COLORS["reward"])
     fig.update_yaxes(title_text="reward (logit of not-hate)")
+    terms = sorted({k for record in stats for k in record if k.startswith("env/reward/") and k.endswith("_mean")})
+    if len(terms) > 1:  # a composite reward: each term's raw mean, dashed
+        for key in terms:
+            fig.add_scatter(x=steps, y=smooth(_column(stats, key), smoothing), mode="lines",
+                            line=dict(dash="dash", width=1.5), name=key[len("env/reward/"):-len("_mean")])
     _step_axis(fig, max(total_steps, steps[-1]))
     return fig
 
