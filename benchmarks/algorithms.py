@@ -207,8 +207,8 @@ def targets(table) -> list[str]:
             rss_ok = cf["peak_rss_mb"][0] < ppo["peak_rss_mb"][0]
             met = cut_ok and time_ratio <= 0.7 and rss_ok
             lines.append(f"{algo} vs ppo (toxicity only): cut {cf['toxicity_cut'][0]:.2f} vs "
-                         f"{ppo['toxicity_cut'][0]:.2f} +- {ppo['toxicity_cut'][1]:.2f} ({'ok' if cut_ok else 'short'}), "
-                         f"wall {time_ratio:.2f}x "
+                         f"{ppo['toxicity_cut'][0]:.2f} +- {ppo['toxicity_cut'][1]:.2f} "
+                         f"({'ok' if cut_ok else 'short'}), wall {time_ratio:.2f}x "
                          f"({'ok' if time_ratio <= 0.7 else '> 0.7x'}), peak RSS {cf['peak_rss_mb'][0]:.0f} vs "
                          f"{ppo['peak_rss_mb'][0]:.0f} MB ({'lower' if rss_ok else 'not lower'}): "
                          f"{'MET' if met else 'NOT met'}")
