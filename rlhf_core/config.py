@@ -304,6 +304,7 @@ def _demo() -> Config:
     # The classifier scores dropping the rudeness and reporting it neutrally alike; a stronger KL
     # anchor keeps the policy near the SFT model, which mentions rudeness, so PPO learns the report.
     cfg.ppo.init_kl_coef = 1.0
+    cfg.critic_free.kl_coef = 1.0  # the same strong anchor for RLOO/GRPO (4 dialogues x k=4 = PPO's 16 summaries)
     cfg.eval.samples = 100
     cfg.eval.max_new_tokens = 64
     cfg.steps = 60  # about a minute on one CPU core
