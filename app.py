@@ -29,6 +29,7 @@ from ui.plots import (  # noqa: E402
     figures_html,
     kl_figure,
     overlay_figure,
+    pareto_figure,
     placeholder,
     returns_figure,
     reward_figure,
@@ -317,19 +318,22 @@ def runs_view(selected: str | None = None):
             "steps": f"{info.steps_done}/{cfg.steps}", "batch": cfg.ppo.batch_size, "lr": f"{cfg.ppo.learning_rate:g}",
             "KL control": (f"adaptive {cfg.ppo.init_kl_coef:g} → {cfg.ppo.target_kl:g}" if cfg.ppo.adaptive_kl
                            else f"fixed {cfg.ppo.init_kl_coef:g}"),
-            "seed": cfg.seed, "reward on": cfg.reward.text,
+            "seed": cfg.seed, "reward on": cfg.reward.text, "algo": cfg.algo,
             "last reward": fmt(last.get("env/reward_mean")), "last KL": fmt(last.get("objective/kl")),
             "flagged toxic": toxicity, "ROUGE-L": rouge_l,
             "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(info.created)),
         })
-    columns = ["run", "status", "steps", "flagged toxic", "ROUGE-L", "last reward", "last KL", "preset", "batch", "lr",
-               "KL control", "seed", "reward on", "created"]
+    columns = ["run", "status", "algo", "steps", "flagged toxic", "ROUGE-L", "last reward", "last KL", "preset",
+               "batch", "lr", "KL control", "seed", "reward on", "created"]
     names = [info.name for info in infos]
     value = selected if selected in names else (names[0] if names else None)
     curves = [(info.name, info.metrics) for info in infos]
+    points = [p for p in (serving.evaluation_point(info.name, info.config.algo, info.evaluation) for info in infos)
+              if p is not None]
     return (overlay_figure(curves, "env/reward_mean", "Reward (mean) by run", "reward (logit)"),
             overlay_figure(curves, "objective/kl", "KL to the starting model by run", "KL (nats)"),
-            pd.DataFrame(rows, columns=columns), gr.Dropdown(choices=names, value=value))
+            pd.DataFrame(rows, columns=columns), gr.Dropdown(choices=names, value=value),
+            pareto_figure(points))
 
 
 def use_as_after(run_name: str | None):
@@ -546,6 +550,7 @@ def build_app(startup: "serving.Startup | None" = None) -> gr.Blocks:
                                           min_width=300)
                     runs_kl = gr.Plot(placeholder("KL by run", ""), show_label=False, elem_id="runs-kl",
                                       min_width=300)
+                runs_pareto = gr.Plot(placeholder("Toxicity vs quality", ""), show_label=False, elem_id="runs-pareto")
                 runs_table = gr.Dataframe(label=("Saved runs (share of summaries flagged toxic and ROUGE-L: "
                                                  "before → after, from the last evaluation)"),
                                           interactive=False, elem_id="runs-table")
@@ -611,7 +616,7 @@ def build_app(startup: "serving.Startup | None" = None) -> gr.Blocks:
                                                 **on_models)
         gr.api(summarize_dialogue, api_name="summarize_dialogue", **on_models)
 
-        runs_outputs = [runs_reward, runs_kl, runs_table, runs_pick]
+        runs_outputs = [runs_reward, runs_kl, runs_table, runs_pick, runs_pareto]
         runs_tab.select(runs_view, runs_pick, runs_outputs, api_visibility="undocumented", **fast)
         refresh_btn.click(runs_view, runs_pick, runs_outputs, api_name="list_runs", **fast)
         use_btn.click(use_as_after, runs_pick, [compare_run, dialogue_run, after_run, tabs],

@@ -236,21 +236,14 @@ def format_table(table) -> str:
     return "\n".join(lines)
 
 
-def pareto_front(points: list[tuple[float, float]], higher_y_better: bool) -> list[tuple[float, float]]:
-    """Returns the non-dominated points (lower x = less toxic is better), sorted by x."""
-    front = []
-    for x, y in sorted(points):
-        if not front or (y > front[-1][1] if higher_y_better else y < front[-1][1]):
-            front.append((x, y))
-    return front
-
-
 def draw(results: list[dict], path: str, scorer: str) -> None:
     """Two panels: flagged share vs ROUGE-L and vs hallucinated-entity rate, per run, front drawn."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    from rlhf_core.pareto import pareto_front
 
     colors = {"ppo": "tab:blue", "rloo": "tab:orange", "grpo": "tab:green"}
     markers = {"toxicity": "o", "toxicity+fidelity": "^"}

@@ -342,7 +342,8 @@ def test_the_comparison_table_sorts_by_improvement(app_module):
 
 def test_runs_tab_overlays_lists_picks_and_deletes(app_module, app_runs):
     older, newer = train_run(app_module), train_run(app_module)
-    reward, kl, table, picker = app_module.runs_view()
+    reward, kl, table, picker, pareto = app_module.runs_view()
+    assert not pareto.data  # no run evaluated yet: a placeholder
     assert {t.name for t in reward.data} == {older, newer} and len(kl.data) == 2
     assert list(table["run"]) == [newer, older] and set(table["status"]) == {"ready"}
     assert picker.value == newer
@@ -353,7 +354,7 @@ def test_runs_tab_overlays_lists_picks_and_deletes(app_module, app_runs):
 
     confirm, cancel = app_module.ask_delete(older)
     assert confirm.visible and older in confirm.value
-    *_, table, picker, confirm, cancel = app_module.confirm_delete(older)
+    *_, table, picker, _pareto, confirm, cancel = app_module.confirm_delete(older)
     assert list(table["run"]) == [newer] and not (app_runs / older).exists() and confirm.visible is False
 
     start(app_module, steps=50)
