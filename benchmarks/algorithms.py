@@ -105,7 +105,12 @@ def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int |
     with tempfile.TemporaryDirectory(prefix="algorithms-") as scratch:
         run_dir = Path(scratch) / "run"
         t0 = time.perf_counter()
-        history = [r.stats for r in iter_train(config, run_dir)]
+        history = []
+        for result in iter_train(config, run_dir):
+            history.append(result.stats)
+            if result.step % 10 == 0:
+                print(f"  {algo} {reward} seed {seed}: step {result.step}, "
+                      f"reward {result.stats['env/reward_mean']:+.2f}, KL {result.stats['objective/kl']:.2f}", file=sys.stderr, flush=True)
         seconds = time.perf_counter() - t0
         peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # training's peak (Linux: KiB)
 
