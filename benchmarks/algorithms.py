@@ -109,8 +109,9 @@ def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int |
         for result in iter_train(config, run_dir):
             history.append(result.stats)
             if result.step % 10 == 0:
-                print(f"  {algo} {reward} seed {seed}: step {result.step}, "
-                      f"reward {result.stats['env/reward_mean']:+.2f}, KL {result.stats['objective/kl']:.2f}", file=sys.stderr, flush=True)
+                stats = result.stats
+                print(f"  {algo} {reward} seed {seed}: step {result.step}, reward {stats['env/reward_mean']:+.2f}, "
+                      f"KL {stats['objective/kl']:.2f}", file=sys.stderr, flush=True)
         seconds = time.perf_counter() - t0
         peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # training's peak (Linux: KiB)
 
