@@ -18,14 +18,16 @@ import time
 
 import numpy as np
 import torch
+from transformers.modeling_outputs import BaseModelOutput
 
 from . import critic_free, ppo
-from .batching import length_buckets
+from .batching import length_buckets, pad_right
 from .config import Config
 from .memory import trim_heap
-from .policy import PolicyWithValueHead
+from .policy import PolicyWithValueHead, response_decoder_inputs
 from .ppo_trainer import PPOTrainer, Rollout, reward_term_stats
 from .reward import Reward
+from .sampling import merge_samples, sample
 
 
 class CriticFreeTrainer(PPOTrainer):
@@ -51,17 +53,47 @@ class CriticFreeTrainer(PPOTrainer):
         return super().rollout(repeat(query_ids), repeat(prompts), max_new_tokens, repeat(dialogues),
                                repeat(references))
 
+    def _group_buckets(self, query_ids, size: int) -> list[list[int]]:
+        """Returns row buckets made of whole groups (k rows of one prompt), prompts of similar length together."""
+        k = self.samples_per_prompt
+        prompts = length_buckets([len(q) for q in query_ids[::k]], max(size // k, 1))
+        return [[p * k + j for p in bucket for j in range(k)] for bucket in prompts]
+
+    def generate(self, query_ids, max_new_tokens):
+        """Samples the prompt-major rows of `query_ids`, encoding each prompt once for its k rows."""
+        k = self.samples_per_prompt
+        settings = self.sampling_settings(max_new_tokens)
+        trim_heap()
+        unique = list(query_ids[::k])
+        chunk = self.config.generation.batch_size
+        if not chunk or chunk >= len(query_ids):
+            return sample(self.unwrapped, unique, settings, self.device, self.accelerator.autocast, repeats=k)
+        buckets = self._group_buckets(query_ids, chunk)
+        parts = [sample(self.unwrapped, [query_ids[i] for i in bucket[::k]], settings, self.device,
+                        self.accelerator.autocast, repeats=k) for bucket in buckets]
+        return merge_samples(parts, buckets, self.pad_id)
+
     @torch.inference_mode()
     def reference_logprobs(self, rollout: Rollout) -> torch.Tensor:
-        """Returns the reference (adapter off) log-probs (B, T), in eval mode and length buckets."""
-        policy = self.unwrapped
+        """Returns the reference (adapter off) log-probs (B, T), in eval mode, in buckets of whole
+        groups: each prompt is encoded once and its states shared by its k rows."""
+        policy, k = self.unwrapped, self.samples_per_prompt
         policy.eval()
         ref = torch.zeros(rollout.response_ids.shape, device=self.device)
         size = self.config.ppo.forward_batch_size or self.config.ppo.mini_batch_size
+        encoder = policy.model.get_base_model().get_encoder()
         with policy.reference():
-            for bucket in length_buckets([len(q) for q in rollout.query_ids], size):
-                lp, _, _ = self._forward(policy, [rollout.query_ids[i] for i in bucket], rollout.response_ids[bucket])
-                ref[bucket] = lp
+            for bucket in self._group_buckets(rollout.query_ids, size):
+                queries = [rollout.query_ids[i] for i in bucket]
+                input_ids, attention_mask = pad_right(queries[::k], self.pad_id, self.device)
+                with self.accelerator.autocast():
+                    states = encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+                    shared = BaseModelOutput(last_hidden_state=states.repeat_interleave(k, 0))
+                    logits, _ = policy(input_ids.repeat_interleave(k, 0), attention_mask.repeat_interleave(k, 0),
+                                       response_decoder_inputs(rollout.response_ids[bucket], self.start_id),
+                                       encoder_outputs=shared)
+                ref[bucket] = ppo.logprobs_from_logits(logits, rollout.response_ids[bucket],
+                                                       self.config.generation.temperature)
         return ref
 
     def advantages(self, scores: torch.Tensor, seq_kl: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

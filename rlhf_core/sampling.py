@@ -119,26 +119,30 @@ def encode_in_buckets(encoder, query_ids: Sequence[Sequence[int]], pad_id: int, 
 
 
 def sample(policy, query_ids: Sequence[Sequence[int]], s: SamplingSettings, device=None,
-           autocast=contextlib.nullcontext) -> Samples:
-    """Samples one response per prompt from `policy` (a `PolicyWithValueHead`), in eval mode.
+           autocast=contextlib.nullcontext, repeats: int = 1) -> Samples:
+    """Samples `repeats` responses per prompt (prompt-major rows) from `policy`, in eval mode.
 
-    Runs under `torch.inference_mode`; the returned tensors are ordinary ones, usable by autograd.
+    Each prompt is encoded once and its states shared by its `repeats` rows (RLOO/GRPO sample
+    k per prompt). Runs under `torch.inference_mode`; the returned tensors are ordinary ones.
     """
     with torch.inference_mode():
-        samples = _sample(policy, query_ids, s, device, autocast)
+        samples = _sample(policy, query_ids, s, device, autocast, repeats)
     return Samples(*(t.clone() for t in (samples.response_ids, samples.mask, samples.logprobs, samples.values)))
 
 
-def _sample(policy, query_ids, s: SamplingSettings, device, autocast) -> Samples:
+def _sample(policy, query_ids, s: SamplingSettings, device, autocast, repeats: int = 1) -> Samples:
     model = policy.model  # the PEFT model: LoRA layers are live in every call below
     model.eval()
     seq2seq = model.get_base_model()
-    B = len(query_ids)
+    B = len(query_ids) * repeats
     head = policy.value_head
     processors = logits_processors(s, device)
     with autocast():
         hidden, attention_mask = encode_in_buckets(seq2seq.get_encoder(), query_ids, s.pad_id,
                                                    s.encoder_batch_size, device)
+        if repeats > 1:
+            hidden = hidden.repeat_interleave(repeats, dim=0)
+            attention_mask = attention_mask.repeat_interleave(repeats, dim=0)
         encoder_outputs = BaseModelOutput(last_hidden_state=hidden)
         cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
         tokens = torch.full((B, 1), s.start_id, dtype=torch.long, device=device)  # start + sampled so far

@@ -127,3 +127,27 @@ def test_app_settings_pick_a_k_that_divides_the_batch():
         training_config(TrainSettings(**{**base.__dict__, "algo": "rloo", "batch_size": 1}))
     with pytest.raises(UserError, match="fidelity weight"):
         training_config(TrainSettings(**{**base.__dict__, "fidelity_weight": -1}))
+
+
+def test_shared_encoder_passes_match_one_pass_per_row():
+    # Sampling and the reference pass encode each prompt once for its k rows: the same tokens and
+    # log-probs as encoding every row on its own.
+    from rlhf_core.sampling import sample
+
+    config = tiny("grpo", **{"critic_free.num_generations": 2, "ppo.batch_size": 4})
+    trainer, data = trainer_for(config, lambda p, s: [0.0] * len(s))
+    rows = data.select([0, 1])
+    queries = [q for q in rows["input_ids"] for _ in range(2)]
+    settings = trainer.sampling_settings(8)
+    torch.manual_seed(0)
+    shared = sample(trainer.unwrapped, rows["input_ids"], settings, repeats=2)
+    torch.manual_seed(0)
+    per_row = sample(trainer.unwrapped, queries, settings)
+    assert torch.equal(shared.response_ids, per_row.response_ids)
+    torch.testing.assert_close(shared.logprobs, per_row.logprobs, rtol=0, atol=1e-5)
+
+    rollout = trainer.rollout(rows["input_ids"], rows["prompt"], 8)
+    ref = trainer.reference_logprobs(rollout)
+    with torch.inference_mode(), trainer.unwrapped.reference():
+        expected, _, _ = trainer._forward(trainer.unwrapped, rollout.query_ids, rollout.response_ids)
+    torch.testing.assert_close(ref, expected, rtol=0, atol=1e-5)
