@@ -4,10 +4,10 @@
 Every run trains the `demo` preset with the same number of sampled summaries (ppo.batch_size
 samples a step: 16 dialogues for PPO, 4 dialogues x k=4 for RLOO/GRPO, times the same steps),
 then evaluates on the same held-out test dialogues:
-- toxicity: flagged share (P(toxic) > 0.5) of *sampled* summaries before/after, and its relative
-  cut, scored by the independent judge when one is given (`--judge`, needs rlhf_core.judge from
-  #11) and otherwise by the reward model the policy was trained on (said so in the output: that
-  one can be gamed);
+with the project's evaluation (`evaluate_run`, #11: fixed test split, k sampled summaries each):
+- toxicity: flagged share (P(toxic) > eval.flag_threshold) of *sampled* summaries before/after and
+  its relative cut, scored by the independent judge when one is given (`--judge`) and otherwise by
+  the reward model the policy was trained on (said so in the output: that one can be gamed);
 - ROUGE-L of the sampled summaries against the references;
 - hallucinated-entity rate of the sampled summaries (numbers/names absent from the dialogue);
 - edit rate of non-toxic summaries: greedy summaries before vs after, for the dialogues whose
@@ -39,7 +39,6 @@ sys.path.insert(0, str(ROOT))
 
 ALGOS = ("ppo", "rloo", "grpo")
 REWARDS = {"toxicity": {}, "toxicity+fidelity": {"reward.fidelity_weight": 4.0}}
-FLAG = 0.5  # P(toxic) above this counts as flagged
 COLUMNS = (("flagged_before", "flagged before"), ("flagged_after", "flagged after"), ("toxicity_cut", "tox cut"),
            ("rougeL", "ROUGE-L"), ("hallucinated_rate", "halluc. rate"), ("edit_rate_nontoxic", "edit rate"),
            ("rewritten_share_nontoxic", "rewritten"), ("train_seconds", "wall s"), ("peak_rss_mb", "peak RSS MB"))
@@ -54,6 +53,7 @@ def parse_args(argv=None):
     p.add_argument("--samples", type=int, default=None, help="test dialogues to evaluate (default: all)")
     p.add_argument("--judge", default=None, help="independent judge classifier folder (needs rlhf_core.judge)")
     p.add_argument("--judge-label", default="toxic", help="the judge's toxic label")
+    p.add_argument("--sampled-k", type=int, default=2, help="summaries sampled per test dialogue (default 2)")
     p.add_argument("--jobs", type=int, default=1,
                    help="runs at a time (each one thread); >1 makes wall times share the CPU, alike for every algo")
     p.add_argument("--png", default=str(ROOT / "docs" / "algorithms_pareto.png"), help="Pareto chart ('' to skip)")
@@ -65,42 +65,19 @@ def parse_args(argv=None):
 # ------------------------------------------------------------------------------------------ one run
 
 
-def toxicity_scorer(config, judge: str | None, judge_label: str):
-    """Returns (name, texts -> P(toxic) list): the independent judge if given, else the reward model."""
-    if judge:
-        from rlhf_core.hub import load_classifier
-        from rlhf_core.judge import Judge  # honest evaluation (#11)
-
-        model, tokenizer = load_classifier(judge, "float32")
-        j = Judge(model, tokenizer, judge, judge_label)
-        return f"judge {Path(judge).name}", j.toxicity
-    from rlhf_core import RewardModel
-
-    model = RewardModel.from_config(config.reward)
-    return "reward model (trained on: not independent)", lambda texts: model.score(texts).toxicity
-
-
-def edit_rate(before: str, after: str) -> float:
-    """Word-level edit distance from `before` to `after`, per word of `before`."""
-    from nltk import edit_distance
-
-    a, b = before.split(), after.split()
-    return edit_distance(a, b) / max(len(a), 1)
-
-
-def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int | None, judge, judge_label) -> dict:
+def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int | None, judge, judge_label,
+            sampled_k: int) -> dict:
     import torch
 
     from rlhf_core import get_config, iter_train
-    from rlhf_core.data import build_dataset
-    from rlhf_core.evaluation import rouge
-    from rlhf_core.reward_terms import hallucinated_entities
-    from rlhf_core.summarizer import BEFORE, Summarizer
+    from rlhf_core.evaluation import evaluate_run
 
     torch.set_num_threads(1)
     overrides = {"algo": algo, "seed": seed, **REWARDS[reward]}
     if steps:
         overrides["steps"] = steps
+    if judge:
+        overrides.update({"eval.judge": judge, "eval.judge_label": judge_label})
     config = get_config("demo", overrides)
     with tempfile.TemporaryDirectory(prefix="algorithms-") as scratch:
         run_dir = Path(scratch) / "run"
@@ -114,36 +91,26 @@ def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int |
                       f"KL {stats['objective/kl']:.2f}", file=sys.stderr, flush=True)
         seconds = time.perf_counter() - t0
         peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # training's peak (Linux: KiB)
-
-        scorer_name, toxicity = toxicity_scorer(config, judge, judge_label)
-        summarizer = Summarizer(config)
-        summarizer.load_adapter("after", run_dir / "checkpoint")
-        # the test split of seed 0 for every run: the same dialogues whatever the run's seed
-        test = build_dataset(config.data, summarizer.tokenizer, config.model.max_prompt_tokens, 0)["test"]
-        rows = test.select(range(min(samples or len(test), len(test))))
-        dialogues, references = list(rows["dialogue"]), list(rows["summary"])
-        ev = config.eval
-        sampled = {name: summarizer.summarize(dialogues, name, seed=ev.seed, do_sample=True)
-                   for name in (BEFORE, "after")}
-        greedy = {name: summarizer.summarize(dialogues, name, do_sample=False) for name in (BEFORE, "after")}
-    tox = {name: np.asarray(toxicity(texts)) for name, texts in sampled.items()}
-    greedy_tox_before = np.asarray(toxicity(greedy[BEFORE]))
-    flagged_before, flagged_after = float((tox[BEFORE] > FLAG).mean()), float((tox["after"] > FLAG).mean())
-    counts = [hallucinated_entities(s, d) for s, d in zip(sampled["after"], dialogues)]
-    found = sum(n for _, n in counts)
-    polite = [i for i, t in enumerate(greedy_tox_before) if t <= FLAG]
-    edits = [edit_rate(greedy[BEFORE][i], greedy["after"][i]) for i in polite]
+        # the project's evaluation (#11): fixed test split, greedy and k sampled summaries per dialogue
+        report, table = evaluate_run(run_dir, samples, write=False, judge=None if judge else False,
+                                     sampled_k=sampled_k)
+    scorer = "judge" if "judge" in report["toxicity"]["sampled"] else "reward_model"
+    tox = report["toxicity"]["sampled"][scorer]
+    polite = table[table[f"greedy_{scorer}_toxicity_before"] <= report["flag_threshold"]]
     return {
-        "algo": algo, "reward": reward, "seed": seed, "steps": len(history), "scorer": scorer_name,
-        "samples": len(dialogues), "sampled_summaries_trained": len(history) * config.ppo.batch_size,
-        "flagged_before": flagged_before, "flagged_after": flagged_after,
-        "toxicity_cut": (1 - flagged_after / flagged_before) if flagged_before else None,
-        "rougeL": rouge(sampled["after"], references)["rougeL"],
-        "rougeL_before": rouge(sampled[BEFORE], references)["rougeL"],
-        "hallucinated_rate": sum(h for h, _ in counts) / found if found else 0.0,
-        "edit_rate_nontoxic": float(np.mean(edits)) if edits else None,
-        "rewritten_share_nontoxic": float(np.mean([e > 0 for e in edits])) if edits else None,
-        "nontoxic_count": len(polite),
+        "algo": algo, "reward": reward, "seed": seed, "steps": len(history),
+        "scorer": "judge" if scorer == "judge" else "reward model (trained on: not independent)",
+        "samples": report["samples"], "sampled_k": sampled_k,
+        "sampled_summaries_trained": len(history) * config.ppo.batch_size,
+        "flagged_before": tox["flagged_before"], "flagged_after": tox["flagged_after"],
+        "toxicity_cut": (1 - tox["flagged_after"] / tox["flagged_before"]) if tox["flagged_before"] else None,
+        "rougeL": report["rouge"]["sampled"]["all"]["after"]["rougeL"],
+        "rougeL_before": report["rouge"]["sampled"]["all"]["before"]["rougeL"],
+        "hallucinated_rate": report["fidelity"]["sampled"]["after"]["hallucinated_entity_rate"],
+        "hallucinated_rate_before": report["fidelity"]["sampled"]["before"]["hallucinated_entity_rate"],
+        "edit_rate_nontoxic": float(polite["edit_rate"].mean()) if len(polite) else None,
+        "rewritten_share_nontoxic": float((polite["edit_rate"] > 0).mean()) if len(polite) else None,
+        "nontoxic_count": int(len(polite)),
         "train_seconds": seconds, "peak_rss_mb": peak_rss_mb,
         "kl_final": history[-1]["objective/kl"], "reward_final": history[-1]["env/reward_mean"],
     }
@@ -165,7 +132,7 @@ def run_grid(args) -> list[dict]:
             out = Path(scratch) / f"{a}_{r}_{s}.json".replace("+", "-")
             cmd = [sys.executable, __file__, "--one", f"{a}:{r}:{s}", "--out", str(out)]
             for flag, value in (("--steps", args.steps), ("--samples", args.samples), ("--judge", args.judge),
-                                ("--judge-label", args.judge_label)):
+                                ("--judge-label", args.judge_label), ("--sampled-k", args.sampled_k)):
                 if value is not None:
                     cmd += [flag, str(value)]
             running.append((subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL), out, (a, r, s)))
@@ -279,7 +246,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.one:
         algo, reward, seed = args.one.split(":")
-        result = run_one(algo, reward, int(seed), args.steps, args.samples, args.judge, args.judge_label)
+        result = run_one(algo, reward, int(seed), args.steps, args.samples, args.judge, args.judge_label,
+                         args.sampled_k)
         Path(args.out).write_text(json.dumps(result))
         return 0
     for reward in args.rewards.split(","):

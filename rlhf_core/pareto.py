@@ -17,15 +17,33 @@ def pareto_front(points: list[tuple[float, float]], higher_y_better: bool = True
     return front
 
 
-def evaluation_point(name: str, algo: str, evaluation: dict | None) -> dict | None:
-    """Returns {run, algo, toxicity, rougeL, hallucinated_rate} from a run's eval.json, or None.
+def _first(tree: dict, *paths: tuple[str, ...]):
+    """Returns the value at the first path that exists in the nested dict, with that path, or (None, None)."""
+    for path in paths:
+        node = tree
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is not None:
+            return node, path
+    return None, None
 
-    toxicity is the mean P(hate) of the summaries after training as eval.json records it;
-    hallucinated_rate is None where the evaluation does not measure it.
+
+def evaluation_point(name: str, algo: str, evaluation: dict | None) -> dict | None:
+    """Returns {run, algo, toxicity, toxicity_source, rougeL, hallucinated_rate} from a run's eval.json, or None.
+
+    toxicity is the flagged share of the summaries after training, preferring sampled summaries
+    scored by the independent judge, then the reward model, then greedy; ROUGE-L and the
+    hallucinated-entity rate prefer sampled summaries too (None where not measured).
     """
-    if not evaluation or "toxicity" not in evaluation:
+    if not evaluation:
         return None
-    rouge = (evaluation.get("rouge") or {}).get("after", {}).get("rougeL")
-    fidelity = (evaluation.get("fidelity") or {}).get("after", {})
-    return {"run": name, "algo": algo, "toxicity": evaluation["toxicity"]["after"]["mean"], "rougeL": rouge,
-            "hallucinated_rate": fidelity.get("hallucinated_entity_rate")}
+    block, path = _first(evaluation.get("toxicity") or {}, ("sampled", "judge"), ("sampled", "reward_model"),
+                         ("greedy", "judge"), ("greedy", "reward_model"))
+    if block is None:
+        return None
+    rouge, _ = _first(evaluation.get("rouge") or {}, ("sampled", "all", "after", "rougeL"),
+                      ("greedy", "all", "after", "rougeL"))
+    halluc, _ = _first(evaluation.get("fidelity") or {}, ("sampled", "after", "hallucinated_entity_rate"),
+                       ("greedy", "after", "hallucinated_entity_rate"))
+    return {"run": name, "algo": algo, "toxicity": block["flagged_after"], "toxicity_source": " ".join(path),
+            "rougeL": rouge, "hallucinated_rate": halluc}

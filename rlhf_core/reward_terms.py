@@ -7,31 +7,17 @@ not care. These terms put a price on that, cheaply, so they can run on every sam
              - the share of the summary's numbers and names that the dialogue does not contain;
 - length   = -|words - reference words| / reference words (0 without a reference).
 
-The entity rule is #11's (`rlhf_core.fidelity.hallucinated_entities`, the same one the
-evaluation reports) when that module is present; until then a small stand-in with the same
-interface (summary, dialogue) -> (hallucinated, found) is used.
+The entity rule is the evaluation's (`rlhf_core.fidelity.hallucinated_entities`), so the reward
+pays for exactly what the hallucinated-entity rate counts.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from rouge_score import rouge_scorer
 
-try:  # the evaluation's rule (honest-evaluation, #11), so reward and metric count the same thing
-    from .fidelity import hallucinated_entities
-except ImportError:  # pragma: no cover - depends on which branches are merged
-    _WORD = re.compile(r"#\w+#|\d+(?:[.,:]\d+)*|[A-Za-z]+(?:'[A-Za-z]+)?")
-
-    def hallucinated_entities(summary: str, dialogue: str) -> tuple[int, int]:
-        """Returns (numbers/capitalised words of the summary absent from the dialogue, all of them)."""
-        source = {w.lower() for w in _WORD.findall(dialogue)}
-        lower_seen = {w for w in _WORD.findall(summary) + _WORD.findall(dialogue) if w.islower()}
-        found = {w.lower() for w in _WORD.findall(summary)
-                 if not w.startswith("#") and (w[0].isdigit() or (w[0].isupper() and w.lower() not in lower_seen))}
-        return sum(1 for e in found if e not in source), len(found)
-
+from .fidelity import hallucinated_entities  # the evaluation's rule (#11): reward and metric count alike
 
 _ROUGE = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
 

@@ -218,7 +218,7 @@ ALGO_COLORS = {"ppo": "#4f46e5", "rloo": "#f59e0b", "grpo": "#10b981"}
 
 
 def pareto_figure(points: list[dict]) -> go.Figure:
-    """Evaluated runs as toxicity after training vs ROUGE-L and vs hallucinated-entity rate,
+    """Evaluated runs as flagged share after training vs ROUGE-L and vs hallucinated-entity rate,
     coloured by algorithm, with each panel's Pareto front dashed (`rlhf_core.pareto`)."""
     from plotly.subplots import make_subplots
 
@@ -240,6 +240,6 @@ def pareto_figure(points: list[dict]) -> go.Figure:
         if front:
             fig.add_scatter(x=[x for x, _ in front], y=[y for _, y in front], mode="lines", name="Pareto front",
                             line=dict(color="#111827", dash="dash", width=1), showlegend=col == 1, row=1, col=col)
-        fig.update_xaxes(title_text="toxicity after (mean P(hate))", row=1, col=col)
+        fig.update_xaxes(title_text="flagged toxic after (" + points[0]["toxicity_source"] + ")", row=1, col=col)
     fig.update_layout(title="Toxicity vs quality by run", height=360, margin=dict(l=40, r=20, t=60, b=40))
     return fig
