@@ -42,7 +42,7 @@ def test_classifier_term_is_logged_as_toxicity_and_weights_come_from_the_config(
     cfg = get_config("tiny", {"reward.toxicity_weight": 0.5, "reward.fidelity_weight": 1.0})
     assert term_weights(cfg.reward) == {"toxicity": 0.5, "fidelity": 1.0, "length": 0.0}
     model = RewardModel(tiny_reward_model(), tiny_tokenizer())
-    reward = Reward(model, "summary", term_weights(cfg.reward))
+    reward = Reward(model, "summary", weights=term_weights(cfg.reward))
     scores = reward.score(["p"], ["a calm summary"], [DIALOGUE])
     raw = model.score(["a calm summary"]).rewards
     assert scores.terms["toxicity"] == pytest.approx(raw)
