@@ -18,7 +18,7 @@ def tiny(algo="grpo", **overrides):
 
 def trainer_for(config, reward_fn):
     policy, tokenizer = build_policy(config.model, value_head=config.algo == "ppo")
-    data = build_dataset(config.data, tokenizer, config.model.max_prompt_tokens, config.seed)["train"]
+    data = build_dataset(config.data, tokenizer, config.model.max_prompt_tokens)["train"]
     return make_trainer(config, policy, tokenizer, Reward(reward_fn)), data
 
 
