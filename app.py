@@ -29,6 +29,7 @@ from ui.plots import (  # noqa: E402
     figures_html,
     kl_figure,
     overlay_figure,
+    pareto_figure,
     placeholder,
     returns_figure,
     reward_figure,
@@ -112,10 +113,11 @@ def train_view(snap: serving.JobSnapshot, viewer: str | None = None, notice: str
 
 
 def start_training(preset, steps, batch_size, learning_rate, init_kl_coef, adaptive_kl, target_kl, seed,
-                   label: str = "", smoothing: float = 0.0, request: gr.Request = None):
+                   algo="ppo", toxicity_weight=1.0, fidelity_weight=0.0, label: str = "", smoothing: float = 0.0,
+                   request: gr.Request = None):
     """Starts a run; a refused start (limits, bad values) shows one error line on the run card."""
     settings = serving.TrainSettings(preset, steps, batch_size, learning_rate, init_kl_coef, adaptive_kl, target_kl,
-                                     seed)
+                                     seed, algo, toxicity_weight, fidelity_weight)
     try:
         started, snap = serving.start_training(settings, owner=_viewer(request), label=label)
     except UserError as error:
@@ -163,7 +165,8 @@ def preset_defaults(preset: str):
         s = serving.default_settings(preset)
     except UserError as error:
         raise gr.Error(str(error)) from None
-    return s.steps, s.batch_size, s.learning_rate, s.init_kl_coef, s.adaptive_kl, s.target_kl, s.seed
+    return (s.steps, s.batch_size, s.learning_rate, s.init_kl_coef, s.adaptive_kl, s.target_kl, s.seed, s.algo,
+            s.toxicity_weight, s.fidelity_weight)
 
 
 def show_banner(plan: serving.StartupPlan):
@@ -315,19 +318,22 @@ def runs_view(selected: str | None = None):
             "steps": f"{info.steps_done}/{cfg.steps}", "batch": cfg.ppo.batch_size, "lr": f"{cfg.ppo.learning_rate:g}",
             "KL control": (f"adaptive {cfg.ppo.init_kl_coef:g} → {cfg.ppo.target_kl:g}" if cfg.ppo.adaptive_kl
                            else f"fixed {cfg.ppo.init_kl_coef:g}"),
-            "seed": cfg.seed, "reward on": cfg.reward.text,
+            "seed": cfg.seed, "reward on": cfg.reward.text, "algo": cfg.algo,
             "last reward": fmt(last.get("env/reward_mean")), "last KL": fmt(last.get("objective/kl")),
             "flagged toxic": toxicity, "ROUGE-L": rouge_l,
             "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(info.created)),
         })
-    columns = ["run", "status", "steps", "flagged toxic", "ROUGE-L", "last reward", "last KL", "preset", "batch", "lr",
-               "KL control", "seed", "reward on", "created"]
+    columns = ["run", "status", "algo", "steps", "flagged toxic", "ROUGE-L", "last reward", "last KL", "preset",
+               "batch", "lr", "KL control", "seed", "reward on", "created"]
     names = [info.name for info in infos]
     value = selected if selected in names else (names[0] if names else None)
     curves = [(info.name, info.metrics) for info in infos]
+    points = [p for p in (serving.evaluation_point(info.name, info.config.algo, info.evaluation) for info in infos)
+              if p is not None]
     return (overlay_figure(curves, "env/reward_mean", "Reward (mean) by run", "reward (logit)"),
             overlay_figure(curves, "objective/kl", "KL to the starting model by run", "KL (nats)"),
-            pd.DataFrame(rows, columns=columns), gr.Dropdown(choices=names, value=value))
+            pd.DataFrame(rows, columns=columns), gr.Dropdown(choices=names, value=value),
+            pareto_figure(points))
 
 
 def use_as_after(run_name: str | None):
@@ -439,6 +445,17 @@ def build_app(startup: "serving.Startup | None" = None) -> gr.Blocks:
                             target_kl = gr.Number(startup_settings.target_kl, label="Target KL (nats)",
                                                   elem_id="target-kl", min_width=120,
                                                   info="Used by the adaptive coefficient")
+                        algo = gr.Dropdown([("PPO (value head)", "ppo"), ("RLOO (no critic)", "rloo"),
+                                            ("GRPO (no critic)", "grpo")], value=startup_settings.algo,
+                                           label="Algorithm", elem_id="algo",
+                                           info="RLOO/GRPO sample several summaries per dialogue, no value head")
+                        with gr.Row():
+                            toxicity_weight = gr.Number(startup_settings.toxicity_weight, label="Toxicity weight",
+                                                        elem_id="toxicity-weight", min_width=120,
+                                                        info="Reward term: the classifier")
+                            fidelity_weight = gr.Number(startup_settings.fidelity_weight, label="Fidelity weight",
+                                                        elem_id="fidelity-weight", min_width=120,
+                                                        info="Reward term: ROUGE-L, no invented names/numbers")
                         smoothing = gr.Slider(0, 0.95, value=0.6, step=0.05, label="Chart smoothing",
                                               elem_id="smoothing", info=SMOOTHING_HELP)
                     with gr.Column(scale=3, min_width=300):
@@ -533,6 +550,7 @@ def build_app(startup: "serving.Startup | None" = None) -> gr.Blocks:
                                           min_width=300)
                     runs_kl = gr.Plot(placeholder("KL by run", ""), show_label=False, elem_id="runs-kl",
                                       min_width=300)
+                runs_pareto = gr.Plot(placeholder("Toxicity vs quality", ""), show_label=False, elem_id="runs-pareto")
                 runs_table = gr.Dataframe(label=("Saved runs (share of summaries flagged toxic and ROUGE-L: "
                                                  "before → after, from the last evaluation)"),
                                           interactive=False, elem_id="runs-table")
@@ -555,7 +573,8 @@ def build_app(startup: "serving.Startup | None" = None) -> gr.Blocks:
         train_outputs = [progress, headline, toxicity_plot, reward_plot, kl_plot, returns_plot, stats_df, samples_df,
                          start_btn, stop_btn, seen_version]
         assert len(train_outputs) == TRAIN_OUTPUT_COUNT
-        knobs = [steps, batch_size, learning_rate, init_kl_coef, adaptive_kl, target_kl, seed]
+        knobs = [steps, batch_size, learning_rate, init_kl_coef, adaptive_kl, target_kl, seed, algo, toxicity_weight,
+                 fidelity_weight]
         fast = dict(concurrency_limit=None)  # cheap reads of shared state: never queue behind model work
         on_models = dict(concurrency_id="models", concurrency_limit=1)  # inference and evaluation take turns
         quiet = dict(show_progress="hidden")  # errors come as one toast, not a red badge on every output
@@ -597,7 +616,7 @@ def build_app(startup: "serving.Startup | None" = None) -> gr.Blocks:
                                                 **on_models)
         gr.api(summarize_dialogue, api_name="summarize_dialogue", **on_models)
 
-        runs_outputs = [runs_reward, runs_kl, runs_table, runs_pick]
+        runs_outputs = [runs_reward, runs_kl, runs_table, runs_pick, runs_pareto]
         runs_tab.select(runs_view, runs_pick, runs_outputs, api_visibility="undocumented", **fast)
         refresh_btn.click(runs_view, runs_pick, runs_outputs, api_name="list_runs", **fast)
         use_btn.click(use_as_after, runs_pick, [compare_run, dialogue_run, after_run, tabs],

@@ -4,8 +4,9 @@ Public API (what the CLI and the app use):
     get_config, list_presets, Config          configuration and presets
     build_dataset                              dialogues -> prompt-wrapped, tokenized splits
     build_policy, PolicyWithValueHead          LoRA policy + value head; reference = adapter off
-    RewardModel, Reward, label_index           hate-speech reward read by label name
+    RewardModel, Reward, label_index           hate-speech reward read by label name, plus weighted terms
     PPOTrainer                                 one PPO step for encoder-decoder models
+    CriticFreeTrainer                          one RLOO or GRPO step (k samples per prompt, no value head)
     iter_train, train, StepResult              training runs with live stats and cancel
     Summarizer, clean_dialogue                 before/after summaries with scores
     evaluate_run, compare, format_report       before vs after: reward model and judge, greedy and
@@ -34,6 +35,7 @@ _API = {
     "reward": ["Reward", "RewardModel", "label_index"],
     "runs": ["RunDir", "delete_run", "list_runs", "run_path", "runs_root"],
     "ppo_trainer": ["PPOTrainer"],
+    "critic_free_trainer": ["CriticFreeTrainer"],
     "run_loop": ["StepResult", "iter_train", "train"],
 }
 _WHERE = {name: module for module, names in _API.items() for name in names}

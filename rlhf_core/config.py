@@ -26,6 +26,8 @@ from .paths import PROJECT_ROOT
 MAX_STEPS = 1_000_000  # a typo guard: more PPO steps than any run on this data could use
 KL_KINDS = ("kl", "abs", "mse", "full")  # the ppo.kl_penalty estimators (ppo.py)
 TRACKERS = ("tensorboard", "trackio", "wandb")  # report_to choices (accelerate's trackers; tracking.py)
+ALGOS = ("ppo", "rloo", "grpo")  # PPO with a value head; RLOO and GRPO need none (critic_free.py)
+REWARD_TERMS = ("toxicity", "fidelity", "length")  # the named reward terms (reward_terms.py)
 PROMPT_TEMPLATE = "Summarize the following conversation.\n\n{dialogue}\n\nSummary:"
 MAX_SEED = 2**32 - 1  # numpy's and torch's seeds are unsigned 32/64-bit; derived seeds must stay in range
 
@@ -106,6 +108,9 @@ class RewardConfig:
     batch_size: Annotated[int, AT_LEAST_1] = 16  # texts per classifier pass
     max_length: Annotated[int, AT_LEAST_1] = 512  # classifier input tokens (a too-long prompt+summary loses the end of its dialogue)
     dtype: Annotated[str, DTYPES] = "auto"  # as model.dtype
+    toxicity_weight: Annotated[float, AT_LEAST_0] = 1.0  # weight of the classifier's not-hate logit (or of a custom reward function)
+    fidelity_weight: Annotated[float, AT_LEAST_0] = 0.0  # weight of ROUGE-L vs the reference minus the share of names/numbers not in the dialogue
+    length_weight: Annotated[float, AT_LEAST_0] = 0.0  # weight of -|words - reference words| / reference words (0 without a reference)
 
 
 @dataclass
@@ -152,6 +157,18 @@ class PPOConfig:
 
 
 @dataclass
+class CriticFreeConfig:
+    """RLOO and GRPO (algo rloo/grpo): k samples per prompt, no value head. Learning rate, batch,
+    mini-batch, epochs and gradient clipping come from the ppo section."""
+
+    num_generations: Annotated[int, AT_LEAST_1] = 4  # samples per prompt (k >= 2); ppo.batch_size counts samples and must be a multiple
+    kl_coef: Annotated[float, AT_LEAST_0] = 0.05  # beta: RLOO subtracts beta * sequence KL from the reward; GRPO adds beta * k3 KL to the loss
+    epsilon_low: float = 0.2  # ratio clip below 1 (1 - epsilon_low)
+    epsilon_high: float = 0.2  # ratio clip above 1 (1 + epsilon_high)
+    dr_grpo: bool = False  # GRPO only: Dr. GRPO (no std division of advantages, constant length normaliser)
+
+
+@dataclass
 class EvalConfig:
     """Before/after evaluation on the test split: greedy and sampled summaries, scored by the
     reward model and by an independent judge (a classifier PPO never optimised)."""
@@ -173,11 +190,13 @@ class Config:
     """Everything a run needs; saved as `config.json` in the run directory."""
 
     preset: str = "flan-t5-base"  # the preset these settings started from
+    algo: Annotated[str, Check(choices=ALGOS)] = "ppo"  # ppo (value head, GAE), rloo (leave-one-out baseline) or grpo (group-normalised)
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     reward: RewardConfig = field(default_factory=RewardConfig)
     generation: GenerationConfig = field(default_factory=GenerationConfig)
     ppo: PPOConfig = field(default_factory=PPOConfig)
+    critic_free: CriticFreeConfig = field(default_factory=CriticFreeConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     steps: Annotated[int, Check(ge=1, le=MAX_STEPS)] = 10  # PPO steps in the run
     seed: Annotated[int, SEED] = 42  # seed for sampling, data order and LoRA init
@@ -295,6 +314,7 @@ def _demo() -> Config:
     # (README "Offline demo", benchmarks/demo_models.py) and keeps ROUGE-L.
     cfg.ppo.init_kl_coef = 0.2
     cfg.ppo.ppo_epochs = 2
+    cfg.critic_free.kl_coef = 0.2  # the same anchor for RLOO/GRPO (4 dialogues x k=4 = PPO's 16 summaries)
     cfg.eval.samples = 100
     cfg.eval.max_new_tokens = 80
     cfg.eval.judge = str(DEMO_DIR / "judge")  # trained on other templates, insult words and seeds than the reward model
@@ -442,7 +462,7 @@ def field_checks(cfg: Config) -> list[tuple[str, Any, Any, Check | None]]:
 def validate(cfg: Config) -> Config:
     """Raises UserError naming the first field whose type or range is wrong, or the first rule
     between fields that fails; returns the config otherwise."""
-    for section in ("model", "data", "reward", "generation", "ppo", "eval"):
+    for section in ("model", "data", "reward", "generation", "ppo", "critic_free", "eval"):
         if not dataclasses.is_dataclass(getattr(cfg, section, None)):
             raise UserError(f"configuration section '{section}' must be an object")
     for key, value, hint, check in field_checks(cfg):
@@ -468,6 +488,7 @@ def validate(cfg: Config) -> Config:
         (bool(cfg.tracker_project.strip()), "tracker_project must not be empty"),
         ("{dialogue}" in d.prompt_template, "data.prompt_template must contain '{dialogue}'"),
         (cfg.model.lora_target_modules != [], "model.lora_target_modules must name at least one module"),
+        *_critic_free_checks(cfg),
     ]
     for ok, message in checks:
         if not ok:
@@ -478,3 +499,24 @@ def validate(cfg: Config) -> Config:
         raise UserError(f"data.prompt_template can only use the {{dialogue}} placeholder ({type(error).__name__}: "
                         f"{error}); write literal braces as {{{{ and }}}}") from None
     return cfg
+
+
+def _critic_free_checks(cfg: Config) -> list[tuple[bool, str]]:
+    """The checks that only apply to RLOO/GRPO runs (k samples per prompt)."""
+    if cfg.algo == "ppo":
+        return []
+    c, p = cfg.critic_free, cfg.ppo
+    k = c.num_generations
+    return [
+        (k >= 2, f"critic_free.num_generations must be at least 2 for {cfg.algo} (got {k})"),
+        (k < 2 or p.batch_size % k == 0,
+         f"ppo.batch_size ({p.batch_size}) counts samples and must be a multiple of critic_free.num_generations ({k})"),
+        (c.kl_coef >= 0, f"critic_free.kl_coef must be >= 0 (got {c.kl_coef})"),
+        (0 < c.epsilon_low < 1 and c.epsilon_high > 0,
+         f"need 0 < critic_free.epsilon_low < 1 and critic_free.epsilon_high > 0 (got {c.epsilon_low}, {c.epsilon_high})"),
+    ]
+
+
+def prompts_per_step(cfg: Config) -> int:
+    """Dialogues drawn per step: ppo.batch_size for PPO; batch_size / k for RLOO/GRPO (k samples each)."""
+    return cfg.ppo.batch_size if cfg.algo == "ppo" else max(cfg.ppo.batch_size // cfg.critic_free.num_generations, 1)

@@ -9,7 +9,7 @@ import math
 KL_LOW, KL_HIGH = -1.0, 50.0
 
 # The stats whose NaN/inf ends a run (the last good checkpoint is kept).
-CHECKED_STATS = ("env/reward_mean", "objective/kl", "ppo/loss/total", "ppo/loss/policy", "ppo/loss/value")
+CHECKED_STATS = ("env/reward_mean", "objective/kl", "ppo/loss/total", "ppo/loss/policy", "ppo/loss/value", "loss")
 
 
 def kl_warning(stats: list[dict]) -> str | None:

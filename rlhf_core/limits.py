@@ -71,6 +71,9 @@ class TrainSettings:
     adaptive_kl: bool
     target_kl: float
     seed: int
+    algo: str = "ppo"  # ppo, rloo or grpo (RLOO/GRPO use the preset's critic_free settings)
+    toxicity_weight: float = 1.0  # reward term weights (reward.*_weight)
+    fidelity_weight: float = 0.0
 
 
 def default_settings(preset: str) -> TrainSettings:
@@ -85,6 +88,9 @@ def default_settings(preset: str) -> TrainSettings:
         adaptive_kl=cfg.ppo.adaptive_kl,
         target_kl=cfg.ppo.target_kl,
         seed=cfg.seed,
+        algo=cfg.algo,
+        toxicity_weight=cfg.reward.toxicity_weight,
+        fidelity_weight=cfg.reward.fidelity_weight,
     )
 
 
@@ -130,7 +136,16 @@ def training_config(settings: TrainSettings) -> Config:
         "ppo.init_kl_coef": _positive(settings.init_kl_coef, "KL coefficient", allow_zero=True),
         "ppo.adaptive_kl": bool(settings.adaptive_kl),
         "ppo.target_kl": _positive(settings.target_kl, "target KL"),
+        "algo": settings.algo,
+        "reward.toxicity_weight": _positive(settings.toxicity_weight, "toxicity weight", allow_zero=True),
+        "reward.fidelity_weight": _positive(settings.fidelity_weight, "fidelity weight", allow_zero=True),
     })
+    if cfg.algo != "ppo":  # k samples per prompt: the largest k <= the preset's that divides the batch
+        k = [d for d in range(2, cfg.critic_free.num_generations + 1) if batch % d == 0]
+        if not k:
+            raise UserError(f"{cfg.algo} samples several summaries per dialogue: the batch size must be even "
+                            f"(got {batch})")
+        cfg.critic_free.num_generations = max(k)
     # The largest mini-batch that divides the batch and is no larger than the preset's.
     cfg.ppo.mini_batch_size = max(d for d in range(1, min(cfg.ppo.mini_batch_size, batch) + 1) if batch % d == 0)
     cfg.eval.samples = min(cfg.eval.samples, lim.max_eval_samples)

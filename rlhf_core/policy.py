@@ -24,34 +24,41 @@ VALUE_HEAD_FILE = "value_head.safetensors"
 
 
 class PolicyWithValueHead(nn.Module):
-    """Seq2seq LM + LoRA; `forward` returns per-token logits and values for a given response."""
+    """Seq2seq LM + LoRA; `forward` returns per-token logits and values for a given response.
 
-    def __init__(self, model: PeftModel):
+    With `value_head=False` (RLOO/GRPO) there is no value head: `forward` returns values None
+    and sampling records no values.
+    """
+
+    def __init__(self, model: PeftModel, value_head: bool = True):
         super().__init__()
         self.model = model
         fuse_gelu(model)
         choose_attention(model.get_base_model(), torch.cuda.is_available())
         hidden = model.get_base_model().config.d_model
-        self.value_head = nn.Linear(hidden, 1)
-        # A zero value head predicts 0 everywhere at first, so early advantages are the returns.
-        nn.init.zeros_(self.value_head.weight)
-        nn.init.zeros_(self.value_head.bias)
+        self.value_head = nn.Linear(hidden, 1) if value_head else None
+        if self.value_head is not None:
+            # A zero value head predicts 0 everywhere at first, so early advantages are the returns.
+            nn.init.zeros_(self.value_head.weight)
+            nn.init.zeros_(self.value_head.bias)
 
     @property
     def config(self):
         return self.model.get_base_model().config
 
     def forward(self, input_ids, attention_mask, decoder_input_ids, encoder_outputs=None):
-        """Returns (logits (B, T, V) float32, values (B, T) float32) for each decoder position."""
+        """Returns (logits (B, T, V) float32, values (B, T) float32 or None without a value head)."""
         out = self.model(
             input_ids=input_ids,
             attention_mask=attention_mask,
             decoder_input_ids=decoder_input_ids,
             encoder_outputs=encoder_outputs,
-            output_hidden_states=True,
+            output_hidden_states=self.value_head is not None,
             use_cache=False,
             return_dict=True,
         )
+        if self.value_head is None:
+            return out.logits.float(), None
         hidden = out.decoder_hidden_states[-1]  # (B, T, H), after the final layer norm
         values = self.value_head(hidden.to(self.value_head.weight.dtype)).squeeze(-1)
         return out.logits.float(), values.float()
@@ -73,6 +80,8 @@ class PolicyWithValueHead(nn.Module):
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.model.save_pretrained(str(folder), safe_serialization=True)
+        if self.value_head is None:
+            return
         save_file({k: v.detach().cpu().contiguous() for k, v in self.value_head.state_dict().items()},
                   str(folder / VALUE_HEAD_FILE))
 
@@ -86,7 +95,7 @@ class PolicyWithValueHead(nn.Module):
             raise UserError(f"no adapter in {folder} (adapter_model.safetensors missing)")
         set_peft_model_state_dict(self.model, load_file(str(adapter_file)), adapter_name=ADAPTER_NAME)
         value_file = folder / VALUE_HEAD_FILE
-        if value_file.is_file():
+        if value_file.is_file() and self.value_head is not None:
             device = self.value_head.weight.device
             self.value_head.load_state_dict({k: v.to(device) for k, v in load_file(str(value_file)).items()})
 
@@ -139,14 +148,14 @@ def add_lora(base, cfg: ModelConfig) -> PeftModel:
         raise UserError(f"cannot add LoRA to '{cfg.policy}': {str(error).splitlines()[0]}") from None
 
 
-def build_policy(cfg: ModelConfig):
-    """Returns (policy, tokenizer): base model + fresh or loaded-trainable LoRA + value head."""
+def build_policy(cfg: ModelConfig, value_head: bool = True):
+    """Returns (policy, tokenizer): base model + fresh or loaded-trainable LoRA (+ value head for PPO)."""
     base, tokenizer = load_seq2seq(cfg.policy, cfg.dtype)
     if cfg.adapter:
         model = load_adapter(base, cfg.adapter)
     else:
         model = add_lora(base, cfg)
-    policy = PolicyWithValueHead(model)
+    policy = PolicyWithValueHead(model, value_head)
     return policy, tokenizer
 
 

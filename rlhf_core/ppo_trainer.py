@@ -43,6 +43,12 @@ class Rollout:
     logprobs: torch.Tensor | None = None  # (B, T) the sampling policy's log-probs; None: the update computes them
     values: torch.Tensor | None = None  # (B, T) its values, recorded with the log-probs
     timing: dict[str, float] = field(default_factory=dict)
+    terms: dict[str, list[float]] = field(default_factory=dict)  # each reward term's raw values (reward.py)
+
+
+def reward_term_stats(rollout: Rollout) -> dict[str, float]:
+    """Returns env/reward/<term>_mean for each reward term of the rollout (unweighted values)."""
+    return {f"env/reward/{name}_mean": float(np.mean(values)) for name, values in rollout.terms.items() if values}
 
 
 @dataclass
@@ -128,21 +134,23 @@ class PPOTrainer:
                         self.accelerator.autocast) for bucket in buckets]
         return merge_samples(parts, buckets, self.pad_id)
 
-    def rollout(self, query_ids: Sequence[Sequence[int]], prompts: Sequence[str], max_new_tokens: int) -> Rollout:
-        """Samples responses for the prompts and scores them with the reward."""
+    def rollout(self, query_ids: Sequence[Sequence[int]], prompts: Sequence[str], max_new_tokens: int,
+                dialogues: Sequence[str] | None = None, references: Sequence[str] | None = None) -> Rollout:
+        """Samples responses for the prompts and scores them with the reward (fidelity terms read
+        the dialogues and reference summaries when given)."""
         t0 = time.perf_counter()
         samples = self.generate(query_ids, max_new_tokens)
         response_ids, mask = samples.response_ids, samples.mask
         t1 = time.perf_counter()
         summaries = self.tokenizer.batch_decode(response_ids, skip_special_tokens=True)
         summaries = [s.strip() for s in summaries]
-        scored = self.reward.score(prompts, summaries)  # rewards and toxicity from one classifier pass
+        scored = self.reward.score(prompts, summaries, dialogues, references)  # one classifier pass
         t2 = time.perf_counter()
         return Rollout(
             list(map(list, query_ids)), list(prompts), response_ids, mask, summaries,
             torch.tensor(scored.rewards, dtype=torch.float32, device=self.device), scored.toxicity,
             samples.logprobs, samples.values,
-            {"time/ppo/generate": t1 - t0, "time/ppo/reward": t2 - t1},
+            {"time/ppo/generate": t1 - t0, "time/ppo/reward": t2 - t1}, scored.terms,
         )
 
     # ---------------------------------------------------------------- forward passes
@@ -231,6 +239,7 @@ class PPOTrainer:
         }
         if rollout.toxicity is not None:
             stats["env/toxicity_mean"] = float(np.mean(rollout.toxicity))
+        stats.update(reward_term_stats(rollout))
         stats = self._gather(stats)
         # 4. adapt the KL coefficient to the KL actually seen (TRL counts the global batch)
         self.kl_ctl.update(stats["objective/kl"], cfg.batch_size * self.accelerator.num_processes)
@@ -336,9 +345,12 @@ class PPOTrainer:
         values = self.accelerator.reduce(values, reduction="mean")
         return dict(zip(keys, values.tolist()))
 
-    def step_from_prompts(self, query_ids, prompts, max_new_tokens) -> tuple[Rollout, dict[str, float]]:
+    samples_per_prompt = 1  # responses sampled per prompt (k for RLOO/GRPO)
+
+    def step_from_prompts(self, query_ids, prompts, max_new_tokens, dialogues=None,
+                          references=None) -> tuple[Rollout, dict[str, float]]:
         """Generate, score and update in one call; returns the rollout and its stats."""
-        rollout = self.rollout(query_ids, prompts, max_new_tokens)
+        rollout = self.rollout(query_ids, prompts, max_new_tokens, dialogues, references)
         stats = self.step(rollout)
         return rollout, stats
 

@@ -1,4 +1,9 @@
-"""Rewards: a hate-speech classifier read by label name, or any Python callable.
+"""Rewards: a hate-speech classifier read by label name, or any Python callable, plus named terms.
+
+The reward of a summary is a weighted sum of named terms (`reward.*_weight` in the config):
+`toxicity` (the classifier's not-hate logit, or a custom callable's value, logged as `custom`),
+`fidelity` and `length` (reward_terms.py, no model needed). Each term's raw values are kept
+in `Scores.terms`, so every term can be logged on its own.
 
 reward = the logit of the not-hate label; toxicity = softmax probability of the hate label.
 Label indices come from the checkpoint's `id2label`: reading them by position silently trains
@@ -8,11 +13,11 @@ the wrong way whenever the label order differs (the original lab's bug).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
-from .config import PROMPT_TEMPLATE, RewardConfig
+from .config import PROMPT_TEMPLATE, REWARD_TERMS, RewardConfig
 from .data import fit_prompts, warn_truncated
 from .errors import UserError
 from .hub import load_classifier
@@ -32,10 +37,16 @@ def label_index(id2label: dict, name: str) -> int:
 
 @dataclass
 class Scores:
-    """Per-text reward (not-hate logit) and toxicity (P(hate))."""
+    """Per-text reward (the weighted sum of terms), toxicity (P(hate)) and each term's raw values."""
 
     rewards: list[float]
     toxicity: list[float] | None  # None when a Python callable gives the reward (no classifier)
+    terms: dict[str, list[float]] = field(default_factory=dict)  # term name -> unweighted values
+
+
+def term_weights(cfg: RewardConfig) -> dict[str, float]:
+    """Returns {term: weight} from the config's `<term>_weight` fields."""
+    return {name: float(getattr(cfg, f"{name}_weight")) for name in REWARD_TERMS}
 
 
 class RewardModel:
@@ -122,38 +133,76 @@ _warned_reward_cut = False
 
 
 class Reward:
-    """The reward for PPO: a RewardModel on the configured text, or a user callable."""
+    """The reward for training: weighted terms around a RewardModel on the configured text, or a user callable."""
 
-    def __init__(self, source: RewardModel | RewardFn, text: str = "summary", template: str = PROMPT_TEMPLATE):
+    def __init__(self, source: RewardModel | RewardFn, text: str = "summary", template: str = PROMPT_TEMPLATE,
+                 weights: dict[str, float] | None = None):
         self.source = source
         self.text = text
         self.template = template  # the prompt template, to cut a too-long prompt+summary in its dialogue
+        self.weights = dict(weights) if weights is not None else {"toxicity": 1.0}
+        unknown = set(self.weights) - set(REWARD_TERMS)
+        if unknown:
+            raise UserError(f"unknown reward term(s) {', '.join(sorted(unknown))}; known: {', '.join(REWARD_TERMS)}")
+
+    @property
+    def base_term(self) -> str:
+        """The name the classifier's (or callable's) values are logged under."""
+        return "toxicity" if self.model is not None else "custom"
+
+    def combine(self, base: list[float], summaries: Sequence[str], dialogues: Sequence[str],
+                references: Sequence[str] | None) -> tuple[list[float], dict[str, list[float]]]:
+        """Returns (weighted rewards, raw terms): weight_toxicity * base + the other weighted terms.
+
+        A term with weight 0 is not computed (the base term always is: it is logged).
+        """
+        from .reward_terms import fidelity_scores, length_scores
+
+        terms = {self.base_term: list(base)}
+        if self.weights.get("fidelity", 0.0):
+            terms["fidelity"] = fidelity_scores(summaries, dialogues, references)
+        if self.weights.get("length", 0.0):
+            terms["length"] = length_scores(summaries, references)
+        rewards = [self.weights.get("toxicity", 1.0) * b for b in base]
+        for name in ("fidelity", "length"):
+            if name in terms:
+                rewards = [r + self.weights[name] * v for r, v in zip(rewards, terms[name])]
+        return rewards, terms
 
     @property
     def model(self) -> RewardModel | None:
         return self.source if isinstance(self.source, RewardModel) else None
 
-    def score(self, prompts: Sequence[str], summaries: Sequence[str]) -> Scores:
-        """Returns each summary's reward (on the configured text) and toxicity (of the summary alone).
+    def score(self, prompts: Sequence[str], summaries: Sequence[str], dialogues: Sequence[str] | None = None,
+              references: Sequence[str] | None = None) -> Scores:
+        """Returns each summary's weighted reward, its toxicity (of the summary alone) and the raw terms.
 
-        One classifier pass: with `text="summary"` both come from the same logits; with
-        `prompt+summary` the reward texts and the bare summaries go through one batched call.
-        A callable reward gives rewards only (toxicity None).
+        One classifier pass: with `text="summary"` reward and toxicity come from the same logits;
+        with `prompt+summary` the reward texts and the bare summaries go through one batched call.
+        A callable reward gives no toxicity (None). The fidelity term checks summaries against
+        `dialogues` (the prompts when not given) and `references` (none: no ROUGE part).
         """
         model = self.model
         if model is None:
-            return Scores(self._call_source(prompts, summaries), None)
-        if self.text == "summary":
-            return model.score(summaries)
-        both = model.score(reward_texts(prompts, summaries, self.text, model, self.template) + list(summaries))
-        n = len(summaries)
-        return Scores(both.rewards[:n], both.toxicity[n:])
+            base, toxicity = self._call_source(prompts, summaries), None
+        elif self.text == "summary":
+            scored = model.score(summaries)
+            base, toxicity = scored.rewards, scored.toxicity
+        else:
+            both = model.score(reward_texts(prompts, summaries, self.text, model, self.template) + list(summaries))
+            n = len(summaries)
+            base, toxicity = both.rewards[:n], both.toxicity[n:]
+        rewards, terms = self.combine(base, summaries, list(dialogues) if dialogues is not None else list(prompts),
+                                      references)
+        return Scores(rewards, toxicity, terms)
 
     def __call__(self, prompts: Sequence[str], summaries: Sequence[str]) -> list[float]:
-        """Returns the rewards only (the classifier reads the configured text once)."""
+        """Returns the weighted rewards only (the classifier reads the configured text once)."""
         if self.model is not None:
-            return self.model.score(reward_texts(prompts, summaries, self.text, self.model, self.template)).rewards
-        return self._call_source(prompts, summaries)
+            base = self.model.score(reward_texts(prompts, summaries, self.text, self.model, self.template)).rewards
+        else:
+            base = self._call_source(prompts, summaries)
+        return self.combine(base, summaries, prompts, None)[0]
 
     def _call_source(self, prompts: Sequence[str], summaries: Sequence[str]) -> list[float]:
         values = [float(v) for v in self.source(list(prompts), list(summaries))]

@@ -17,14 +17,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import Config, validate
+from .config import Config, prompts_per_step, validate
 from .data import build_dataset
 from .diagnostics import check_finite, check_finite_weights
 from .errors import UserError
 from .hub import check_adapter_folder, gpu_has_native_bf16
 from .policy import build_policy
 from .ppo_trainer import PPOTrainer
-from .reward import Reward, RewardFn, RewardModel
+from .reward import Reward, RewardFn, RewardModel, term_weights
 from .runs import RunDir
 from .tracking import make_trackers, tracker_config
 
@@ -55,6 +55,15 @@ def batch_indices(n: int, batch_size: int, step: int, seed: int, rank: int = 0, 
 def max_new_tokens_for(step: int, seed: int, low: int, high: int) -> int:
     """The lab's length sampler: each step draws max_new_tokens uniformly from [low, high]."""
     return int(np.random.default_rng([seed, step, 7]).integers(low, high + 1))
+
+
+def make_trainer(config: Config, policy, tokenizer, reward: Reward, accelerator=None) -> PPOTrainer:
+    """Returns the trainer of `config.algo`: PPOTrainer, or CriticFreeTrainer for rloo/grpo."""
+    if config.algo == "ppo":
+        return PPOTrainer(config, policy, tokenizer, reward, accelerator)
+    from .critic_free_trainer import CriticFreeTrainer
+
+    return CriticFreeTrainer(config, policy, tokenizer, reward, accelerator)
 
 
 def make_accelerator(config: Config):
@@ -140,21 +149,23 @@ def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) ->
 
     status(f"loading policy {config.model.policy}")
     torch.manual_seed(config.seed)
-    policy, tokenizer = build_policy(config.model)
+    policy, tokenizer = build_policy(config.model, value_head=config.algo == "ppo")
     reward_source = reward_fn
     if reward_source is None:
         status(f"loading reward model {config.reward.model}")
         reward_source = RewardModel.from_config(config.reward)
-    reward = Reward(reward_source, config.reward.text, config.data.prompt_template)
+    reward = Reward(reward_source, config.reward.text, config.data.prompt_template, term_weights(config.reward))
     status(f"loading data {config.data.dataset}")
     data = build_dataset(config.data, tokenizer, config.model.max_prompt_tokens)["train"]
     world = accelerator.num_processes
-    if config.ppo.batch_size * world > len(data):
+    n_prompts = prompts_per_step(config)
+    if n_prompts * world > len(data):
         raise UserError(
-            f"ppo.batch_size={config.ppo.batch_size} (x{world} processes) is larger than the training split "
-            f"({len(data)} dialogues); lower --batch-size or use more data"
+            f"ppo.batch_size={config.ppo.batch_size} ({n_prompts} dialogues per step, x{world} processes) is larger "
+            f"than the training split ({len(data)} dialogues); lower --batch-size or use more data"
         )
-    trainer = PPOTrainer(config, policy, tokenizer, reward, accelerator)
+    trainer = make_trainer(config, policy, tokenizer, reward, accelerator)
+    references = config.data.summary_column is not None
 
     start_step = 0
     if run and resume:
@@ -191,11 +202,11 @@ def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) ->
             break
         t0 = time.perf_counter()
         torch.manual_seed(config.seed * 1_000_003 + step * 1_009 + accelerator.process_index)
-        rows = data.select(batch_indices(len(data), config.ppo.batch_size, step, config.seed,
-                                         accelerator.process_index, world))
+        rows = data.select(batch_indices(len(data), n_prompts, step, config.seed, accelerator.process_index, world))
         max_new = max_new_tokens_for(step, config.seed, g.max_new_tokens_min, g.max_new_tokens_max)
         try:
-            rollout, stats = trainer.step_from_prompts(rows["input_ids"], rows["prompt"], max_new)
+            rollout, stats = trainer.step_from_prompts(rows["input_ids"], rows["prompt"], max_new, rows["dialogue"],
+                                                       rows["summary"] if references else None)
             check_finite(stats)
             check_finite_weights(trainer.unwrapped)  # before anything of this step is written
         except FloatingPointError as error:
@@ -212,9 +223,10 @@ def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) ->
                 "--batch-size, ppo.mini_batch_size, generation.batch_size or generation.max_new_tokens_max"
             ) from None
         stats = {"step": step, **stats}
+        k = trainer.samples_per_prompt  # rows i*k .. i*k+k-1 answer dialogue i
         samples = [
-            {"dialogue": rows["dialogue"][i], "summary": rollout.summaries[i], "reward": float(rollout.scores[i])}
-            for i in range(min(SAMPLES_PER_STEP, len(rows)))
+            {"dialogue": rows["dialogue"][i // k], "summary": rollout.summaries[i], "reward": float(rollout.scores[i])}
+            for i in range(min(SAMPLES_PER_STEP, len(rollout.summaries)))
         ]
         accelerator.log({k: v for k, v in stats.items() if k != "step"}, step=step)
         if run and is_main:

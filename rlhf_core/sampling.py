@@ -59,7 +59,7 @@ class Samples:
     response_ids: torch.Tensor  # right-padded with pad_id after the first EOS
     mask: torch.Tensor  # float, 1 up to and including the first EOS
     logprobs: torch.Tensor  # log softmax(logits / temperature) of each sampled token; 0 on padding
-    values: torch.Tensor  # value head on the final decoder hidden state; 0 on padding
+    values: torch.Tensor  # value head on the final decoder hidden state; 0 on padding (all 0 without a head)
 
 
 def logits_processors(s: SamplingSettings, device=None) -> LogitsProcessorList:
@@ -119,25 +119,30 @@ def encode_in_buckets(encoder, query_ids: Sequence[Sequence[int]], pad_id: int, 
 
 
 def sample(policy, query_ids: Sequence[Sequence[int]], s: SamplingSettings, device=None,
-           autocast=contextlib.nullcontext) -> Samples:
-    """Samples one response per prompt from `policy` (a `PolicyWithValueHead`), in eval mode.
+           autocast=contextlib.nullcontext, repeats: int = 1) -> Samples:
+    """Samples `repeats` responses per prompt (prompt-major rows) from `policy`, in eval mode.
 
-    Runs under `torch.inference_mode`; the returned tensors are ordinary ones, usable by autograd.
+    Each prompt is encoded once and its states shared by its `repeats` rows (RLOO/GRPO sample
+    k per prompt). Runs under `torch.inference_mode`; the returned tensors are ordinary ones.
     """
     with torch.inference_mode():
-        samples = _sample(policy, query_ids, s, device, autocast)
+        samples = _sample(policy, query_ids, s, device, autocast, repeats)
     return Samples(*(t.clone() for t in (samples.response_ids, samples.mask, samples.logprobs, samples.values)))
 
 
-def _sample(policy, query_ids, s: SamplingSettings, device, autocast) -> Samples:
+def _sample(policy, query_ids, s: SamplingSettings, device, autocast, repeats: int = 1) -> Samples:
     model = policy.model  # the PEFT model: LoRA layers are live in every call below
     model.eval()
     seq2seq = model.get_base_model()
-    B = len(query_ids)
+    B = len(query_ids) * repeats
+    head = policy.value_head
     processors = logits_processors(s, device)
     with autocast():
         hidden, attention_mask = encode_in_buckets(seq2seq.get_encoder(), query_ids, s.pad_id,
                                                    s.encoder_batch_size, device)
+        if repeats > 1:
+            hidden = hidden.repeat_interleave(repeats, dim=0)
+            attention_mask = attention_mask.repeat_interleave(repeats, dim=0)
         encoder_outputs = BaseModelOutput(last_hidden_state=hidden)
         cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
         tokens = torch.full((B, 1), s.start_id, dtype=torch.long, device=device)  # start + sampled so far
@@ -146,10 +151,13 @@ def _sample(policy, query_ids, s: SamplingSettings, device, autocast) -> Samples
         for _ in range(s.max_new_tokens):
             out = seq2seq(encoder_outputs=encoder_outputs, attention_mask=attention_mask,
                           decoder_input_ids=tokens[:, -1:], past_key_values=cache, use_cache=True,
-                          output_hidden_states=True, return_dict=True)
+                          output_hidden_states=head is not None, return_dict=True)
             logits = out.logits[:, -1, :].float()  # (B, V)
-            final_hidden = out.decoder_hidden_states[-1][:, -1]  # (B, H)
-            values.append(policy.value_head(final_hidden.to(policy.value_head.weight.dtype)).squeeze(-1).float())
+            if head is not None:
+                final_hidden = out.decoder_hidden_states[-1][:, -1]  # (B, H)
+                values.append(head(final_hidden.to(head.weight.dtype)).squeeze(-1).float())
+            else:  # RLOO/GRPO: no value head, no values
+                values.append(logits.new_zeros(B))
             next_ids = sample_from_scores(processors(tokens, logits.clone()))  # (B,)
             next_ids = torch.where(finished, torch.full_like(next_ids, s.pad_id), next_ids)
             logp = F.log_softmax(logits / s.temperature, dim=-1)  # as the update's teacher-forced pass

@@ -60,6 +60,7 @@ from .limits import (  # noqa: F401  (re-exported for the app)
     training_config,
     whole_number,
 )
+from .pareto import evaluation_point  # noqa: F401  (re-exported for the app's Pareto view)
 from .runs import RunDir, delete_run, holder_pid, list_runs, read_json, run_path, runs_root
 from .text_diff import word_diff
 from .text_input import clean_dialogue

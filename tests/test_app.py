@@ -342,7 +342,8 @@ def test_the_comparison_table_sorts_by_improvement(app_module):
 
 def test_runs_tab_overlays_lists_picks_and_deletes(app_module, app_runs):
     older, newer = train_run(app_module), train_run(app_module)
-    reward, kl, table, picker = app_module.runs_view()
+    reward, kl, table, picker, pareto = app_module.runs_view()
+    assert not pareto.data  # no run evaluated yet: a placeholder
     assert {t.name for t in reward.data} == {older, newer} and len(kl.data) == 2
     assert list(table["run"]) == [newer, older] and set(table["status"]) == {"ready"}
     assert picker.value == newer
@@ -353,7 +354,7 @@ def test_runs_tab_overlays_lists_picks_and_deletes(app_module, app_runs):
 
     confirm, cancel = app_module.ask_delete(older)
     assert confirm.visible and older in confirm.value
-    *_, table, picker, confirm, cancel = app_module.confirm_delete(older)
+    *_, table, picker, _pareto, confirm, cancel = app_module.confirm_delete(older)
     assert list(table["run"]) == [newer] and not (app_runs / older).exists() and confirm.visible is False
 
     start(app_module, steps=50)
@@ -417,7 +418,7 @@ def test_malformed_run_folders_and_oversized_uploads_are_handled_by_the_server(a
     for name, content in (("null-config", "null"), ("list-config", "[]"), ("bad-section", '{"ppo": 5}')):
         (app_runs / name).mkdir(parents=True)
         (app_runs / name / "config.json").write_text(content)
-    reward, kl, table, pick = Client(app_url, verbose=False).predict(None, api_name="/list_runs")
+    reward, kl, table, pick, pareto = Client(app_url, verbose=False).predict(None, api_name="/list_runs")
     assert table["data"] == []  # every malformed folder skipped; the list itself works
 
     cap = app_module.launch_kwargs()["max_file_size"]
@@ -426,3 +427,15 @@ def test_malformed_run_folders_and_oversized_uploads_are_handled_by_the_server(a
     small = httpx.post(upload, files={"files": ("a.txt", b"x" * 1000)}, timeout=30)
     big = httpx.post(upload, files={"files": ("b.txt", b"x" * (11 * 1024 * 1024))}, timeout=60)
     assert small.status_code == 200 and big.status_code == 413, (small.text, big.text[:200])
+
+
+def test_train_tab_runs_grpo_with_a_fidelity_term_and_draws_each_term(app_module, app_runs):
+    start(app_module, steps=2, algo="grpo", toxicity_weight=1.0, fidelity_weight=2.0)
+    assert serving.JOBS.wait(60)
+    snap = serving.JOBS.snapshot()
+    assert snap.state == serving.DONE, snap.error
+    config = RunDir(app_runs / snap.run_name).config()
+    assert config.algo == "grpo" and config.reward.fidelity_weight == 2.0
+    assert "env/reward/fidelity_mean" in snap.stats[-1] and "ppo/loss/total" not in snap.stats[-1]
+    reward_fig = view(app_module.train_view(snap))["reward"]
+    assert {"toxicity", "fidelity"} <= {t.name for t in reward_fig.data}

@@ -91,6 +91,11 @@ def reward_figure(stats: list[dict], total_steps: int = 0, smoothing: float = 0.
                     fillcolor="rgba(99,102,241,0.18)", name="± std", hoverinfo="skip")
     _raw_and_smoothed(fig, steps, mean, smoothing, "reward mean", COLORS["reward"])
     fig.update_yaxes(title_text="reward (logit of not-hate)")
+    terms = sorted({k for record in stats for k in record if k.startswith("env/reward/") and k.endswith("_mean")})
+    if len(terms) > 1:  # a composite reward: each term's raw mean, dashed
+        for key in terms:
+            fig.add_scatter(x=steps, y=smooth(_column(stats, key), smoothing), mode="lines",
+                            line=dict(dash="dash", width=1.5), name=key[len("env/reward/"):-len("_mean")])
     _step_axis(fig, max(total_steps, steps[-1]))
     return fig
 
@@ -207,3 +212,34 @@ def figures_html(figures: list[go.Figure]) -> str:
     parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, fig in enumerate(figures)]
     return "<!doctype html><html><head><meta charset='utf-8'><title>detox-rlhf charts</title></head><body>" + \
         "".join(parts) + "</body></html>"
+
+
+ALGO_COLORS = {"ppo": "#4f46e5", "rloo": "#f59e0b", "grpo": "#10b981"}
+
+
+def pareto_figure(points: list[dict]) -> go.Figure:
+    """Evaluated runs as flagged share after training vs ROUGE-L and vs hallucinated-entity rate,
+    coloured by algorithm, with each panel's Pareto front dashed (`rlhf_core.pareto`)."""
+    from plotly.subplots import make_subplots
+
+    from rlhf_core.pareto import pareto_front
+
+    if not points:
+        return placeholder("Toxicity vs quality", "Evaluate runs to compare them here")
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("vs ROUGE-L (higher is better)",
+                                                        "vs hallucinated-entity rate (lower is better)"))
+    for col, key, higher in ((1, "rougeL", True), (2, "hallucinated_rate", False)):
+        have = [p for p in points if p.get(key) is not None]
+        for algo, color in ALGO_COLORS.items():
+            mine = [p for p in have if p["algo"] == algo]
+            if mine:
+                fig.add_scatter(x=[p["toxicity"] for p in mine], y=[p[key] for p in mine], mode="markers",
+                                text=[p["run"] for p in mine], name=algo, legendgroup=algo, showlegend=col == 1,
+                                marker=dict(color=color, size=10), row=1, col=col)
+        front = pareto_front([(p["toxicity"], p[key]) for p in have], higher)
+        if front:
+            fig.add_scatter(x=[x for x, _ in front], y=[y for _, y in front], mode="lines", name="Pareto front",
+                            line=dict(color="#111827", dash="dash", width=1), showlegend=col == 1, row=1, col=col)
+        fig.update_xaxes(title_text="flagged toxic after (" + points[0]["toxicity_source"] + ")", row=1, col=col)
+    fig.update_layout(title="Toxicity vs quality by run", height=360, margin=dict(l=40, r=20, t=60, b=40))
+    return fig
