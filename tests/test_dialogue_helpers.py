@@ -48,3 +48,15 @@ def test_run_names_carry_the_preset_and_a_safe_label(tmp_path, monkeypatch):
     assert run_label("../../etc/passwd") == "etc-passwd" and len(run_label("x" * 100)) == 24
     assert new_run_name("demo", "My label").endswith("-demo-my-label")
     assert new_run_name("demo").endswith("-demo")
+
+
+def test_unknown_share_counts_words_a_word_level_vocabulary_lacks():
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    words = Tokenizer(models.WordLevel({"<unk>": 0, "hello": 1, "there": 2}, unk_token="<unk>"))
+    words.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=words, unk_token="<unk>")
+    assert unknown_share(tokenizer, "hello there") == 0.0
+    assert unknown_share(tokenizer, "hello zygomorphic there quetzal") == 0.5
+    assert unknown_share(tokenizer, "") == 0.0
