@@ -33,6 +33,7 @@ STAT_DEFINITIONS: dict[str, str] = {
     "env/reward_mean": "mean of the scores s_b (as TRL's log_stats)",
     "env/reward_std": "standard deviation of the scores (unbiased, n - 1, as torch.std; 0 for one response)",
     "env/toxicity_mean": "ours: mean P(hate) of the sampled summaries read alone (only with a reward model)",
+    "env/reward/<term>_mean": "ours: mean unweighted value of one reward term (toxicity, fidelity, length, custom)",
     "tokens/queries_len_mean": "mean prompt length in tokens",
     "tokens/queries_len_std": "standard deviation of prompt lengths (unbiased; 0 for one prompt)",
     "tokens/responses_len_mean": "mean response length in tokens, EOS included",
