@@ -38,6 +38,8 @@ from ui.plots import (  # noqa: E402
     toxicity_figure,
 )
 from ui.views import (  # noqa: E402
+    COMPARISON_DATATYPES,
+    COMPARISON_LABEL,
     CSS,
     KL_NOTE,
     ORDERS,
@@ -274,8 +276,11 @@ def _dialogue_outputs(result: "serving.DialogueComparison") -> tuple:
                                 no_after=result.after is None)
     before_spans, after_spans = result.diff()
     after_title = f"After RLHF (run {result.after_run})" if result.after_run else "After RLHF"
-    return notes, before_spans, score_html(result.before, "Before RLHF"), after_spans, score_html(result.after,
-                                                                                                   after_title)
+    # The legend lists only the kinds of change this diff has (Gradio shows every color_map key).
+    present = {label for _, label in before_spans + after_spans if label}
+    after = gr.HighlightedText(after_spans, color_map={k: v for k, v in DIFF_COLORS.items() if k in present})
+    return notes, before_spans, score_html(result.before, "Before RLHF"), after, score_html(result.after,
+                                                                                              after_title)
 
 
 def summarize_dialogue(dialogue: str, run_name: str | None) -> tuple[str, str, str, str, str]:
@@ -284,7 +289,7 @@ def summarize_dialogue(dialogue: str, run_name: str | None) -> tuple[str, str, s
         result = serving.compare_dialogue(dialogue, run_name or None)
     except UserError as error:
         raise gr.Error(str(error)) from None
-    notes, _, before_scores, _, after_scores = _dialogue_outputs(result)
+    notes, _, before_scores, _, after_scores = _dialogue_outputs(result)  # the API returns plain text
     return (notes, result.before.text, before_scores, result.after.text if result.after else "", after_scores)
 
 
@@ -506,9 +511,10 @@ def build_app(startup: "serving.Startup | None" = None) -> gr.Blocks:
                     rouge_bar = gr.Plot(placeholder("ROUGE", "Evaluate a run to compare"), show_label=False,
                                         elem_id="rouge-bars", min_width=300)
                 order = gr.Radio(ORDERS, value=ORDERS[0], label="Order", elem_id="order")
-                comparison = gr.Dataframe(comparison_table(None, ORDERS[0]), label="Summaries before and after",
+                comparison = gr.Dataframe(comparison_table(None, ORDERS[0]), label=COMPARISON_LABEL,
                                           interactive=False, wrap=True, max_height=640, elem_id="comparison-table",
-                                          column_widths=["29%", "20%", "20%", "10%", "10%", "11%"])
+                                          datatype=COMPARISON_DATATYPES,
+                                          column_widths=["24%", "19%", "19%", "11%", "9%", "8%", "10%"])
 
             with gr.Tab("Your dialogue", id="dialogue", elem_id="tab-dialogue") as dialogue_tab:
                 notice = toy_notice(plan.preset)

@@ -30,6 +30,7 @@ from .judge import Judge
 from .reward import RewardModel
 from .runs import RunDir, atomic_write_text
 from .summarizer import BEFORE, Summarizer
+from .text_diff import changed_facts, words_of
 
 AFTER = "after"
 REWARD_MODEL, JUDGE = "reward_model", "judge"
@@ -187,6 +188,9 @@ def compare(summarizer: Summarizer, dialogues: list[str], references: list[list[
     table["edit_rate"] = [edit_rate(b, a) for b, a in zip(greedy_b, greedy_a)]
     table["hallucinated_entities_before"] = [hallucinated_entities(s, d)[0] for s, d in zip(greedy_b, dialogues)]
     table["hallucinated_entities_after"] = [hallucinated_entities(s, d)[0] for s, d in zip(greedy_a, dialogues)]
+    toxic = summarizer.reward_model.toxic_words(greedy_b + greedy_a) if summarizer.reward_model is not None else set()
+    table["changed_facts"] = ["; ".join(changed_facts(b, a, d, toxic)) for b, a, d in zip(greedy_b, greedy_a, dialogues)]
+    table["toxic_words"] = [" ".join(w for w in words_of(f"{b} {a}") if w in toxic) for b, a in zip(greedy_b, greedy_a)]
     if k:
         flat_dialogues = dialogues * k
         flat_b = [t for group in texts["sampled"][BEFORE] for t in group]

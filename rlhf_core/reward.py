@@ -97,6 +97,19 @@ class RewardModel:
                 toxicity[i] = probs[j, self.hate_index].item()
         return Scores(rewards, toxicity)
 
+    def toxic_words(self, texts: Sequence[str], threshold: float = 0.5) -> set[str]:
+        """The words of `texts` that this classifier, reading each word alone, rates P(hate) > threshold.
+
+        One batched pass over the distinct words (speaker tags and punctuation left out); a word's
+        toxicity in context may differ, so this marks candidates for the eye, it does not explain a score.
+        """
+        from .text_diff import words_of
+
+        words = sorted({w for text in texts if text for w in words_of(text)})
+        if not words:
+            return set()
+        return {w for w, t in zip(words, self.score(words).toxicity) if t > threshold}
+
 
 def reward_texts(prompts: Sequence[str], summaries: Sequence[str], text: str, model: RewardModel | None = None,
                  template: str = PROMPT_TEMPLATE) -> list[str]:

@@ -597,26 +597,6 @@ class DialogueComparison:
         return word_diff(self.before.text, self.after.text if self.after else None, self.toxic_words)
 
 
-# A word the reward model reads alone as more likely hate than not is marked toxic.
-TOXIC_WORD_THRESHOLD = 0.5
-
-
-def toxic_words(models: Models, texts: list[str]) -> set[str]:
-    """The words of `texts` that the reward model, reading each word alone, rates P(hate) > 0.5.
-
-    One batched classifier pass over the distinct words; a word's toxicity in context may differ,
-    so this marks candidates for the eye, it does not explain the score.
-    """
-    from .text_diff import words_of
-
-    reward_model = models.summarizer.reward_model
-    words = sorted({w for text in texts if text for w in words_of(text)})
-    if reward_model is None or not words:
-        return set()
-    scores = reward_model.score(words)
-    return {w for w, t in zip(words, scores.toxicity) if t > TOXIC_WORD_THRESHOLD}
-
-
 def compare_dialogue(text: str, run_name: str | None = None) -> DialogueComparison:
     """Summarises `text` with the starting policy and with `run_name`'s adapter (if given)."""
     from .summarizer import BEFORE
@@ -635,7 +615,8 @@ def compare_dialogue(text: str, run_name: str | None = None) -> DialogueComparis
         if adapter:
             texts += summarizer.summarize([dialogue], adapter)
         scored = summarizer.score([dialogue] * len(texts), texts)
-        flagged = toxic_words(models, texts)
+        flagged = (summarizer.reward_model.toxic_words(texts)
+                   if summarizer.reward_model is not None else set())
         unknown = unknown_share(summarizer.tokenizer, dialogue)
     return DialogueComparison(
         before=scored[0], after=scored[1] if adapter else None, after_run=run_name or None,

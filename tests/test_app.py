@@ -255,7 +255,7 @@ def test_the_page_shows_an_error_as_one_line_without_stale_results(app_module, a
     notice, before, _, after, _ = app_module.compare_dialogue_view(app_module.EXAMPLE_DIALOGUE, None)
     assert "error" not in notice and "No trained run is picked" in notice
     assert "".join(text for text, _ in before) == serving.compare_dialogue(app_module.EXAMPLE_DIALOGUE).before.text
-    assert after == []
+    assert after.value == [] and after.color_map == {}  # no "added"/"toxic" legend for a diff that has none
 
 
 def test_the_after_picker_labels_runs_and_defaults_to_the_best_evaluated_one(app_module, app_runs, monkeypatch):
@@ -292,6 +292,9 @@ def test_your_dialogue_checks_input_and_compares_before_with_after(app_module, a
     run = train_run(app_module)
     notice, before, before_scores, after, after_scores = app_module.summarize_dialogue(app_module.EXAMPLE_DIALOGUE, run)
     assert run in after_scores and "reward" in after_scores and "toxicity" in after_scores
+    _, before_spans, _, after_view, _ = app_module.compare_dialogue_view(app_module.EXAMPLE_DIALOGUE, run)
+    labels = {label for _, label in before_spans} | {s["class_or_confidence"] for s in after_view.value}
+    assert set(after_view.color_map) == labels - {None}  # the legend lists only what this diff has
 
     with pytest.raises(gr.Error, match="no run named"):
         app_module.summarize_dialogue("#Person1#: Hello.", "no-such-run")
@@ -326,18 +329,33 @@ def test_before_vs_after_evaluates_a_run_and_sorts_by_improvement(app_module, ap
         app_module.evaluate_api(None, 1, app_module.ORDERS[0])  # the API raises instead
 
 
-def test_the_comparison_table_sorts_by_improvement(app_module):
-    table = pd.DataFrame({"dialogue": ["a", "b", "c"], "summary_before": ["x"] * 3, "summary_after": ["y"] * 3,
+def test_the_comparison_table_sorts_by_improvement_regression_and_changed_facts(app_module):
+    table = pd.DataFrame({"dialogue": ["a 30", "b 30", "c 30"], "summary_before": ["It costs 30."] * 3,
+                          "summary_after": ["It costs 30.", "It costs 20.", "It costs 30."],
                           "reward_before": [0.0] * 3, "reward_after": [1.0, 3.0, -2.0],
                           "greedy_judge_toxicity_before": [0.5] * 3, "greedy_judge_toxicity_after": [0.1] * 3})
     table["reward_diff"] = table["reward_after"] - table["reward_before"]
     evaluation = serving.Evaluation("r", {}, table)
-    order = lambda o: list(app_module.comparison_table(evaluation, o)["dialogue"])  # noqa: E731
+    order = lambda o: [d[0] for d in app_module.comparison_table(evaluation, o)["dialogue"]]  # noqa: E731
     assert order(app_module.ORDERS[0]) == ["b", "a", "c"]
     assert order(app_module.ORDERS[1]) == ["c", "a", "b"]
-    assert order(app_module.ORDERS[2]) == ["a", "b", "c"]
-    assert list(app_module.comparison_table(evaluation, app_module.ORDERS[2])["toxicity before → after"]) == [
-        "0.50 → 0.10 (judge)"] * 3
+    # b's reward went up, but its price changed: a regression the reward sort alone would hide
+    assert order(app_module.ORDERS[2]) == ["b", "c", "a"]
+    assert order(app_module.ORDERS[3]) == ["a", "b", "c"]
+    shown = app_module.comparison_table(evaluation, app_module.ORDERS[3])
+    assert list(shown["toxicity before → after"]) == ["0.50 → 0.10 (judge)"] * 3
+    assert list(shown["changed facts"]) == ["", "30 → 20", ""]  # computed from the text for an older table
+    assert shown["summary before"][1] == "It costs ~~30.~~" and shown["summary after"][1] == "It costs **20.**"
+
+
+def test_the_comparison_table_reads_saved_changed_facts_and_marks_toxic_words(app_module):
+    table = pd.DataFrame({"dialogue": ["x"], "summary_before": ["You idiot, pay 5."], "summary_after": ["Pay 5."],
+                          "reward_before": [0.0], "reward_after": [1.0], "changed_facts": ["saved"],
+                          "toxic_words": ["idiot"]})
+    table["reward_diff"] = table["reward_after"] - table["reward_before"]
+    shown = app_module.comparison_table(serving.Evaluation("r", {}, table), app_module.ORDERS[0])
+    assert list(shown["changed facts"]) == ["saved"]
+    assert shown["summary before"][0] == "~~You~~ ~~⚠idiot,~~ pay 5." and shown["summary after"][0] == "Pay 5."
 
 
 def test_runs_tab_overlays_lists_picks_and_deletes(app_module, app_runs):

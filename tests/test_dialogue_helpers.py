@@ -6,7 +6,7 @@ import pytest
 
 from rlhf_core.examples import DEMO_EXAMPLES, DIALOGSUM_EXAMPLES, examples_for, toy_notice, unknown_share
 from rlhf_core.jobs import new_run_name, run_label
-from rlhf_core.text_diff import word_diff, words_of
+from rlhf_core.text_diff import changed_facts, markdown_marked, word_diff, words_of
 
 DEMO_POLICY = Path(__file__).resolve().parent.parent / "checkpoints" / "demo" / "policy"
 
@@ -20,6 +20,30 @@ def test_the_word_diff_marks_removed_added_and_toxic_words():
     assert "".join(text for text, _ in before) == "#Person1# calls her a stupid idiot and books a room."
     only_before, none = word_diff("You idiot.", None, toxic={"idiot"})
     assert only_before == [("You ", None), ("idiot.", "toxic")] and none == []
+
+
+DIALOGUE = "#Person1#: Do you play basketball? It costs 30 dollars.\n#Person2#: No, you stupid idiot. Ask Carla."
+
+
+@pytest.mark.parametrize("before, after, toxic, expected", [
+    ("plays basketball for 30 dollars with Carla.", "plays football for 20 dollars with Carla.", set(),
+     ["basketball → football", "30 → 20"]),
+    ("plays basketball with Carla.", "plays basketball with Maria.", set(), ["Carla → Maria"]),
+    ("plays basketball with Carla.", "plays basketball.", set(), ["-Carla"]),  # a name dropped
+    ("asks Carla.", "asks Carla for 290 dollars.", set(), ["+290"]),  # a number invented
+    ("asks Carla nicely.", "asks Carla kindly.", set(), []),  # rephrasing words the dialogue lacks: no fact
+    ("calls #Person1# a stupid idiot, asks Carla.", "is rude to #Person1#, asks Carla.", set(), []),  # detox
+    ("calls her stupid and asks Carla.", "calls her rude and asks Carla.", {"stupid"}, []),  # toxic words left out
+    ("calls her stupid and asks Carla.", "calls her rude and asks Carla.", set(), ["stupid → rude"]),
+])
+def test_changed_facts_lists_replaced_dropped_and_invented_facts_not_rephrasing(before, after, toxic, expected):
+    assert changed_facts(before, after, DIALOGUE, toxic) == expected
+
+
+def test_markdown_marks_changes_and_escapes_markup_in_summaries():
+    before, after = word_diff("#Person1# says *hi* <b>x</b>", "#Person1# says [link](y)", toxic={"hi"})
+    assert markdown_marked(before) == r"\#Person1\# says ~~⚠\*hi\*~~ ~~\<b\>x\</b\>~~"
+    assert markdown_marked(after) == r"\#Person1\# says **\[link\]\(y\)**"
 
 
 def test_scorable_words_skip_speaker_tags_and_punctuation():

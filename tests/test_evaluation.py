@@ -87,6 +87,9 @@ def test_compare_with_the_same_policy_changes_nothing_and_names_every_figure():
     assert report["rouge"]["references_per_dialogue"] == 2 and report["rouge"]["split_by"] == "judge"
     assert list(table.columns[:3]) == ["dialogue", "summary_before", "summary_after"]
     assert (table["reward_diff"] == 0).all()
+    assert list(table["changed_facts"]) == ["", ""]  # the same policy changes no fact
+    assert all(set(words.split()) <= set(b.lower().split()) for words, b in zip(table["toxic_words"],
+                                                                                  table["summary_before"]))
     assert (table["sampled_judge_toxicity_before"] == table["sampled_judge_toxicity_after"]).all()
     assert summarizer.is_truncated("word " * 1000) and not summarizer.is_truncated("short")
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from rlhf_core import Reward, RewardModel, UserError, label_index
+from rlhf_core import Reward, RewardModel, UserError, get_config, label_index
 from rlhf_core.reward import reward_texts
 from rlhf_core.tiny import tiny_reward_model, tiny_tokenizer
 
@@ -63,3 +63,14 @@ def test_prompt_plus_summary_too_long_for_the_reward_window_cuts_the_dialogue_no
     assert long.endswith("\n\nSummary:" + summary)
     assert len(tokenizer(long)["input_ids"]) == 120
     assert short == prompts[1] + summary
+
+
+def test_toxic_words_reads_each_distinct_word_alone_against_the_threshold():
+    config = get_config("tiny")
+    reward_model = RewardModel.from_config(config.reward)
+    texts = ["#Person1# calls Anna a fool.", "Anna, a fool!"]
+    assert reward_model.toxic_words(texts, threshold=-1.0) == {"calls", "anna", "a", "fool"}  # tags and punctuation out
+    assert reward_model.toxic_words(texts, threshold=1.0) == set()
+    scores = reward_model.score(["fool", "anna"]).toxicity
+    assert reward_model.toxic_words(["fool anna"], threshold=min(scores)) == ({"fool"} if scores[0] > scores[1]
+                                                                            else {"anna"})

@@ -308,11 +308,16 @@ def evaluation_cells(report: dict) -> tuple[str, str]:
     return toxicity, rouge_l
 
 
-ORDERS = ["Biggest improvement first", "Biggest regression first", "Test-set order"]
+ORDERS = ["Biggest improvement first", "Biggest regression first", "Most changed facts first", "Test-set order"]
 
 
-COMPARISON_COLUMNS = ["dialogue", "summary before", "summary after", "reward before → after", "improvement",
-                      "toxicity before → after"]
+COMPARISON_COLUMNS = ["dialogue", "summary before", "summary after", "changed facts", "reward before → after",
+                      "improvement", "toxicity before → after"]
+# Summaries are Markdown (removed words struck through, new ones bold); the dialogue keeps its line breaks.
+COMPARISON_LABEL = ("Summaries before and after (~~struck~~: dropped by RLHF, **bold**: new, ⚠: a word the reward "
+                    "model reads as hateful; changed facts: dialogue words, numbers and names RLHF replaced, "
+                    "dropped (-) or added (+))")
+COMPARISON_DATATYPES = ["str", "markdown", "markdown", "str", "str", "number", "str"]
 
 
 def _greedy_toxicity_columns(table: pd.DataFrame) -> tuple[str, str, str] | None:
@@ -324,17 +329,43 @@ def _greedy_toxicity_columns(table: pd.DataFrame) -> tuple[str, str, str] | None
     return None
 
 
+def _changed_facts(t: pd.DataFrame) -> list[str]:
+    """The table's changed facts; evaluations saved before they were recorded get them from the text
+    (without the reward model's toxic words, so a dropped insult the dialogue contains may show)."""
+    if "changed_facts" in t:
+        return [f if isinstance(f, str) else "" for f in t["changed_facts"]]
+    from rlhf_core.text_diff import changed_facts
+
+    rows = zip(t["summary_before"], t["summary_after"], t["dialogue"])
+    return ["; ".join(changed_facts(before, after, dialogue)) for before, after, dialogue in rows]
+
+
 def comparison_table(evaluation: serving.Evaluation | None, order: str) -> pd.DataFrame:
-    """One row per test dialogue: both summaries, rewards, the reward improvement and toxicity."""
+    """One row per test dialogue: both summaries with the words RLHF changed marked, the facts it
+    changed, rewards, the reward improvement and toxicity.
+
+    Orders: by reward change either way, or rows with the most changed facts first (ties: the
+    biggest reward drop first), so a re-rolled price is not hidden behind an unchanged reward."""
     if evaluation is None:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
-    t = evaluation.table
+    from rlhf_core.text_diff import markdown_marked, word_diff  # text only; imported when a table is shown
+
+    t = evaluation.table.copy()
+    t["_facts"] = _changed_facts(t)
+    t["_fact_count"] = [len(f.split("; ")) if f else 0 for f in t["_facts"]]
     toxicity = _greedy_toxicity_columns(t)
     who, before, after = toxicity or ("", "", "")
-    if order != ORDERS[2]:
+    if order == ORDERS[2]:
+        t = t.sort_values(["_fact_count", "reward_diff"], ascending=[False, True], kind="stable")
+    elif order != ORDERS[3]:
         t = t.sort_values("reward_diff", ascending=order == ORDERS[1], kind="stable")
+    toxic = t["toxic_words"] if "toxic_words" in t else [""] * len(t)
+    diffs = [word_diff(b, a, set((w or "").split())) for b, a, w in zip(t["summary_before"], t["summary_after"], toxic)]
     return pd.DataFrame({
-        "dialogue": t["dialogue"], "summary before": t["summary_before"], "summary after": t["summary_after"],
+        "dialogue": t["dialogue"],
+        "summary before": [markdown_marked(b) for b, _ in diffs],
+        "summary after": [markdown_marked(a) for _, a in diffs],
+        "changed facts": t["_facts"],
         "reward before → after": [f"{b:.2f} → {a:.2f}" for b, a in zip(t["reward_before"], t["reward_after"])],
         "improvement": t["reward_diff"].round(3),
         "toxicity before → after": ([f"{b:.2f} → {a:.2f} ({who})" for b, a in zip(t[before], t[after])]
