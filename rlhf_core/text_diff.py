@@ -92,7 +92,7 @@ def _is_fact(word: str, dialogue_words: set[str]) -> bool:
 
 def changed_facts(before: str, after: str, dialogue: str, toxic: set[str] = frozenset()) -> list[str]:
     """Returns the facts `after` changed relative to `before`, e.g. ["30 → 20", "basketball → football",
-    "+290", "-Carla"].
+    "+290", "-Carla"], each once.
 
     A fact is a word of the dialogue (not a function word, not toxic: dropping an insult is the
     point of detoxification) or a number or name. Counted: a replaced span whose removed side holds
@@ -113,7 +113,7 @@ def changed_facts(before: str, after: str, dialogue: str, toxic: set[str] = froz
             continue
         changes += [f"-{w}" for w in gone if entities(w)]
         changes += [f"+{w}" for w in came if entities(w)]
-    return changes
+    return list(dict.fromkeys(changes))  # a loop that repeats "+290" five times changed one fact
 
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~-])")

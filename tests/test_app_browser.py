@@ -193,11 +193,17 @@ def test_a_run_link_opens_its_comparison(page, app_url, app_runs):
     assert serving.JOBS.wait(60)
     name = serving.JOBS.snapshot().run_name
     assert name.endswith("-tiny-shared-link")
+    serving.evaluate(name, 2)
     page.goto(f"{app_url}?run={name}")
     expect(page.get_by_role("tab", name="Before vs after")).to_have_attribute("aria-selected", "true",
                                                                                timeout=60_000)
     expect(page.locator("#evaluation-summary")).to_contain_text(name)
     expect(page.locator("#evaluation-summary")).to_contain_text("too few to change the policy")
+    # The comparison table keeps the dialogue's turns on separate lines (innerText follows the CSS).
+    expect(page.locator("#comparison-table")).to_contain_text("#Person2#")
+    shown = page.evaluate("""() => [...document.querySelectorAll('#comparison-table [role=gridcell][data-col="0"]')]
+        .map((cell) => cell.innerText)""")
+    assert shown and all("\n#Person2#" in text for text in shown), shown
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,6 +258,12 @@ def test_readme_screenshots(browser, tmp_path):
         expect(page.locator("#evaluation-summary .metric-card").first).to_be_visible(timeout=480_000)
         page.wait_for_timeout(1000)
         screenshot(page, out / "before-vs-after.png")
+        page.locator("#order").get_by_text("Most changed facts first").click()
+        table = page.locator("#comparison-table")
+        expect(table).to_contain_text("→", timeout=30_000)
+        table.scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)
+        table.screenshot(path=str(out / "before-vs-after-table.png"))
 
         page.get_by_role("tab", name="Your dialogue").click()
         expect(page.locator("#dialogue-run input")).not_to_have_value("", timeout=10_000)

@@ -312,10 +312,10 @@ ORDERS = ["Biggest improvement first", "Biggest regression first", "Most changed
 
 
 COMPARISON_COLUMNS = ["dialogue", "summary before", "summary after", "changed facts", "reward before → after",
-                      "improvement", "toxicity before → after"]
+                      "Δ reward", "toxicity before → after"]
 # Summaries are Markdown (removed words struck through, new ones bold); the dialogue keeps its line breaks.
-COMPARISON_LABEL = ("Summaries before and after (~~struck~~: dropped by RLHF, **bold**: new, ⚠: a word the reward "
-                    "model reads as hateful; changed facts: dialogue words, numbers and names RLHF replaced, "
+COMPARISON_LABEL = ("Summaries before and after (struck through: dropped by RLHF, bold: new, ⚠: a word the "
+                    "reward model reads as hateful; changed facts: dialogue words, numbers and names RLHF replaced, "
                     "dropped (-) or added (+))")
 COMPARISON_DATATYPES = ["str", "markdown", "markdown", "str", "str", "number", "str"]
 
@@ -367,7 +367,7 @@ def comparison_table(evaluation: serving.Evaluation | None, order: str) -> pd.Da
         "summary after": [markdown_marked(a) for _, a in diffs],
         "changed facts": t["_facts"],
         "reward before → after": [f"{b:.2f} → {a:.2f}" for b, a in zip(t["reward_before"], t["reward_after"])],
-        "improvement": t["reward_diff"].round(3),
+        "Δ reward": t["reward_diff"].round(3),
         "toxicity before → after": ([f"{b:.2f} → {a:.2f} ({who})" for b, a in zip(t[before], t[after])]
                                     if toxicity else [""] * len(t)),
     }, columns=COMPARISON_COLUMNS)
@@ -519,5 +519,8 @@ CSS = """
 .main, .wrap, .contain, .tabs, .tabitem {min-width: 0 !important; max-width: 100% !important;}
 .column, .block {max-width: 100% !important;}
 .table-container {overflow-x: auto !important;}
+/* Dialogues keep their turns on separate lines. */
+#comparison-table [role=gridcell][data-col="0"] span, #samples-table [role=gridcell][data-col="0"] span {
+  white-space: pre-wrap;}
 .js-plotly-plot, .plot-container {max-width: 100%;}
 """
