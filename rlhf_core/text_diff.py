@@ -10,8 +10,6 @@ from __future__ import annotations
 import difflib
 import re
 
-from .fidelity import entities
-
 ADDED, REMOVED, TOXIC = "added", "removed", "toxic"
 _PUNCT = re.compile(r"^[^\w#]+|[^\w#]+$")
 
@@ -87,7 +85,13 @@ def _content_words(words: list[str], toxic: set[str]) -> list[str]:
 
 
 def _is_fact(word: str, dialogue_words: set[str]) -> bool:
-    return word.lower() in dialogue_words or bool(entities(word))
+    return word.lower() in dialogue_words or _is_entity(word)
+
+
+def _is_entity(word: str) -> bool:
+    from .fidelity import entities  # nltk behind it: the app's start imports this module without it
+
+    return bool(entities(word))
 
 
 def changed_facts(before: str, after: str, dialogue: str, toxic: set[str] = frozenset()) -> list[str]:
@@ -111,8 +115,8 @@ def changed_facts(before: str, after: str, dialogue: str, toxic: set[str] = froz
         if tag == "replace" and gone:
             changes.append(f"{' '.join(gone)} → {' '.join(came) or '…'}")
             continue
-        changes += [f"-{w}" for w in gone if entities(w)]
-        changes += [f"+{w}" for w in came if entities(w)]
+        changes += [f"-{w}" for w in gone if _is_entity(w)]
+        changes += [f"+{w}" for w in came if _is_entity(w)]
     return list(dict.fromkeys(changes))  # a loop that repeats "+290" five times changed one fact
 
 

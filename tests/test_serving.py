@@ -6,6 +6,7 @@ Runs on the tiny preset with a fresh runs folder (RLHF_RUNS_DIR) per test; no Gr
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -203,3 +204,12 @@ def test_a_run_trained_by_another_process_is_marked_training_and_not_offered(run
     finally:
         lock.release()
     assert name in serving.finished_run_names()
+
+
+def test_importing_the_app_skips_the_heavy_libraries_its_first_page_does_not_need():
+    """`python app.py` answers before the models load; torch, transformers and nltk wait for them."""
+    heavy = ("torch", "transformers", "peft", "nltk", "rouge_score", "datasets")
+    code = f"import sys, app; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0 and out.stdout.strip().splitlines()[-1] == "[]", out.stderr
