@@ -100,8 +100,9 @@ def changed_facts(before: str, after: str, dialogue: str, toxic: set[str] = froz
 
     A fact is a word of the dialogue (not a function word, not toxic: dropping an insult is the
     point of detoxification) or a number or name. Counted: a replaced span whose removed side holds
-    a fact ("30 → 20"; an invented replacement counts too), and numbers or names dropped ("-Carla")
-    or added ("+290") outright. Rephrasings of words the dialogue does not use are not facts.
+    a fact ("30 → 20"; an invented replacement counts too), numbers or names of the dialogue dropped
+    ("-Carla"), and numbers or names the dialogue lacks added ("+290"). Adding a fact the dialogue
+    holds, or rephrasing words it does not use, changes no fact.
     """
     old, new = before.split(), after.split()
     dialogue_words = {normalize(w) for w in dialogue.split()}
@@ -115,8 +116,8 @@ def changed_facts(before: str, after: str, dialogue: str, toxic: set[str] = froz
         if tag == "replace" and gone:
             changes.append(f"{' '.join(gone)} → {' '.join(came) or '…'}")
             continue
-        changes += [f"-{w}" for w in gone if _is_entity(w)]
-        changes += [f"+{w}" for w in came if _is_entity(w)]
+        changes += [f"-{w}" for w in gone if w.lower() in dialogue_words and _is_entity(w)]  # a dialogue fact lost
+        changes += [f"+{w}" for w in came if w.lower() not in dialogue_words and _is_entity(w)]  # invented
     return list(dict.fromkeys(changes))  # a loop that repeats "+290" five times changed one fact
 
 

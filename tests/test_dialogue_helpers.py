@@ -32,6 +32,8 @@ DIALOGUE = "#Person1#: Do you play basketball? It costs 30 dollars.\n#Person2#: 
     ("plays basketball with Carla.", "plays basketball.", set(), ["-Carla"]),  # a name dropped
     ("asks Carla.", "asks Carla for 290 dollars.", set(), ["+290"]),  # a number invented
     ("asks Carla.", "asks Carla for 290, 290, 290.", set(), ["+290"]),  # listed once
+    ("asks Carla.", "asks Carla for 30 dollars.", set(), []),  # a fact of the dialogue added: not a change
+    ("asks Carla and Maria.", "asks Carla.", set(), []),  # an invented name dropped: not a change
     ("asks Carla nicely.", "asks Carla kindly.", set(), []),  # rephrasing words the dialogue lacks: no fact
     ("calls #Person1# a stupid idiot, asks Carla.", "is rude to #Person1#, asks Carla.", set(), []),  # detox
     ("calls her stupid and asks Carla.", "calls her rude and asks Carla.", {"stupid"}, []),  # toxic words left out
