@@ -457,3 +457,12 @@ def test_train_tab_runs_grpo_with_a_fidelity_term_and_draws_each_term(app_module
     assert "env/reward/fidelity_mean" in snap.stats[-1] and "ppo/loss/total" not in snap.stats[-1]
     reward_fig = view(app_module.train_view(snap))["reward"]
     assert {"toxicity", "fidelity"} <= {t.name for t in reward_fig.data}
+
+
+def test_the_fast_placeholder_chart_equals_the_validated_one():
+    from ui.plots import placeholder, validated_placeholder
+
+    for title, message in (("Reward", "Start a run to see it"), ("Toxicity", "Evaluate a run to compare")):
+        assert placeholder(title, message).to_plotly_json() == validated_placeholder(title, message).to_plotly_json()
+    assert placeholder("A", "x").layout.title.text == "A"  # a fresh figure each time, not the cached layout
+    assert placeholder("B", "y").layout.title.text == "B" and placeholder("A", "x").layout.annotations[0].text == "x"
