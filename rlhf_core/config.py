@@ -159,13 +159,15 @@ class PPOConfig:
 @dataclass
 class CriticFreeConfig:
     """RLOO and GRPO (algo rloo/grpo): k samples per prompt, no value head. Learning rate, batch,
-    mini-batch, epochs and gradient clipping come from the ppo section."""
+    mini-batch and gradient clipping come from the ppo section; passes over a batch are
+    `num_iterations` (TRL's name and default: one on-policy pass), not ppo.ppo_epochs."""
 
     num_generations: Annotated[int, AT_LEAST_1] = 4  # samples per prompt (k >= 2); ppo.batch_size counts samples and must be a multiple
     kl_coef: Annotated[float, AT_LEAST_0] = 0.05  # beta: RLOO subtracts beta * sequence KL from the reward; GRPO adds beta * k3 KL to the loss
     epsilon_low: float = 0.2  # ratio clip below 1 (1 - epsilon_low)
     epsilon_high: float = 0.2  # ratio clip above 1 (1 + epsilon_high)
     dr_grpo: bool = False  # GRPO only: Dr. GRPO (no std division of advantages, constant length normaliser)
+    num_iterations: Annotated[int, AT_LEAST_1] = 1  # passes over each batch (TRL's num_iterations, GRPO's mu); 1 = on-policy: ratio 1, clipping idle
 
 
 @dataclass

@@ -163,7 +163,8 @@ class CriticFreeTrainer(PPOTrainer):
         return stats
 
     def _optimize(self, rollout: Rollout, old_logprobs, ref_logprobs, advantages) -> dict[str, float]:
-        """ppo.ppo_epochs passes over length-bucketed mini-batches in random order, one optimizer step each."""
+        """critic_free.num_iterations passes over length-bucketed mini-batches in random order, one optimizer
+        step each."""
         cfg, c = self.config.ppo, self.config.critic_free
         loss_type = "rloo" if self.config.algo == "rloo" else ("dr_grpo" if c.dr_grpo else "grpo")
         beta = 0.0 if self.config.algo == "rloo" else c.kl_coef  # RLOO's KL is in the reward already
@@ -174,7 +175,7 @@ class CriticFreeTrainer(PPOTrainer):
         lengths = [len(q) for q in rollout.query_ids]
         micro = cfg.micro_batch_size or (2 if self.device.type == "cpu" else cfg.mini_batch_size)
         params = [p for p in self.policy.parameters() if p.requires_grad]
-        for _ in range(cfg.ppo_epochs):
+        for _ in range(c.num_iterations):
             buckets = length_buckets(lengths, cfg.mini_batch_size)
             for b in torch.randperm(len(buckets)).tolist():
                 idx = buckets[b]

@@ -51,6 +51,20 @@ def test_a_reward_without_spread_teaches_nothing(algo):
             torch.testing.assert_close(p.detach(), before[name], rtol=0, atol=0, msg=name)
 
 
+@pytest.mark.parametrize("iterations", [1, 3])
+def test_num_iterations_sets_the_passes_over_a_batch_not_ppo_epochs(iterations):
+    config = tiny("grpo", **{"ppo.mini_batch_size": 2, "ppo.ppo_epochs": 5, "critic_free.num_iterations": iterations})
+    trainer, data = trainer_for(config, lambda p, s: [float(len(x)) for x in s])
+    calls = []
+    step = trainer.optimizer.step
+    trainer.optimizer.step = lambda *a, **k: (calls.append(1), step(*a, **k))[1]
+    rows = data.select([0, 1])
+    _, stats = trainer.step_from_prompts(rows["input_ids"], rows["prompt"], 8)
+    assert len(calls) == 2 * iterations  # 4 samples in mini-batches of 2, per pass
+    if iterations == 1:  # one on-policy pass: the ratio is 1, nothing is clipped
+        assert stats["clip_ratio/region_mean"] == 0.0
+
+
 @pytest.mark.parametrize("algo", ["rloo", "grpo"])
 def test_run_folder_has_trl_names_and_a_checkpoint_without_value_head(tmp_path, algo):
     results = train(tiny(algo, **{"reward.fidelity_weight": 1.0}), tmp_path / "run")
@@ -104,7 +118,7 @@ def test_reward_rises_on_a_simple_task(algo):
     gains = []
     for seed in (42, 43, 44, 45):
         config = get_config("tiny", {"algo": algo, "steps": 30, "ppo.batch_size": 8, "ppo.mini_batch_size": 4,
-                                     "ppo.ppo_epochs": 4, "ppo.learning_rate": 3e-2, "reward.text": "summary",
+                                     "critic_free.num_iterations": 4, "ppo.learning_rate": 3e-2, "reward.text": "summary",
                                      "model.lora_target_modules": "q,v,lm_head",
                                      "generation.max_new_tokens_min": 12, "generation.max_new_tokens_max": 12,
                                      "seed": seed})
