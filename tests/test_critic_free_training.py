@@ -118,7 +118,8 @@ def test_reward_rises_on_a_simple_task(algo):
     gains = []
     for seed in (42, 43, 44, 45):
         config = get_config("tiny", {"algo": algo, "steps": 30, "ppo.batch_size": 8, "ppo.mini_batch_size": 4,
-                                     "critic_free.num_iterations": 4, "ppo.learning_rate": 3e-2, "reward.text": "summary",
+                                     "critic_free.num_iterations": 4, "ppo.learning_rate": 3e-2,
+                                     "reward.text": "summary",
                                      "model.lora_target_modules": "q,v,lm_head",
                                      "generation.max_new_tokens_min": 12, "generation.max_new_tokens_max": 12,
                                      "seed": seed})
