@@ -481,7 +481,7 @@ def build_app(startup: "serving.Startup | None" = None) -> gr.Blocks:
                             samples_df = gr.Dataframe(samples_table([]), show_label=False, interactive=False,
                                                       wrap=True, datatype=["markdown", "number", "markdown"],
                                                       column_widths=["45%", "10%", "45%"], elem_id="samples-table")
-                        with gr.Accordion("More statistics (returns, advantages, the last steps)", open=False):
+                        with gr.Accordion("More statistics (returns or advantages, the last steps)", open=False):
                             returns_plot = gr.Plot(returns_figure([]), show_label=False, elem_id="returns-plot")
                             stats_df = gr.Dataframe(stats_table([]), label=f"Last {TABLE_STEPS} steps",
                                                     interactive=False, elem_id="stats-table")

@@ -53,6 +53,8 @@ def parse_args(argv=None):
     p.add_argument("--samples", type=int, default=None, help="test dialogues to evaluate (default: all)")
     p.add_argument("--judge", default=None, help="independent judge classifier folder (needs rlhf_core.judge)")
     p.add_argument("--judge-label", default="toxic", help="the judge's toxic label")
+    p.add_argument("--fidelity-weight", type=float, default=REWARDS["toxicity+fidelity"]["reward.fidelity_weight"],
+                   help="reward.fidelity_weight of the toxicity+fidelity runs")
     p.add_argument("--sampled-k", type=int, default=2, help="summaries sampled per test dialogue (default 2)")
     p.add_argument("--jobs", type=int, default=1,
                    help="runs at a time (each one thread); >1 makes wall times share the CPU, alike for every algo")
@@ -66,7 +68,7 @@ def parse_args(argv=None):
 
 
 def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int | None, judge, judge_label,
-            sampled_k: int) -> dict:
+            sampled_k: int, fidelity_weight: float) -> dict:
     import torch
 
     from rlhf_core import get_config, iter_train
@@ -74,6 +76,8 @@ def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int |
 
     torch.set_num_threads(1)
     overrides = {"algo": algo, "seed": seed, **REWARDS[reward]}
+    if "reward.fidelity_weight" in overrides:
+        overrides["reward.fidelity_weight"] = fidelity_weight
     if steps:
         overrides["steps"] = steps
     if judge:
@@ -99,6 +103,7 @@ def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int |
     polite = table[table[f"greedy_{scorer}_toxicity_before"] <= report["flag_threshold"]]
     return {
         "algo": algo, "reward": reward, "seed": seed, "steps": len(history),
+        "fidelity_weight": config.reward.fidelity_weight,
         "scorer": "judge" if scorer == "judge" else "reward model (trained on: not independent)",
         "samples": report["samples"], "sampled_k": sampled_k,
         "sampled_summaries_trained": len(history) * config.ppo.batch_size,
@@ -132,7 +137,8 @@ def run_grid(args) -> list[dict]:
             out = Path(scratch) / f"{a}_{r}_{s}.json".replace("+", "-")
             cmd = [sys.executable, __file__, "--one", f"{a}:{r}:{s}", "--out", str(out)]
             for flag, value in (("--steps", args.steps), ("--samples", args.samples), ("--judge", args.judge),
-                                ("--judge-label", args.judge_label), ("--sampled-k", args.sampled_k)):
+                                ("--judge-label", args.judge_label), ("--sampled-k", args.sampled_k),
+                                ("--fidelity-weight", args.fidelity_weight)):
                 if value is not None:
                     cmd += [flag, str(value)]
             running.append((subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL), out, (a, r, s)))
@@ -247,7 +253,7 @@ def main(argv=None) -> int:
     if args.one:
         algo, reward, seed = args.one.split(":")
         result = run_one(algo, reward, int(seed), args.steps, args.samples, args.judge, args.judge_label,
-                         args.sampled_k)
+                         args.sampled_k, args.fidelity_weight)
         Path(args.out).write_text(json.dumps(result))
         return 0
     for reward in args.rewards.split(","):

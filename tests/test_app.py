@@ -183,6 +183,18 @@ def test_figures_show_reward_band_kl_axes_and_missing_toxicity(app_module):
     assert ui_plots.smooth([1.0, None, 3.0], 0.5)[1] is None
 
 
+def test_the_returns_chart_shows_advantage_spread_for_critic_free_runs(app_module):
+    from ui import plots as ui_plots
+
+    ppo = ui_plots.returns_figure([{"step": 1, "ppo/returns/mean": 0.5, "ppo/policy/advantages_mean": 0.0}])
+    assert [t.name for t in ppo.data][-1] == "advantages" and "Returns" in ppo.layout.title.text
+    grpo = ui_plots.returns_figure([{"step": 1, "advantages/mean": 0.0, "advantages/std": 0.9,
+                                     "frac_reward_zero_std": 0.25}])
+    assert list(trace(grpo, "advantage spread (std)").y) == [0.9]
+    assert list(trace(grpo, "groups with equal rewards (share, 0-1)").y) == [0.25]
+    assert "no critic" in grpo.layout.title.text
+
+
 def test_the_headline_compares_toxicity_now_with_the_start(app_module):
     from ui.views import headline_html
 

@@ -142,15 +142,25 @@ def kl_figure(stats: list[dict], total_steps: int = 0, target_kl: float | None =
 
 
 def returns_figure(stats: list[dict], total_steps: int = 0, smoothing: float = 0.0) -> go.Figure:
-    """Mean return and mean (whitened, so near 0 by design) advantage per step."""
+    """PPO: mean return and mean (whitened, so near 0 by design) advantage per step. RLOO/GRPO have
+    no returns and advantages centred per group, so their spread and the share of groups whose k
+    rewards were all equal (no signal) are drawn instead."""
     if not stats:
         return placeholder("Returns and advantages", "Returns and advantages appear here")
     steps = _column(stats, "step")
-    fig = _figure("Returns and advantages (means, for PPO experts)")
-    _raw_and_smoothed(fig, steps, _column(stats, "ppo/returns/mean"), smoothing, "returns", COLORS["returns"])
-    fig.add_scatter(x=steps, y=_column(stats, "ppo/policy/advantages_mean"), mode="lines", name="advantages",
-                    line=dict(color=COLORS["advantages"], width=1.5))
-    fig.update_yaxes(title_text="reward units")
+    if "ppo/returns/mean" not in stats[-1] and "advantages/std" in stats[-1]:
+        fig = _figure("Advantages (RLOO/GRPO: no critic, no returns)")
+        _raw_and_smoothed(fig, steps, _column(stats, "advantages/std"), smoothing, "advantage spread (std)",
+                          COLORS["advantages"])
+        fig.add_scatter(x=steps, y=_column(stats, "frac_reward_zero_std"), mode="lines",
+                        name="groups with equal rewards (share, 0-1)", line=dict(color=COLORS["returns"], width=1.5))
+        fig.update_yaxes(title_text="advantage units / share")
+    else:
+        fig = _figure("Returns and advantages (means, for PPO experts)")
+        _raw_and_smoothed(fig, steps, _column(stats, "ppo/returns/mean"), smoothing, "returns", COLORS["returns"])
+        fig.add_scatter(x=steps, y=_column(stats, "ppo/policy/advantages_mean"), mode="lines", name="advantages",
+                        line=dict(color=COLORS["advantages"], width=1.5))
+        fig.update_yaxes(title_text="reward units")
     _step_axis(fig, max(total_steps, steps[-1]))
     return fig
 
