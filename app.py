@@ -428,8 +428,8 @@ def build_app(startup: "serving.Startup | None" = None) -> gr.Blocks:
                                                elem_id="run-label", info="Added to the run's name", min_width=130)
                         steps = gr.Slider(1, limits.max_steps, value=startup_settings.steps, step=1, label="PPO steps",
                                           elem_id="steps",
-                                          info=f"Updates of the policy; at most {limits.max_steps} here "
-                                               "(RLHF_MAX_STEPS); larger values are cut to it")
+                                          info=f"Updates of the policy; at most {limits.max_steps} on this server "
+                                               "(RLHF_MAX_STEPS; the API refuses more with one line)")
                         batch_size = gr.Slider(1, limits.max_batch_size, value=startup_settings.batch_size, step=1,
                                                label="Batch size", elem_id="batch-size",
                                                info=f"Dialogues summarised per step (at most {limits.max_batch_size})")
