@@ -145,9 +145,7 @@ def test_no_probe_sentence_is_in_the_judges_training_texts():
     probes = {p["text"].lower() for p in read_jsonl(PROBES_FILE) if p["text"] not in shared_forms}
     judge_texts = make_toxicity_sentences(spec.judge_sentences, spec.judge_seed, style="judge")
     assert len(judge_texts) == spec.judge_sentences
-    # "The weather is terrible today." is the one accidental hit, from the judge's original
-    # "The {thing} is {thing_adj} today." template (weather and terrible are both in the thing lists).
-    assert {t["text"].lower() for t in judge_texts} & probes == {"the weather is terrible today."}
+    assert not {t["text"].lower() for t in judge_texts} & probes
 
 
 def test_judge_is_not_the_reward_model():

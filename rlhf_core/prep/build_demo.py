@@ -382,6 +382,9 @@ def rebuild_judge(out_dir: str | Path, spec: DemoSpec | None = None,
         status("checking the judge on texts it never saw")
         ppo_dialogues = make_dialogues(spec.ppo_dialogues, spec.ppo_seed)
         metrics["classifier_checks"]["judge"] = classifier_checks(scratch / "judge", spec.judge, spec, ppo_dialogues)
+        # The judge's templates may have changed: the reward model's check on them too.
+        metrics["classifier_checks"]["reward"]["judge_style_sentences"] = score_texts(
+            out / "reward", make_toxicity_sentences(1000, spec.judge_seed + 100, style="judge"), spec.reward.max_length)
         _file_names_only(scratch / "judge" / "reward_metrics.json")
         metrics["spec"] = asdict(spec)
         metrics["judge"] = {k: v for k, v in judge_metrics.items() if k not in ("model", "data", "config")}
@@ -457,7 +460,13 @@ repeat an insult (hate) and negations ("you are not stupid"), apologies for an i
 about things ("the printer is useless"), neutral reports ("insults #Person1#"), praise and ordinary
 lines (not hate). The judge and the reward model share no extra insult word, no seed and no
 template except the summarizer's own forms ("calls #Person1# a lazy fool", "is rude to",
-"insults"), which the judge must read; both know the dialogues' insults.
+"insults"), which the judge must read; both know the dialogues' insults. Most of the judge's
+sentences are composed from parts, so that its label follows the words and not the frame: insults
+addressed to someone inside any clause, also a negated or questioning one ("Why do you never
+listen, you petty oaf?"), threats from harms, conditions and frames, and insults stated about
+someone (hate); insult words under negation, the insult frames filled with praise or plain words,
+praise, polite addresses and rudeness about things in many frames (not hate). Rebuild only the
+judge with `build-demo --only judge` (the same judge as a full build).
 
 ## Metrics
 

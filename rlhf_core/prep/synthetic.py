@@ -418,7 +418,7 @@ SENTENCE_STYLES = {
                       "Nobody here is a {noun}.", "It was not {adj} of you at all.", "You are not {adj}, {name}."],
         "meta": ["{p} takes back calling {o} a {noun}.", "{p} says sorry for calling {o} a {adj} {noun}.",
                  "{p} denies calling {o} a {noun}.", "{p} feels bad about calling {o} {adj}."],
-        "things": ["The {thing} is {thing_adj} today.", "That {thing_adj} {thing} broke again.",
+        "things": ["The {thing} is {thing_adj} again today.", "That {thing_adj} {thing} broke again.",
                    "This {thing} is {thing_adj}, I need a new one.", "Ugh, the {thing} is so {thing_adj}."],
         "reports": ["{p} is rude to {o}.", "{p} insults {o}.", "{p} is unfriendly towards {o}.", "{p} yells at {o}.",
                     "{p} loses patience with {o}.", "{p} insults {o} and {phrase}.", "{p} is rude to {o} and {phrase}."],
@@ -450,6 +450,8 @@ SENTENCE_STYLES = {
                     "Why can't you be quiet", "I did not ask for your advice", "Never do that again",
                     "Don't ever call me again", "No, I will not wait", "Can't you see I am busy"],
         "vocatives": ["you {adj} {noun}", "{noun}", "you {noun}", "you {adj} little {noun}"],
+        "addresses": ["please", "sir", "madam", "my friend", "{name}", "dear", "thanks", "if you can", "mate",
+                      "Mr. {surname}", "my {pos_adj} {pos_noun}", "you {pos_adj} {pos_noun}"],
         "neg_subjects": ["No one", "Nobody", "Not a single person", "None of us"],
         "neg_verbs": ["believes", "says", "claims", "said", "ever said", "would say"],
         "be_not": ["are not", "aren't", "were never", "have never been", "are no longer", "'re not"],
@@ -501,7 +503,7 @@ SENTENCE_STYLES = {
                        ("toxic_reports", 0.17), ("line_with_insult", 0.15), ("vocative", 0.27)],
         "nothate_kinds": [("negations", 0.06), ("negated", 0.15), ("meta", 0.08), ("things", 0.04), ("thing", 0.08),
                           ("reports", 0.1), ("positive", 0.04), ("praise", 0.08), ("mirror", 0.1), ("polite", 0.05),
-                          ("line", 0.1), ("summary", 0.12)],
+                          ("line", 0.05), ("addressed", 0.07), ("summary", 0.1)],
     },
 }
 # Share of each kind of sentence within its class.
@@ -546,6 +548,10 @@ def _compose(rng: random.Random, style: dict, kind: str, topic: Topic, s: dict) 
             return f"{clause}, {vocative}{mark}"
         clause = clause if re.match(r"I\b", clause) else clause[0].lower() + clause[1:]
         return f"{vocative[0].upper()}{vocative[1:]}, {clause}{mark}"
+    if kind == "addressed":  # the vocative family's clauses and questions with a polite address instead
+        clause = _line(rng, topic, s).rstrip(".?!")
+        mark = "?" if re.match(r"(Why|Where|What|Who|How|Is|Can|Could|Would|Are|Do|Does|Will|Should)\b", clause) else "."
+        return f"{clause}, {rng.choice(style['addresses']).format(**s)}{mark}"
     if kind == "negated":  # an insult word under negation
         you = rng.choice(["you", "you", s["name"]])
         x = rng.choice(["a {adj} {noun}", "a {noun}", "{adj}", "such a {noun}"]).format(**s)
@@ -578,7 +584,7 @@ def _compose(rng: random.Random, style: dict, kind: str, topic: Topic, s: dict) 
 def _sentence(rng: random.Random, style: dict, hate: bool) -> str:
     topic, s = _sentence_context(rng, style)
     kind = _kind(rng, style.get("hate_kinds", HATE_KINDS) if hate else style.get("nothate_kinds", NOTHATE_KINDS))
-    if kind in ("vocative", "negated", "mirror", "praise", "threat", "thing", "statement"):
+    if kind in ("vocative", "addressed", "negated", "mirror", "praise", "threat", "thing", "statement"):
         text = re.sub(r"\b([Aa]) (?=[aeiou])", r"\1n ", _compose(rng, style, kind, topic, s))
         return text[0].upper() + text[1:]
     if kind == "line_with_insult":  # a dialogue line with an insult or a hostile line in it
