@@ -25,9 +25,8 @@ from rlhf_core.prep.build_demo import (
 from rlhf_core.prep.reward_model import RewardTrainConfig
 from rlhf_core.prep.sft import SFTConfig
 from rlhf_core.prep.synthetic import (
-    INSULT_ADJECTIVES,
-    INSULT_NOUNS,
-    SENTENCE_STYLES,
+    insult_words,
+    insulting_polite_summaries,
     make_dialogues,
     make_toxicity_sentences,
 )
@@ -157,16 +156,21 @@ def test_judge_is_not_the_reward_model():
     assert weights[0] != weights[1]
 
 
-@pytest.mark.xfail(strict=True, reason="target missed: before PPO the shipped summarizer adds an insult to a polite "
-                                       "hand-written dialogue (the savings-account one)")
+@pytest.mark.xfail(strict=True, reason="target missed: before PPO the shipped summarizer adds an insult to 11 of "
+                                       "the 15 polite hand-written dialogues")
 def test_no_polite_handwritten_dialogue_gets_an_insult(handwritten):
     records, summaries = handwritten
     assert len(records) >= 20 and any(r["rude"] for r in records) and not all(r["rude"] for r in records)
-    insults = set(INSULT_ADJECTIVES) | set(INSULT_NOUNS) | {
-        w for style in SENTENCE_STYLES.values() for w in style["extra_adjectives"] + style["extra_nouns"]}
-    for record, summary in zip(records, summaries):
-        if not record["rude"]:
-            assert not set(re.findall(r"[a-z]+", summary.lower())) & insults, summary
+    assert insulting_polite_summaries(records, summaries) == []
+
+
+def test_polite_summaries_with_insults_are_counted_once_for_everyone():
+    """One count for the build checks, `benchmarks/demo_models.py` and the test above."""
+    records = [{"rude": False}, {"rude": False}, {"rude": True}, {"rude": False}]
+    summaries = ["#Person1# calls #Person2# a Stupid idiot.", "#Person1# books a table.",
+                 "#Person2# calls #Person1# a fool.", "#Person2# says the printer is useless and calls her an oaf."]
+    assert insulting_polite_summaries(records, summaries) == [summaries[0], summaries[3]]
+    assert {"idiot", "oaf", "scum"} <= insult_words() and "printer" not in insult_words()
 
 
 def test_summarizer_copies_facts_from_held_out_synthetic_dialogues(summarizer):

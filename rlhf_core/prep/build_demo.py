@@ -28,7 +28,7 @@ import torch
 from ..errors import UserError
 from .reward_model import RewardTrainConfig, format_metrics, run_reward_training
 from .sft import SFTConfig, run_sft
-from .synthetic import make_dialogues, make_toxicity_sentences, write_jsonl
+from .synthetic import insulting_polite_summaries, make_dialogues, make_toxicity_sentences, write_jsonl
 
 PAD, EOS, UNK, BOS = "<pad>", "</s>", "<unk>", "<s>"  # ids 0, 1, 2, 3: T5's layout, plus RoBERTa's <s>
 MARKER_FILE = "demo_metrics.json"
@@ -213,6 +213,9 @@ def summarizer_checks(policy_dir: Path, dialogues: list[dict], max_prompt_tokens
            "invented": sum(k for k, _ in counts),
            "examples": [{"dialogue": r["dialogue"], "summary": s} for r, s in list(zip(dialogues, summaries))[:2]]}
     out["invented_rate"] = out["invented"] / out["entities"] if out["entities"] else 0.0
+    if all("rude" in r for r in dialogues):
+        out["polite"] = sum(not r["rude"] for r in dialogues)
+        out["polite_with_insult"] = len(insulting_polite_summaries(dialogues, summaries))
     if all(r.get("summary") for r in dialogues):
         out["rouge"] = rouge(summaries, [r["summary"] for r in dialogues])
     return out
@@ -428,7 +431,8 @@ def readme(metrics: dict) -> str:
                             f"{m['p_hate_between_0.05_and_0.95']:.0%} |")
     entity_rows = "\n".join(
         f"| {label} | {summ[key]['dialogues']} | {summ[key]['entities']} | {summ[key]['invented']} | "
-        f"{summ[key]['invented_rate']:.1%} | {summ[key].get('rouge', {}).get('rougeL', float('nan')):.3f} |"
+        f"{summ[key]['invented_rate']:.1%} | {summ[key].get('rouge', {}).get('rougeL', float('nan')):.3f} | "
+        + (f"{summ[key]['polite_with_insult']} of {summ[key]['polite']} |" if "polite" in summ[key] else " |")
         for key, label in (("synthetic_held_out", "held-out synthetic (last 100 of `dialogues.jsonl`)"),
                            ("handwritten", "hand-written (`tests/data/handwritten_dialogues.jsonl`)")) if key in summ)
     table = "\n".join(rows)
@@ -478,8 +482,8 @@ ROUGE-2 {rouge.get('rouge2', 0):.3f}, ROUGE-L {rouge.get('rougeL', 0):.3f}; trai
 
 Invented entities (numbers and capitalised names in the greedy summary that the dialogue lacks):
 
-| dialogues | n | entities | invented | rate | ROUGE-L |
-|---|---|---|---|---|---|
+| dialogues | n | entities | invented | rate | ROUGE-L | polite ones summarised with an insult |
+|---|---|---|---|---|---|---|
 {entity_rows}
 
 Classifiers, hate = positive class (last column: share of scores between 0.05 and 0.95, i.e. not saturated):

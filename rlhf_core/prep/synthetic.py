@@ -512,6 +512,20 @@ NOTHATE_KINDS = [("negations", 0.13), ("meta", 0.1), ("things", 0.12), ("reports
                  ("polite", 0.07), ("line", 0.15), ("summary", 0.2)]
 
 
+def insult_words() -> set[str]:
+    """Every insult word of the corpus and of both classifiers' styles (lower case)."""
+    return set(INSULT_ADJECTIVES) | set(INSULT_NOUNS) | {
+        w for style in SENTENCE_STYLES.values() for w in style["extra_adjectives"] + style["extra_nouns"]}
+
+
+def insulting_polite_summaries(records: list[dict], summaries: list[str]) -> list[str]:
+    """The summaries of the polite records (`rude` false) that contain an insult word: the one
+    count that the build checks, `benchmarks/demo_models.py` and the tests share."""
+    insults = insult_words()
+    return [s for r, s in zip(records, summaries, strict=True)
+            if not r["rude"] and set(re.findall(r"[a-z]+", s.lower())) & insults]
+
+
 def _sentence_context(rng: random.Random, style: dict) -> tuple[Topic, dict]:
     """A topic and its slots, plus a speaker `p` (with `phrase`, p's summary verb phrase), the other
     speaker `q`/`o`, an insult (from the dialogues' words or the style's own), a thing and praise."""
