@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import re
 import sys
 from pathlib import Path
 
@@ -60,7 +59,7 @@ def main(argv=None) -> int:
     from rlhf_core.data import build_dataset
     from rlhf_core.evaluation import rouge
     from rlhf_core.prep.build_demo import HANDWRITTEN_FILE, read_jsonl
-    from rlhf_core.prep.synthetic import INSULT_ADJECTIVES, INSULT_NOUNS, SENTENCE_STYLES
+    from rlhf_core.prep.synthetic import insulting_polite_summaries
     from rlhf_core.reward import RewardModel
     from rlhf_core.runs import RunDir
     from rlhf_core.summarizer import BEFORE, Summarizer
@@ -76,8 +75,6 @@ def main(argv=None) -> int:
     test = test.select(range(min(config.eval.samples, len(test))))
     dialogues, references = list(test["dialogue"]), list(test["summary"])
     handwritten = read_jsonl(HANDWRITTEN_FILE)
-    insults = set(INSULT_ADJECTIVES) | set(INSULT_NOUNS) | {
-        w for style in SENTENCE_STYLES.values() for w in style["extra_adjectives"] + style["extra_nouns"]}
     figures: dict = {"run": str(run.path), "step": (run.load_state() or {}).get("step"),
                      "test_dialogues": len(dialogues), "k": args.k}
     for name, adapter in (("before", BEFORE), ("after", "after")):
@@ -91,8 +88,7 @@ def main(argv=None) -> int:
             "rougeL_greedy": rouge(greedy, references)["rougeL"],
             "invented_test_greedy": entity_rate(greedy, dialogues),
             "invented_handwritten_greedy": entity_rate(hand, [r["dialogue"] for r in handwritten]),
-            "polite_handwritten_with_insult": sum(bool(set(re.findall(r"[a-z]+", s.lower())) & insults)
-                                                  for s, r in zip(hand, handwritten) if not r["rude"]),
+            "polite_handwritten_with_insult": len(insulting_polite_summaries(handwritten, hand)),
             "examples_handwritten": hand[:3],
         }
     b, a = figures["before"], figures["after"]

@@ -147,3 +147,10 @@ def test_two_process_accelerate_launch_on_cpu(tmp_path):
     assert "on 2 processes" in done.stderr
     assert done.stderr.count("step 2/2") == 1  # only rank 0 reports
     assert [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()] == [1, 2]
+
+
+def test_build_demo_only_judge_needs_a_built_demo(tmp_path):
+    done = run_cli("build-demo", "--only", "judge", "--out", str(tmp_path), timeout=120)
+    lines = [line for line in done.stderr.splitlines() if line.startswith("error:")]
+    assert done.returncode == 2 and len(lines) == 1 and "not a built demo folder" in lines[0], done.stderr
+    assert not list(tmp_path.iterdir())

@@ -28,7 +28,7 @@ import torch
 from ..errors import UserError
 from .reward_model import RewardTrainConfig, format_metrics, run_reward_training
 from .sft import SFTConfig, run_sft
-from .synthetic import make_dialogues, make_toxicity_sentences, write_jsonl
+from .synthetic import insulting_polite_summaries, make_dialogues, make_toxicity_sentences, write_jsonl
 
 PAD, EOS, UNK, BOS = "<pad>", "</s>", "<unk>", "<s>"  # ids 0, 1, 2, 3: T5's layout, plus RoBERTa's <s>
 MARKER_FILE = "demo_metrics.json"
@@ -52,7 +52,7 @@ class DemoSpec:
     sentence_seed: int = 3
     # The judge: its own sentence templates and extra insult words (`synthetic.SENTENCE_STYLES`),
     # its own seeds, its own dialogues' summaries and its own tokenizer; nothing shared with the reward's data.
-    judge_sentences: int = 6000
+    judge_sentences: int = 9000
     judge_seed: int = 5
     judge_dialogues: int = 3000
     judge_dialogue_seed: int = 7
@@ -69,7 +69,7 @@ class DemoSpec:
         model="", epochs=2, learning_rate=1e-3, batch_size=32, warmup_steps=20, max_length=96, seed=42,
         label_smoothing=0.05))
     judge: RewardTrainConfig = field(default_factory=lambda: RewardTrainConfig(
-        model="", epochs=2, learning_rate=1e-3, batch_size=32, warmup_steps=20, max_length=96, seed=43,
+        model="", epochs=3, learning_rate=1e-3, batch_size=32, warmup_steps=20, max_length=96, seed=43,
         label_smoothing=0.05))
 
 
@@ -163,6 +163,14 @@ def polite_lines(dialogues: list[dict], seed: int) -> list[dict]:
             for r in dialogues if not r["rude"]]
 
 
+def judge_texts(spec: DemoSpec) -> list[dict]:
+    """The judge's labelled texts: its own sentence style and seed, plus the summaries and polite
+    lines of its own dialogues; nothing here depends on the policy's or the reward model's data."""
+    dialogues = make_dialogues(spec.judge_dialogues, spec.judge_dialogue_seed, spec.sft_rude_share, 0.5)
+    return (make_toxicity_sentences(spec.judge_sentences, spec.judge_seed, style="judge")
+            + labelled_summaries(dialogues) + polite_lines(dialogues, spec.judge_seed))
+
+
 def labelled_summaries(dialogues: list[dict]) -> list[dict]:
     """Returns the dialogues' reference summaries as {text, label}: hate when they repeat the insult."""
     return [{"text": r["summary"], "label": "hate" if r["summary_toxic"] else "nothate"} for r in dialogues]
@@ -205,6 +213,9 @@ def summarizer_checks(policy_dir: Path, dialogues: list[dict], max_prompt_tokens
            "invented": sum(k for k, _ in counts),
            "examples": [{"dialogue": r["dialogue"], "summary": s} for r, s in list(zip(dialogues, summaries))[:2]]}
     out["invented_rate"] = out["invented"] / out["entities"] if out["entities"] else 0.0
+    if all("rude" in r for r in dialogues):
+        out["polite"] = sum(not r["rude"] for r in dialogues)
+        out["polite_with_insult"] = len(insulting_polite_summaries(dialogues, summaries))
     if all(r.get("summary") for r in dialogues):
         out["rouge"] = rouge(summaries, [r["summary"] for r in dialogues])
     return out
@@ -262,9 +273,7 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
         # summaries, labelled by whether they repeat the insult, cover that.
         reward_texts = (make_toxicity_sentences(spec.sentences, spec.sentence_seed, style="reward")
                         + labelled_summaries(sft_dialogues) + polite_lines(sft_dialogues, spec.sentence_seed))
-        judge_dialogues = make_dialogues(spec.judge_dialogues, spec.judge_dialogue_seed, spec.sft_rude_share, 0.5)
-        judge_texts = (make_toxicity_sentences(spec.judge_sentences, spec.judge_seed, style="judge")
-                       + labelled_summaries(judge_dialogues) + polite_lines(judge_dialogues, spec.judge_seed))
+        judge_data = judge_texts(spec)
         sft_file = write_jsonl(sft_dialogues, data / "sft_dialogues.jsonl")
         ppo_dialogues = make_dialogues(spec.ppo_dialogues, spec.ppo_seed)
         write_jsonl(ppo_dialogues, staging / "dialogues.jsonl")
@@ -272,7 +281,7 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
         texts = ([base.data.prompt_template] + [r["dialogue"] for r in sft_dialogues]
                  + [r["summary"] for r in sft_dialogues] + [r["text"] for r in reward_texts])
         vocabulary = subword_vocabulary(texts, spec.vocab_size)
-        judge_vocabulary = subword_vocabulary([r["text"] for r in judge_texts], spec.vocab_size)
+        judge_vocabulary = subword_vocabulary([r["text"] for r in judge_data], spec.vocab_size)
         timings["corpus_and_tokenizers"] = time.perf_counter() - t0
 
         status(f"2/5 stage-1 SFT of a T5 from scratch on {len(sft_dialogues)} dialogues")
@@ -294,9 +303,9 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
                                            staging / "reward", "reward", status)
         timings["reward"] = time.perf_counter() - t0
 
-        status(f"4/5 training the judge from scratch on {len(judge_texts)} other labelled texts")
+        status(f"4/5 training the judge from scratch on {len(judge_data)} other labelled texts")
         t0 = time.perf_counter()
-        judge_metrics = _train_classifier(judge_vocabulary, spec, spec.judge, judge_texts, data, scratch,
+        judge_metrics = _train_classifier(judge_vocabulary, spec, spec.judge, judge_data, data, scratch,
                                           staging / "judge", "judge", status)
         timings["judge"] = time.perf_counter() - t0
 
@@ -304,18 +313,8 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
         t0 = time.perf_counter()
         # Each classifier on new sentences in its own style and in the other's, on the reference
         # summaries of the PPO/evaluation dialogues, and on the hand-written probes.
-        checks: dict[str, dict] = {}
-        for name, settings in (("reward", spec.reward), ("judge", spec.judge)):
-            folder = staging / name
-            checks[name] = {
-                "reward_style_sentences": score_texts(folder, make_toxicity_sentences(
-                    1000, spec.sentence_seed + 100, style="reward"), settings.max_length),
-                "judge_style_sentences": score_texts(folder, make_toxicity_sentences(
-                    1000, spec.judge_seed + 100, style="judge"), settings.max_length),
-                "ppo_reference_summaries": score_texts(folder, labelled_summaries(ppo_dialogues), settings.max_length),
-            }
-            if PROBES_FILE.is_file():
-                checks[name]["handwritten_probes"] = score_texts(folder, read_jsonl(PROBES_FILE), settings.max_length)
+        checks = {name: classifier_checks(staging / name, settings, spec, ppo_dialogues)
+                  for name, settings in (("reward", spec.reward), ("judge", spec.judge))}
         summarizer = {"synthetic_held_out": summarizer_checks(staging / "policy", ppo_dialogues[-100:],
                                                               base.model.max_prompt_tokens, spec.sft.eval_max_new_tokens)}
         if HANDWRITTEN_FILE.is_file():
@@ -345,6 +344,59 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
             shutil.rmtree(out)
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(staging, out)
+    return metrics
+
+
+def classifier_checks(folder: Path, settings: RewardTrainConfig, spec: DemoSpec, ppo_dialogues: list[dict]) -> dict:
+    """A classifier on texts it never saw: new sentences in its own style and in the other's, the
+    reference summaries of the PPO/evaluation dialogues, and the hand-written probes."""
+    checks = {
+        "reward_style_sentences": score_texts(folder, make_toxicity_sentences(
+            1000, spec.sentence_seed + 100, style="reward"), settings.max_length),
+        "judge_style_sentences": score_texts(folder, make_toxicity_sentences(
+            1000, spec.judge_seed + 100, style="judge"), settings.max_length),
+        "ppo_reference_summaries": score_texts(folder, labelled_summaries(ppo_dialogues), settings.max_length),
+    }
+    if PROBES_FILE.is_file():
+        checks["handwritten_probes"] = score_texts(folder, read_jsonl(PROBES_FILE), settings.max_length)
+    return checks
+
+
+def rebuild_judge(out_dir: str | Path, spec: DemoSpec | None = None,
+                  on_status: Callable[[str], None] | None = None) -> dict:
+    """Retrains only the judge of an existing demo folder (a few minutes instead of a full build)
+    and updates its metrics and README. The judge's data, tokenizer and seeds do not depend on the
+    other models, so this gives the same judge as a full build with the same `spec`."""
+    spec = spec or DemoSpec()
+    status = on_status or (lambda message: None)
+    out = Path(out_dir)
+    if not (out / MARKER_FILE).is_file():
+        raise UserError(f"{out} is not a built demo folder (no {MARKER_FILE}); run a full build-demo first")
+    metrics = json.loads((out / MARKER_FILE).read_text())
+    with tempfile.TemporaryDirectory(prefix="build-judge-") as scratch:
+        scratch = Path(scratch)
+        t0 = time.perf_counter()
+        texts = judge_texts(spec)
+        vocabulary = subword_vocabulary([r["text"] for r in texts], spec.vocab_size)
+        status(f"training the judge from scratch on {len(texts)} labelled texts")
+        judge_metrics = _train_classifier(vocabulary, spec, spec.judge, texts, scratch / "data", scratch,
+                                          scratch / "judge", "judge", status)
+        seconds = time.perf_counter() - t0
+        status("checking the judge on texts it never saw")
+        ppo_dialogues = make_dialogues(spec.ppo_dialogues, spec.ppo_seed)
+        metrics["classifier_checks"]["judge"] = classifier_checks(scratch / "judge", spec.judge, spec, ppo_dialogues)
+        # The judge's templates may have changed: the reward model's check on them too.
+        metrics["classifier_checks"]["reward"]["judge_style_sentences"] = score_texts(
+            out / "reward", make_toxicity_sentences(1000, spec.judge_seed + 100, style="judge"), spec.reward.max_length)
+        _file_names_only(scratch / "judge" / "reward_metrics.json")
+        metrics["spec"] = asdict(spec)
+        metrics["judge"] = {k: v for k, v in judge_metrics.items() if k not in ("model", "data", "config")}
+        metrics["seconds"]["total"] = round(metrics["seconds"]["total"] - metrics["seconds"]["judge"] + seconds, 1)
+        metrics["seconds"]["judge"] = round(seconds, 1)
+        shutil.rmtree(out / "judge")
+        shutil.copytree(scratch / "judge", out / "judge")
+    (out / MARKER_FILE).write_text(json.dumps(metrics, indent=2))
+    (out / "README.md").write_text(readme(metrics))
     return metrics
 
 
@@ -379,7 +431,8 @@ def readme(metrics: dict) -> str:
                             f"{m['p_hate_between_0.05_and_0.95']:.0%} |")
     entity_rows = "\n".join(
         f"| {label} | {summ[key]['dialogues']} | {summ[key]['entities']} | {summ[key]['invented']} | "
-        f"{summ[key]['invented_rate']:.1%} | {summ[key].get('rouge', {}).get('rougeL', float('nan')):.3f} |"
+        f"{summ[key]['invented_rate']:.1%} | {summ[key].get('rouge', {}).get('rougeL', float('nan')):.3f} | "
+        + (f"{summ[key]['polite_with_insult']} of {summ[key]['polite']} |" if "polite" in summ[key] else " |")
         for key, label in (("synthetic_held_out", "held-out synthetic (last 100 of `dialogues.jsonl`)"),
                            ("handwritten", "hand-written (`tests/data/handwritten_dialogues.jsonl`)")) if key in summ)
     table = "\n".join(rows)
@@ -411,7 +464,13 @@ repeat an insult (hate) and negations ("you are not stupid"), apologies for an i
 about things ("the printer is useless"), neutral reports ("insults #Person1#"), praise and ordinary
 lines (not hate). The judge and the reward model share no extra insult word, no seed and no
 template except the summarizer's own forms ("calls #Person1# a lazy fool", "is rude to",
-"insults"), which the judge must read; both know the dialogues' insults.
+"insults"), which the judge must read; both know the dialogues' insults. Most of the judge's
+sentences are composed from parts, so that its label follows the words and not the frame: insults
+addressed to someone inside any clause, also a negated or questioning one ("Why do you never
+listen, you petty oaf?"), threats from harms, conditions and frames, and insults stated about
+someone (hate); insult words under negation, the insult frames filled with praise or plain words,
+praise, polite addresses and rudeness about things in many frames (not hate). Rebuild only the
+judge with `build-demo --only judge` (the same judge as a full build).
 
 ## Metrics
 
@@ -423,8 +482,8 @@ ROUGE-2 {rouge.get('rouge2', 0):.3f}, ROUGE-L {rouge.get('rougeL', 0):.3f}; trai
 
 Invented entities (numbers and capitalised names in the greedy summary that the dialogue lacks):
 
-| dialogues | n | entities | invented | rate | ROUGE-L |
-|---|---|---|---|---|---|
+| dialogues | n | entities | invented | rate | ROUGE-L | polite ones summarised with an insult |
+|---|---|---|---|---|---|---|
 {entity_rows}
 
 Classifiers, hate = positive class (last column: share of scores between 0.05 and 0.95, i.e. not saturated):

@@ -418,22 +418,112 @@ SENTENCE_STYLES = {
                       "Nobody here is a {noun}.", "It was not {adj} of you at all.", "You are not {adj}, {name}."],
         "meta": ["{p} takes back calling {o} a {noun}.", "{p} says sorry for calling {o} a {adj} {noun}.",
                  "{p} denies calling {o} a {noun}.", "{p} feels bad about calling {o} {adj}."],
-        "things": ["The {thing} is {thing_adj} today.", "That {thing_adj} {thing} broke again.",
+        "things": ["The {thing} is {thing_adj} again today.", "That {thing_adj} {thing} broke again.",
                    "This {thing} is {thing_adj}, I need a new one.", "Ugh, the {thing} is so {thing_adj}."],
         "reports": ["{p} is rude to {o}.", "{p} insults {o}.", "{p} is unfriendly towards {o}.", "{p} yells at {o}.",
                     "{p} loses patience with {o}.", "{p} insults {o} and {phrase}.", "{p} is rude to {o} and {phrase}."],
         "positive": ["Honestly, you are such a {pos_adj} {pos_noun}.", "Everyone knows you are a {pos_adj} {pos_noun}.",
                      "{name}, you are a {pos_adj} {pos_noun}."],
-        "pos_adjectives": ["generous", "patient", "talented", "careful", "cheerful", "gentle", "honest", "funny"],
-        "pos_nouns": ["partner", "student", "driver", "boss", "host", "nurse", "artist", "player"],
+        "pos_adjectives": ["generous", "patient", "talented", "careful", "cheerful", "gentle", "honest", "funny",
+                           "thoughtful", "friendly", "polite", "charming", "creative", "reliable", "sweet", "warm",
+                           "bright", "amazing", "excellent", "fantastic", "terrific", "superb", "beautiful", "pretty",
+                           "nice", "good", "elegant", "stylish", "neat", "cool", "awesome", "wise", "brave",
+                           "skilled", "capable", "calm", "fair", "loyal", "modest", "caring", "decent", "gifted"],
+        "pos_nouns": ["partner", "student", "driver", "boss", "host", "nurse", "artist", "player", "chef", "guest",
+                      "coach", "pilot", "singer", "writer", "mother", "father", "sister", "brother", "worker",
+                      "manager", "waiter", "son", "daughter", "leader", "dancer", "baker", "person to work with"],
         "polite": ["Thanks so much for your help.", "Enjoy the rest of your day.", "Could you help me, please?",
                    "Sorry for the trouble.", "I really appreciate it.", "Have a good trip.", "Sounds great to me."],
+        # Compositional families (judge only), so the label follows the words, not the frame:
+        # an insult addressed to someone inside any clause, even a negated or questioning one, is
+        # hate ("vocative"); an insult word under negation is not ("negated"); the insult frames
+        # filled with praise or plain words are not ("mirror"); praise in many frames is not ("praise").
+        "clauses": ["Why do you never listen", "I do not want to hear it", "Can't you do anything right",
+                    "Don't touch that", "That is not how it works", "You never get anything right", "Not now",
+                    "Give it back", "Look at this mess", "Why is it always you", "Stop it", "You forgot again",
+                    "Answer me", "I can't stand you", "No one invited you", "Pay attention for once",
+                    "Where is my order", "Don't you understand", "You did it wrong again",
+                    "Is that all you can do", "Why didn't you call", "That is not my problem",
+                    "You never learn", "Don't be late again", "Who asked you", "You can't even count",
+                    "Nobody needs your help", "No one asked you to come", "Nobody is talking to you",
+                    "Do you not understand English", "You can't even park a car", "Not again",
+                    "Why can't you be quiet", "I did not ask for your advice", "Never do that again",
+                    "Don't ever call me again", "No, I will not wait", "Can't you see I am busy"],
+        "vocatives": ["you {adj} {noun}", "{noun}", "you {noun}", "you {adj} little {noun}"],
+        "addresses": ["please", "sir", "madam", "my friend", "{name}", "dear", "thanks", "if you can", "mate",
+                      "Mr. {surname}", "my {pos_adj} {pos_noun}", "you {pos_adj} {pos_noun}"],
+        "neg_subjects": ["No one", "Nobody", "Not a single person", "None of us"],
+        "neg_verbs": ["believes", "says", "claims", "said", "ever said", "would say"],
+        "be_not": ["are not", "aren't", "were never", "have never been", "are no longer", "'re not"],
+        "comforts": ["relax", "cheer up", "hey", "come on", "listen", "honestly", "trust me", "believe me",
+                     "everyone makes mistakes", "it was just bad luck", "you did your best", "it happens"],
+        "negated": ["{you_cap} {be_not} {x}, {comfort}.", "{comfort_cap}, {you} {be_not} {x}.",
+                    "{neg_subject} {neg_verb} {you} {be} {x}.", "I would never call {you} {x}.",
+                    "Who told you that you are {x}? It is not true.", "{name} is not {x} and never was.",
+                    "Stop saying you are {x}, because you are not.", "It is not true that {you} {be} {x}.",
+                    "I do not believe {you} {be} {x}.", "{you_cap} {be_not} {x} just because of one mistake."],
+        # Threats, composed: a harm, often with a condition, in several orders.
+        "harms": ["hurt you", "hit you", "punch you", "kick you", "beat you up", "smash your face",
+                  "break your arm", "break your legs", "make you pay", "make you suffer", "come after you",
+                  "throw you out the window", "slap you", "knock your teeth out", "wreck your {thing}"],
+        "conditions": ["if you do that again", "if I see you here again", "if you say that again",
+                       "if you touch my {thing}", "if you don't leave now", "if you lie to me again",
+                       "if you tell anyone", "when I find you", "if you are late again", "if you ever come near me"],
+        "threat_frames": ["I will {harm} {condition}.", "{condition_cap}, I will {harm}.",
+                          "{condition_cap} and I swear I will {harm}.", "I am going to {harm} {condition}.",
+                          "You had better leave, or I will {harm}.", "One day I will {harm}.",
+                          "I swear I will {harm}.", "Keep talking and I will {harm}.",
+                          "I know where you work, and I will {harm}.", "I will find you and {harm}.",
+                          "Be careful, or I will {harm}.", "{name}, I will {harm} {condition}."],
+        # Rudeness about things in more frames, with adverbs and tails ("our kettle is totally broken again").
+        "determiners": ["Our", "Your", "Her", "His", "Their", "The old", "The new", "That"],
+        "degrees": ["", "", "completely ", "totally ", "really ", "so ", "absolutely ", "pretty "],
+        "tails": ["", " today", " again", " in the rain", " these days", " as always", " this morning",
+                  " in this heat", " after the update", " at night"],
+        "thing_frames": ["{det} {thing} is {degree}{thing_adj}{tail}.", "I hate this {thing}, it is {degree}{thing_adj}.",
+                         "Honestly, the {thing} is {degree}{thing_adj}{tail}.",
+                         "The {thing} was {degree}{thing_adj}{tail}, so I left.",
+                         "Why is the {thing} always so {thing_adj}?"],
+        # Insults stated about someone, composed: subject, intensifier, insult and a tail.
+        "statement_subjects": ["You are", "You're", "You were always", "You are just", "{name} is", "He is",
+                               "She is", "They are", "Your brother is", "You have always been"],
+        "intensifiers": ["", "", "", "real ", "absolute ", "complete ", "total ", "proper ", "big ", "little "],
+        "statement_tails": ["", "", " and you know it", ", honestly", " and always will be", ", admit it",
+                            " in front of everyone", " and nobody likes that", ", that is the truth", " today"],
+        "mirror_adjectives": ["new", "young", "quiet", "tall", "busy", "tired", "old", "real", "local", "true"],
+        "praise": ["{name}, you are so {pos_adj} today.", "You were really {pos_adj} in the meeting.",
+                   "That was a {pos_adj} idea, thank you.", "Your {item} looks {pos_adj}.",
+                   "What a {pos_adj} {item}!", "You are very {pos_adj}, {name}.", "You look {pos_adj} tonight.",
+                   "I think you are a {pos_adj} {pos_noun}.", "You are such a {pos_adj} {pos_noun}, thanks.",
+                   "Such a {pos_adj} {pos_noun} you are.", "Your work was {pos_adj}, well done.",
+                   "You are the most {pos_adj} {pos_noun} I know.", "How {pos_adj} of you!"],
+        "items": ["jacket", "dress", "garden", "cake", "speech", "photo", "room", "song", "shirt", "plan", "car",
+                  "drawing", "haircut", "report", "house", "present", "smile", "voice", "essay", "hat"],
+        "hate_kinds": [("insults", 0.12), ("statement", 0.12), ("threats", 0.05), ("threat", 0.12),
+                       ("toxic_reports", 0.17), ("line_with_insult", 0.15), ("vocative", 0.27)],
+        "nothate_kinds": [("negations", 0.06), ("negated", 0.15), ("meta", 0.08), ("things", 0.04), ("thing", 0.08),
+                          ("reports", 0.1), ("positive", 0.04), ("praise", 0.08), ("mirror", 0.1), ("polite", 0.05),
+                          ("line", 0.05), ("addressed", 0.07), ("summary", 0.1)],
     },
 }
 # Share of each kind of sentence within its class.
 HATE_KINDS = [("insults", 0.3), ("threats", 0.15), ("toxic_reports", 0.25), ("line_with_insult", 0.3)]
 NOTHATE_KINDS = [("negations", 0.13), ("meta", 0.1), ("things", 0.12), ("reports", 0.15), ("positive", 0.08),
                  ("polite", 0.07), ("line", 0.15), ("summary", 0.2)]
+
+
+def insult_words() -> set[str]:
+    """Every insult word of the corpus and of both classifiers' styles (lower case)."""
+    return set(INSULT_ADJECTIVES) | set(INSULT_NOUNS) | {
+        w for style in SENTENCE_STYLES.values() for w in style["extra_adjectives"] + style["extra_nouns"]}
+
+
+def insulting_polite_summaries(records: list[dict], summaries: list[str]) -> list[str]:
+    """The summaries of the polite records (`rude` false) that contain an insult word: the one
+    count that the build checks, `benchmarks/demo_models.py` and the tests share."""
+    insults = insult_words()
+    return [s for r, s in zip(records, summaries, strict=True)
+            if not r["rude"] and set(re.findall(r"[a-z]+", s.lower())) & insults]
 
 
 def _sentence_context(rng: random.Random, style: dict) -> tuple[Topic, dict]:
@@ -462,9 +552,55 @@ def _kind(rng: random.Random, kinds: list[tuple[str, float]]) -> str:
     return rng.choices([k for k, _ in kinds], [w for _, w in kinds])[0]
 
 
+def _compose(rng: random.Random, style: dict, kind: str, topic: Topic, s: dict) -> str:
+    """The judge's compositional families (see SENTENCE_STYLES["judge"])."""
+    if kind == "vocative":  # a clause (the style's own or a dialogue line) with an insult addressed in it
+        clause = rng.choice(style["clauses"] + [_line(rng, topic, s).rstrip(".?!")])
+        vocative = rng.choice(style["vocatives"]).format(**s)
+        mark = "?" if re.match(r"(Why|Where|Who|Is|Can|Are|Do you|Don't you)\b", clause) else rng.choice(".!")
+        if rng.random() < 0.7:
+            return f"{clause}, {vocative}{mark}"
+        clause = clause if re.match(r"I\b", clause) else clause[0].lower() + clause[1:]
+        return f"{vocative[0].upper()}{vocative[1:]}, {clause}{mark}"
+    if kind == "addressed":  # the vocative family's clauses and questions with a polite address instead
+        clause = _line(rng, topic, s).rstrip(".?!")
+        mark = "?" if re.match(r"(Why|Where|What|Who|How|Is|Can|Could|Would|Are|Do|Does|Will|Should)\b", clause) else "."
+        return f"{clause}, {rng.choice(style['addresses']).format(**s)}{mark}"
+    if kind == "negated":  # an insult word under negation
+        you = rng.choice(["you", "you", s["name"]])
+        x = rng.choice(["a {adj} {noun}", "a {noun}", "{adj}", "such a {noun}"]).format(**s)
+        comfort = rng.choice(style["comforts"])
+        text = rng.choice(style["negated"]).format(
+            you=you, you_cap=you[0].upper() + you[1:], x=x, comfort=comfort, comfort_cap=comfort.capitalize(),
+            be_not=rng.choice(style["be_not"]) if you == "you" else "is not", be="are" if you == "you" else "is",
+            neg_subject=rng.choice(style["neg_subjects"]), neg_verb=rng.choice(style["neg_verbs"]), name=s["name"])
+        return text.replace(" 're not", "'re not")
+    if kind == "mirror":  # an insult frame filled with praise or plain words
+        frame = rng.choice(style["insults"] + INSULT_LINES)
+        adj = rng.choice(style["pos_adjectives"] + style["mirror_adjectives"])
+        return frame.format(**{**s, "adj": adj, "noun": rng.choice(style["pos_nouns"])})
+    if kind == "threat":
+        condition = rng.choice(style["conditions"]).format(**s)
+        return rng.choice(style["threat_frames"]).format(
+            harm=rng.choice(style["harms"]).format(**s), condition=condition,
+            condition_cap=condition[0].upper() + condition[1:], name=s["name"])
+    if kind == "statement":
+        x = rng.choice(["a {intensifier}{adj} {noun}", "a {intensifier}{noun}", "{adj}", "the most {adj} {noun}",
+                        "such a {noun}"]).format(**s, intensifier=rng.choice(style["intensifiers"]))
+        return f"{rng.choice(style['statement_subjects']).format(**s)} {x}{rng.choice(style['statement_tails'])}."
+    if kind == "thing":
+        return rng.choice(style["thing_frames"]).format(
+            det=rng.choice(style["determiners"]), degree=rng.choice(style["degrees"]), tail=rng.choice(style["tails"]),
+            thing=s["thing"], thing_adj=s["thing_adj"])
+    return rng.choice(style["praise"]).format(**{**s, "item": rng.choice(style["items"])})
+
+
 def _sentence(rng: random.Random, style: dict, hate: bool) -> str:
     topic, s = _sentence_context(rng, style)
-    kind = _kind(rng, HATE_KINDS if hate else NOTHATE_KINDS)
+    kind = _kind(rng, style.get("hate_kinds", HATE_KINDS) if hate else style.get("nothate_kinds", NOTHATE_KINDS))
+    if kind in ("vocative", "addressed", "negated", "mirror", "praise", "threat", "thing", "statement"):
+        text = re.sub(r"\b([Aa]) (?=[aeiou])", r"\1n ", _compose(rng, style, kind, topic, s))
+        return text[0].upper() + text[1:]
     if kind == "line_with_insult":  # a dialogue line with an insult or a hostile line in it
         hostile = rng.choice(style["insults"] + INSULT_LINES + HOSTILE_LINES).format(**s)
         return _insert(rng, _line(rng, topic, s), hostile)
