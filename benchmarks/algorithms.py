@@ -59,6 +59,9 @@ def parse_args(argv=None):
     p.add_argument("--jobs", type=int, default=1,
                    help="runs at a time (each one thread); >1 makes wall times share the CPU, alike for every algo")
     p.add_argument("--png", default=str(ROOT / "docs" / "algorithms_pareto.png"), help="Pareto chart ('' to skip)")
+    p.add_argument("--collect", default=None, metavar="DIR",
+                   help="print the table of the runs already finished in a grid folder (its per-run JSON files: "
+                        "the folder `started` lines name), e.g. of a grid stopped early")
     p.add_argument("--one", default=None, help=argparse.SUPPRESS)  # internal: ALGO:REWARD:SEED in this process
     p.add_argument("--out", default=None, help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -142,7 +145,7 @@ def run_grid(args) -> list[dict]:
                 if value is not None:
                     cmd += [flag, str(value)]
             running.append((subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL), out, (a, r, s)))
-            print(f"started {a} {r} seed {s}", file=sys.stderr, flush=True)
+            print(f"started {a} {r} seed {s} ({out})", file=sys.stderr, flush=True)
         for entry in list(running):
             proc, out, key = entry
             if proc.poll() is None:
@@ -261,7 +264,10 @@ def main(argv=None) -> int:
             print(f"error: unknown reward {reward!r}; choose from {', '.join(REWARDS)}", file=sys.stderr)
             return 2
     t0 = time.perf_counter()
-    results = run_grid(args)
+    if args.collect:
+        results = [json.loads(f.read_text()) for f in sorted(Path(args.collect).glob("*.json"))]
+    else:
+        results = run_grid(args)
     if not results:
         print("error: no run finished", file=sys.stderr)
         return 2
