@@ -17,6 +17,7 @@ from rlhf_core.prep.build_demo import (
     PROBES_FILE,
     DemoSpec,
     build_demo,
+    copy_rows,
     read_jsonl,
     rebuild_judge,
     subword_vocabulary,
@@ -244,6 +245,17 @@ def test_build_demo_at_toy_size_writes_a_complete_demo(tmp_path):
     assert (out / "judge" / "model.safetensors").read_bytes() == weights["judge/model.safetensors"]
     assert rebuilt["classifier_checks"]["judge"]["handwritten_probes"]["texts"] >= 60
     assert json.loads((out / "demo_metrics.json").read_text())["judge"] == rebuilt["judge"]
+
+
+def test_copy_task_rows_repeat_turns_of_the_dialogues_and_never_an_insult():
+    dialogues = make_dialogues(30, seed=UNSEEN_SEED, rude_share=1.0)
+    rows = copy_rows(dialogues, 40, seed=0)
+    assert len(rows) == 40 and rows == copy_rows(dialogues, 40, seed=0)
+    for row in rows:
+        assert row["dialogue"] == f"Repeat: {row['summary']}" and row["summary"].startswith("#Person")
+        turns = row["summary"].replace(" #Person", "\n#Person").split("\n")
+        assert any("\n".join(turns) in d["dialogue"] for d in dialogues), row
+        assert not set(re.findall(r"[a-z]+", row["summary"].lower())) & insult_words()
 
 
 def test_build_demo_refuses_a_folder_that_is_not_a_demo(tmp_path):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import platform
 import random
+import re
 import shutil
 import tempfile
 import time
@@ -28,7 +29,7 @@ import torch
 from ..errors import UserError
 from .reward_model import RewardTrainConfig, format_metrics, run_reward_training
 from .sft import SFTConfig, run_sft
-from .synthetic import insulting_polite_summaries, make_dialogues, make_toxicity_sentences, write_jsonl
+from .synthetic import insult_words, insulting_polite_summaries, make_dialogues, make_toxicity_sentences, write_jsonl
 
 PAD, EOS, UNK, BOS = "<pad>", "</s>", "<unk>", "<s>"  # ids 0, 1, 2, 3: T5's layout, plus RoBERTa's <s>
 MARKER_FILE = "demo_metrics.json"
@@ -56,6 +57,9 @@ class DemoSpec:
     judge_seed: int = 5
     judge_dialogues: int = 3000
     judge_dialogue_seed: int = 7
+    # Extra SFT rows of an auxiliary copy task ("Repeat: <one or two turns>" -> the same turns):
+    # cheap practice at copying any name or number piece by piece.
+    copy_examples: int = 0
     d_model: int = 128
     d_ff: int = 512
     num_heads: int = 4
@@ -266,35 +270,19 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
 
         status("1/5 writing the synthetic corpus and training the tokenizers")
         t0 = time.perf_counter()
-        sft_dialogues = make_dialogues(spec.sft_dialogues, spec.sft_seed, spec.sft_rude_share,
-                                       spec.sft_toxic_summary_share)
-        # The labelled sentences rarely look like a whole two-sentence summary with the insult in
-        # the second sentence, which is what the reward model reads in PPO: the SFT corpus's own
-        # summaries, labelled by whether they repeat the insult, cover that.
-        reward_texts = (make_toxicity_sentences(spec.sentences, spec.sentence_seed, style="reward")
-                        + labelled_summaries(sft_dialogues) + polite_lines(sft_dialogues, spec.sentence_seed))
+        sft_dialogues, reward_texts, vocabulary = policy_corpus(spec)
         judge_data = judge_texts(spec)
-        sft_file = write_jsonl(sft_dialogues, data / "sft_dialogues.jsonl")
         ppo_dialogues = make_dialogues(spec.ppo_dialogues, spec.ppo_seed)
         write_jsonl(ppo_dialogues, staging / "dialogues.jsonl")
         base = get_config("demo")
-        texts = ([base.data.prompt_template] + [r["dialogue"] for r in sft_dialogues]
-                 + [r["summary"] for r in sft_dialogues] + [r["text"] for r in reward_texts])
-        vocabulary = subword_vocabulary(texts, spec.vocab_size)
         judge_vocabulary = subword_vocabulary([r["text"] for r in judge_data], spec.vocab_size)
         timings["corpus_and_tokenizers"] = time.perf_counter() - t0
 
         status(f"2/5 stage-1 SFT of a T5 from scratch on {len(sft_dialogues)} dialogues")
         t0 = time.perf_counter()
         tokenizer = wrap_tokenizer(vocabulary)
-        init_dir = scratch / "policy-init"
-        initial = init_summarizer(tokenizer, spec, base.seed)
-        policy_parameters = sum(p.numel() for p in initial.parameters())
-        initial.save_pretrained(str(init_dir))
-        tokenizer.save_pretrained(str(init_dir))
-        sft_config = get_config("demo", {"model.policy": str(init_dir), "data.dataset": str(sft_file),
-                                         "data.test_size": 0.05})
-        sft_metrics = run_sft(sft_config, spec.sft, staging / "policy", status)
+        sft_metrics, policy_parameters = train_summarizer(spec, vocabulary, sft_dialogues, data, scratch,
+                                                          staging / "policy", status)
         timings["sft"] = time.perf_counter() - t0
 
         status(f"3/5 training the reward model from scratch on {len(reward_texts)} labelled texts")
@@ -345,6 +333,54 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(staging, out)
     return metrics
+
+
+def policy_corpus(spec: DemoSpec) -> tuple[list[dict], list[dict], object]:
+    """Returns (SFT dialogues, the reward model's labelled texts, the BPE vocabulary that the
+    summarizer and the reward model share, trained on both)."""
+    from ..config import get_config
+
+    sft_dialogues = make_dialogues(spec.sft_dialogues, spec.sft_seed, spec.sft_rude_share, spec.sft_toxic_summary_share)
+    # The labelled sentences rarely look like a whole two-sentence summary with the insult in
+    # the second sentence, which is what the reward model reads in PPO: the SFT corpus's own
+    # summaries, labelled by whether they repeat the insult, cover that.
+    reward_texts = (make_toxicity_sentences(spec.sentences, spec.sentence_seed, style="reward")
+                    + labelled_summaries(sft_dialogues) + polite_lines(sft_dialogues, spec.sentence_seed))
+    texts = ([get_config("demo").data.prompt_template] + [r["dialogue"] for r in sft_dialogues]
+             + [r["summary"] for r in sft_dialogues] + [r["text"] for r in reward_texts])
+    return sft_dialogues, reward_texts, subword_vocabulary(texts, spec.vocab_size)
+
+
+def copy_rows(dialogues: list[dict], n: int, seed: int) -> list[dict]:
+    """`n` rows of the copy task: a dialogue field "Repeat: <one or two consecutive turns>" whose
+    summary is those turns verbatim, so the summarizer practises copying unseen names and numbers."""
+    rng = random.Random(seed + 1000)
+    insults = insult_words()
+    rows: list[dict] = []
+    while len(rows) < n:
+        turns = rng.choice(dialogues)["dialogue"].split("\n")
+        start = rng.randrange(len(turns))
+        span = " ".join(turns[start:start + rng.randint(1, 2)])
+        if not set(re.findall(r"[a-z]+", span.lower())) & insults:  # never practise writing an insult
+            rows.append({"fname": f"copy_{len(rows)}", "dialogue": f"Repeat: {span}", "summary": span})
+    return rows
+
+
+def train_summarizer(spec: DemoSpec, vocabulary, sft_dialogues: list[dict], data: Path, scratch: Path, out: Path,
+                     status) -> tuple[dict, int]:
+    """Stage-1 SFT of a randomly initialised T5 on the dialogues into `out`; returns (metrics, parameters)."""
+    from ..config import get_config
+
+    rows = sft_dialogues + copy_rows(sft_dialogues, spec.copy_examples, spec.sft_seed)
+    sft_file = write_jsonl(rows, data / "sft_dialogues.jsonl")
+    tokenizer = wrap_tokenizer(vocabulary)
+    init_dir = scratch / "policy-init"
+    initial = init_summarizer(tokenizer, spec, get_config("demo").seed)
+    initial.save_pretrained(str(init_dir))
+    tokenizer.save_pretrained(str(init_dir))
+    sft_config = get_config("demo", {"model.policy": str(init_dir), "data.dataset": str(sft_file),
+                                     "data.test_size": 0.05})
+    return run_sft(sft_config, spec.sft, out, status), sum(p.numel() for p in initial.parameters())
 
 
 def classifier_checks(folder: Path, settings: RewardTrainConfig, spec: DemoSpec, ppo_dialogues: list[dict]) -> dict:
