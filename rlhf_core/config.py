@@ -319,8 +319,8 @@ def _demo() -> Config:
     # (README "Offline demo", benchmarks/demo_models.py) and keeps ROUGE-L.
     cfg.ppo.init_kl_coef = 0.2
     cfg.ppo.ppo_epochs = 2
-    # Whole mini-batches per forward/backward: for a 1.2M-parameter model a pass costs its Python
-    # overhead, not FLOPs, and 4 rows need little memory (1.45 vs 1.9 s a step, benchmarks/demo_speed.py).
+    # Whole mini-batches per forward/backward (exact either way): for a 1.2M-parameter model a pass
+    # costs its Python overhead, not FLOPs, and 4 rows need little memory.
     cfg.ppo.micro_batch_size = 4
     cfg.critic_free.kl_coef = 0.2  # the same anchor for RLOO/GRPO (4 dialogues x k=4 = PPO's 16 summaries)
     cfg.eval.samples = 100
