@@ -4,7 +4,8 @@
 #                                          [--ours "ppo_step.py options"]...
 #   --trl-mode lab: TRL generates one prompt at a time, as the original lab did (default: batched).
 #   Each --ours runs rlhf_core once more with those options, against the same TRL run, e.g.
-#   --ours "" --ours "--dtype bfloat16" (default: one run with no options).
+#   --ours "" (the CLI's precision, `model.dtype` auto). Default: both precisions,
+#   --ours "--dtype float32" --ours "--dtype bfloat16".
 #   env TRL_VENV (default /tmp/trl011-venv; built with ../shared/bench/setup_trl011_venv.sh if missing)
 #   env PYTHON (default: python) for rlhf_core
 set -euo pipefail
@@ -22,7 +23,7 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
-[ ${#ours[@]} -gt 0 ] || ours=("")
+[ ${#ours[@]} -gt 0 ] || ours=("--dtype float32" "--dtype bfloat16")
 [ -x "$venv/bin/python" ] || bash "$bench/setup_trl011_venv.sh" "$venv"
 out=$(mktemp -d)
 export HF_HUB_OFFLINE=1

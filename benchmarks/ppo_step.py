@@ -7,7 +7,9 @@ Same shapes as the TRL 0.11.4 anchor (`trl011_ppo_bench.py`): a random-weight FL
 prompts of random token ids, 200-400 tokens, each ending in </s>; a roberta-base shaped reward
 model scoring the response ids mapped into RoBERTa's vocabulary exactly as the anchor maps them.
 
-Per step it times generation, reward scoring and the PPO update (old/reference passes,
+Precision and device default to the CLI's (`model.dtype` auto: bf16 where native; CUDA when
+present); `--device cuda` adds the peak GPU memory. Per step it times generation, reward scoring
+and the PPO update (old/reference passes,
 advantages, optimisation) separately, and after --warmup steps reports medians over --steps.
 The last stdout line is JSON with the same top-level fields as the anchor's
 (`median_s`, `samples_per_s`, `peak_rss_mb`, ...), plus the update phase's FLOP/s.
@@ -55,12 +57,17 @@ def parse_args(argv=None):
     p.add_argument("--gen-batch-size", type=int, default=None, help="generation sub-batch (default: whole batch)")
     p.add_argument("--mixed-precision", choices=["no", "bf16"], default="no",
                    help="bf16 autocast for every pass (the engine's default on CPU is no)")
-    p.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32",
-                   help="weights of the frozen base policy and the reward model (LoRA stays fp32)")
+    p.add_argument("--dtype", choices=["auto", "float32", "bfloat16"], default="auto",
+                   help="weights of the frozen base policy and the reward model (LoRA stays fp32); auto: the "
+                        "CLI's model.dtype default (bf16 where native: a recent GPU, or a CPU with AVX512-BF16/AMX)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                   help="where the models run (auto: cuda when available, as the CLI)")
     p.add_argument("--forward-batch-size", type=int, default=None,
                    help="rows per no-grad pass (reference, old log-probs); default: the mini-batch size")
     p.add_argument("--micro-batch-size", type=int, default=None,
                    help="rows per forward/backward within a mini-batch (exact gradient accumulation); default: all")
+    p.add_argument("--matmul-n", type=int, default=None,
+                   help="side of the square matmul that measures the peak (default 2048 on a CPU, 8192 on a GPU)")
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--seed", type=int, default=0)
@@ -68,6 +75,25 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     args.rm_size = args.rm_size or ("tiny" if args.size == "tiny" else "base")
     return args
+
+
+def resolve_device_and_dtype(args) -> None:
+    """Turns `auto` into what the CLI would pick, so the report names the precision that ran."""
+    import torch
+
+    from rlhf_core.hub import resolve_dtype
+
+    if args.device == "auto":
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("error: --device cuda, but torch sees no CUDA GPU")
+    args.dtype_requested = args.dtype
+    if args.dtype == "auto" and args.device == "cpu" and torch.cuda.is_available():
+        from rlhf_core.hub import cpu_has_native_bf16
+
+        args.dtype = "bfloat16" if cpu_has_native_bf16() else "float32"  # the CPU's choice, not the GPU's
+    else:
+        args.dtype = str(resolve_dtype(args.dtype)).removeprefix("torch.")
 
 
 def peak_rss_mb() -> float:
@@ -134,11 +160,12 @@ def score(reward_model, response_ids, mask, batch_size=16):
         body = (RM_NUM_SPECIAL + ids[m.bool()] % (RM_VOCAB - RM_NUM_SPECIAL))[: RM_MAX_POSITIONS - 4]
         seqs.append([RM_BOS, *body.tolist(), RM_EOS])
     scores = torch.zeros(len(seqs))
+    device = next(reward_model.parameters()).device
     with torch.inference_mode():
         for bucket in length_buckets([len(s) for s in seqs], batch_size):
-            input_ids, attention_mask = pad_right([seqs[i] for i in bucket], RM_PAD)
+            input_ids, attention_mask = pad_right([seqs[i] for i in bucket], RM_PAD, device)
             logits = reward_model(input_ids=input_ids, attention_mask=attention_mask).logits
-            scores[bucket] = logits[:, not_hate].float()
+            scores[bucket] = logits[:, not_hate].float().cpu()
     return scores
 
 
@@ -158,24 +185,36 @@ def update_flops(args, trainer, rollout) -> float:
     return float(passes.get_total_flops() + train_pass.get_total_flops() * minibatches)
 
 
-def matmul_peak_flops(dtype: str) -> float:
-    """Measured matmul FLOP/s of this machine in `dtype` (2048x2048, best of 5)."""
+def synchronize(device: str) -> None:
+    """Waits for queued GPU work, so a phase's clock stops when its work is done."""
     import torch
 
-    a, b = (torch.randn(2048, 2048, dtype=getattr(torch, dtype)) for _ in range(2))
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def matmul_peak_flops(dtype: str, device: str = "cpu", n: int | None = None) -> float:
+    """Measured matmul FLOP/s of `device` in `dtype` (n x n, default 2048 on a CPU, 8192 on a GPU; best of 5)."""
+    import torch
+
+    n = n or (8192 if device == "cuda" else 2048)
+    a, b = (torch.randn(n, n, dtype=getattr(torch, dtype), device=device) for _ in range(2))
     torch.mm(a, b)
+    synchronize(device)
     best = float("inf")
     for _ in range(5):
         t = time.perf_counter()
         torch.mm(a, b)
+        synchronize(device)
         best = min(best, time.perf_counter() - t)
-    return 2 * 2048**3 / best
+    return 2 * n**3 / best
 
 
 def main(argv=None):
     args = parse_args(argv)
     import torch
 
+    resolve_device_and_dtype(args)
     cores = len(os.sched_getaffinity(0))
     torch.set_num_threads(args.threads or cores)
     import peft
@@ -183,7 +222,6 @@ def main(argv=None):
 
     from rlhf_core.ppo_trainer import PPOTrainer, Rollout
     from rlhf_core.reward import Reward
-    from rlhf_core.run_loop import make_accelerator
 
     versions = {"python": platform.python_version(), "torch": torch.__version__,
                 "transformers": transformers.__version__, "peft": peft.__version__}
@@ -193,7 +231,11 @@ def main(argv=None):
     config, policy, reward_model = build(args)
     n_total = sum(p.numel() for p in policy.parameters())
     n_train = sum(p.numel() for p in policy.parameters() if p.requires_grad)
-    trainer = PPOTrainer(config, policy, None, Reward(lambda p, s: [0.0] * len(s)), make_accelerator(config))
+    from accelerate import Accelerator
+
+    accelerator = Accelerator(cpu=args.device == "cpu", mixed_precision=args.mixed_precision)
+    trainer = PPOTrainer(config, policy, None, Reward(lambda p, s: [0.0] * len(s)), accelerator)
+    reward_model.to(trainer.device)
     prompts = build_prompts(args, (args.warmup + args.steps) * args.batch_size)
     setup_s = time.perf_counter() - t_setup
     print(f"policy params: total={n_total:,} trainable={n_train:,}; setup {setup_s:.1f}s, "
@@ -205,12 +247,14 @@ def main(argv=None):
         t0 = time.perf_counter()
         samples = trainer.generate(queries, args.max_new_tokens)
         response_ids, mask = samples.response_ids, samples.mask
+        synchronize(args.device)
         t1 = time.perf_counter()
-        scores = score(reward_model, response_ids, mask)
+        scores = score(reward_model, response_ids, mask).to(trainer.device)
         t2 = time.perf_counter()
         rollout = Rollout(queries, [""] * len(queries), response_ids, mask, [""] * len(queries), scores,
                           logprobs=samples.logprobs, values=samples.values)
         stats = trainer.step(rollout)
+        synchronize(args.device)
         t3 = time.perf_counter()
         if mask.sum(1).min() != args.max_new_tokens:
             raise RuntimeError("responses are not all --max-new-tokens long")
@@ -232,7 +276,8 @@ def main(argv=None):
 
     peak_rss = peak_rss_mb()  # before the FLOP-counting pass below, which is not part of a step
     flops = update_flops(args, trainer, rollout)
-    peak = matmul_peak_flops(args.dtype)
+    peak_gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if args.device == "cuda" else None
+    peak = matmul_peak_flops(args.dtype, args.device, args.matmul_n)
     update_s = statistics.median(r["engine_timing"]["time/ppo/forward_pass"]
                                  + r["engine_timing"]["time/ppo/optimize_step"]
                                  for r in measured)
@@ -248,6 +293,8 @@ def main(argv=None):
         "samples_per_s": args.batch_size / med("total_s"),
         "ppo_step_samples_per_s": args.batch_size / med("ppo_step_s"),
         "peak_rss_mb": peak_rss,
+        "peak_gpu_mb": peak_gpu_mb,
+        "generation_tokens_per_s": args.batch_size * args.max_new_tokens / med("gen_s"),
         "update_flops": flops,
         "update_flop_per_s": flops / update_s,
         "matmul_peak_flop_per_s": peak,
@@ -258,7 +305,10 @@ def main(argv=None):
     print(f"\nmedian over {len(measured)} steps: generation {med('gen_s'):.2f}s  reward {med('reward_s'):.2f}s  "
           f"ppo.step {med('ppo_step_s'):.2f}s  total {med('total_s'):.2f}s -> "
           f"{summary['samples_per_s']:.3f} samples/s; "
-          f"peak RSS {summary['peak_rss_mb']:.0f} MB; update {summary['update_flop_per_s'] / 1e9:.1f} GFLOP/s = "
+          f"peak RSS {summary['peak_rss_mb']:.0f} MB; "
+          + (f"peak GPU memory {peak_gpu_mb:.0f} MB; " if peak_gpu_mb is not None else "")
+          + f"generation {summary['generation_tokens_per_s']:.0f} tokens/s; "
+          f"update {summary['update_flop_per_s'] / 1e9:.1f} GFLOP/s = "
           f"{100 * summary['update_share_of_peak']:.0f}% of the measured {args.dtype} matmul peak "
           f"{peak / 1e9:.0f} GFLOP/s")
     print(json.dumps(summary), flush=True)

@@ -180,6 +180,7 @@ class EvalConfig:
     do_sample: bool = False  # the single summary per dialogue is greedy: before and after differ only by the adapter
     sampled_k: Annotated[int, AT_LEAST_0] = 4  # summaries sampled per dialogue with the training generation settings; 0 = greedy only
     seed: Annotated[int, SEED] = 1234  # seed for the sampled summaries (the same for before and after)
+    batch_size: Annotated[int, AT_LEAST_1] = 16  # summaries decoded together (sampled ones count k each); more is faster, uses more memory
     bootstrap: Annotated[int, AT_LEAST_1] = 1000  # resamples for the paired bootstrap intervals (over dialogues)
     flag_threshold: Annotated[float, Check(gt=0, lt=1)] = 0.5  # a summary is flagged toxic when P(toxic) exceeds this
     judge: str | None = None  # independent toxicity classifier (Hub id, folder or builtin:tiny-judge); None = no judge
@@ -203,6 +204,7 @@ class Config:
     steps: Annotated[int, Check(ge=1, le=MAX_STEPS)] = 10  # PPO steps in the run
     seed: Annotated[int, SEED] = 42  # seed for sampling, data order and LoRA init
     save_every: Annotated[int, AT_LEAST_1] = 1  # checkpoint every N steps (and always at the end)
+    cpu_threads: Annotated[int | None, AT_LEAST_1] = None  # torch CPU threads for training and evaluation; None = one per core
     mixed_precision: Annotated[str, Check(choices=("auto", "no", "bf16"))] = "auto"  # auto (bf16 autocast on a bf16-capable GPU), no, bf16
     report_to: list[str] = field(default_factory=list)  # trackers: tensorboard, trackio, wandb (comma-separated); none
     tracker_project: str = "detox-rlhf"  # project name in the trackers (TensorBoard: RUN/tensorboard/PROJECT)
@@ -304,6 +306,7 @@ def _demo() -> Config:
     cfg.reward.max_length = 96
     cfg.reward.batch_size = 32
     cfg.model.dtype = cfg.reward.dtype = "float32"  # as measured in the README; toys gain nothing from bf16
+    cfg.cpu_threads = 1  # its matrices are too small to split; two threads on a busy machine wait on each other
     # Byte-level BPE with one token per digit: a two-sentence summary is 40-70 tokens.
     cfg.generation.max_new_tokens_min = 72
     cfg.generation.max_new_tokens_max = 80
@@ -316,9 +319,13 @@ def _demo() -> Config:
     # (README "Offline demo", benchmarks/demo_models.py) and keeps ROUGE-L.
     cfg.ppo.init_kl_coef = 0.2
     cfg.ppo.ppo_epochs = 2
+    # Whole mini-batches per forward/backward (exact either way): for a 1.2M-parameter model a pass
+    # costs its Python overhead, not FLOPs, and 4 rows need little memory.
+    cfg.ppo.micro_batch_size = 4
     cfg.critic_free.kl_coef = 0.2  # the same anchor for RLOO/GRPO (4 dialogues x k=4 = PPO's 16 summaries)
     cfg.eval.samples = 100
     cfg.eval.max_new_tokens = 80
+    cfg.eval.batch_size = 400  # all 100 dialogues' greedy summaries in one call, their 4 x 100 sampled in another
     cfg.eval.judge = str(DEMO_DIR / "judge")  # trained on other templates, insult words and seeds than the reward model
     cfg.eval.judge_label = "hate"
     cfg.eval.judge_max_length = 96

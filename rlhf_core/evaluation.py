@@ -34,7 +34,7 @@ from .text_diff import changed_facts, words_of
 
 AFTER = "after"
 REWARD_MODEL, JUDGE = "reward_model", "judge"
-SAMPLE_SEED_STRIDE = 100_003  # sample j of every dialogue uses seed + (j + 1) * stride, before and after alike
+SAMPLE_SEED_STRIDE = 100_003  # sampled summaries use seed + stride (+ the batch offset), before and after alike
 
 
 def toxicity_stats(values) -> dict[str, float]:
@@ -125,9 +125,14 @@ def _fidelity_block(before: list[str], after: list[str], dialogues: list[str], r
 
 
 def _sampled(summarizer: Summarizer, dialogues: list[str], adapter: str, k: int, seed: int) -> list[list[str]]:
-    """Returns k sampled summaries per dialogue, as k lists (sample j uses the same seed for every policy)."""
-    return [summarizer.summarize(dialogues, adapter, seed=seed + (j + 1) * SAMPLE_SEED_STRIDE, do_sample=True)
-            for j in range(k)]
+    """Returns k sampled summaries per dialogue, as k lists (every policy samples with the same seeds).
+
+    All k come from one `generate` call per batch (`num_return_sequences`): each dialogue is
+    encoded once and its k rows decode together.
+    """
+    flat = summarizer.summarize(dialogues, adapter, seed=seed + SAMPLE_SEED_STRIDE, do_sample=True,
+                                num_return_sequences=k)
+    return [flat[j::k] for j in range(k)]
 
 
 def compare(summarizer: Summarizer, dialogues: list[str], references: list[list[str]] | None, adapter: str = AFTER,

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rouge_score import rouge_scorer
+from .fidelity import hallucinated_entities, rouge_scorer_cached  # the evaluation's rule (#11): reward and metric alike
 
-from .fidelity import hallucinated_entities  # the evaluation's rule (#11): reward and metric count alike
-
-_ROUGE = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=True)
+_ROUGE = rouge_scorer_cached(["rougeL"])
 
 
 def hallucinated_share(summary: str, dialogue: str) -> float:

@@ -26,6 +26,7 @@ from .policy import build_policy
 from .ppo_trainer import PPOTrainer
 from .reward import Reward, RewardFn, RewardModel, term_weights
 from .runs import RunDir
+from .threads import use_cpu_threads
 from .tracking import make_trackers, tracker_config
 
 SAMPLES_PER_STEP = 3
@@ -79,8 +80,8 @@ def make_accelerator(config: Config):
 
 # Settings a resumed run may change: they do not alter what the run learns from or how.
 RESUMABLE = {"steps", "save_every", "eval.samples", "eval.max_new_tokens", "eval.do_sample", "eval.seed",
-             "eval.bootstrap", "ppo.forward_batch_size", "ppo.micro_batch_size", "generation.batch_size",
-             "generation.encoder_batch_size", "report_to", "tracker_project"}
+             "eval.bootstrap", "eval.batch_size", "ppo.forward_batch_size", "ppo.micro_batch_size",
+             "generation.batch_size", "generation.encoder_batch_size", "report_to", "tracker_project", "cpu_threads"}
 
 
 def _resumable(saved: Config, requested: Config, status: Callable[[str], None]) -> Config:
@@ -147,6 +148,7 @@ def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) ->
     if run and resume:
         run.load_state()  # a damaged or incomplete checkpoint state fails now, before the models load
 
+    use_cpu_threads(config.cpu_threads)
     status(f"loading policy {config.model.policy}")
     torch.manual_seed(config.seed)
     policy, tokenizer = build_policy(config.model, value_head=config.algo == "ppo")

@@ -21,6 +21,7 @@ from .errors import UserError
 from .hub import check_adapter_folder, load_seq2seq
 from .policy import lora_config
 from .reward import Reward, RewardModel
+from .threads import use_cpu_threads
 
 BEFORE = "before"
 
@@ -40,6 +41,7 @@ class Summarizer:
     def __init__(self, config: Config, reward_model: RewardModel | None = None):
         self.config = config
         self.reward_model = reward_model
+        use_cpu_threads(config.cpu_threads)
         base, self.tokenizer = load_seq2seq(config.model.policy, config.model.dtype)
         start = config.model.adapter
         if start:
@@ -98,14 +100,18 @@ class Summarizer:
 
     @torch.inference_mode()
     def summarize(self, dialogues: list[str], adapter: str = BEFORE, seed: int | None = None,
-                  max_new_tokens: int | None = None, do_sample: bool | None = None, batch_size: int = 16) -> list[str]:
-        """Returns one summary per dialogue from the named policy (`before` = the starting policy)."""
+                  max_new_tokens: int | None = None, do_sample: bool | None = None, batch_size: int | None = None,
+                  num_return_sequences: int = 1) -> list[str]:
+        """Returns `num_return_sequences` summaries per dialogue (dialogue-major) from the named policy
+        (`before` = the starting policy), decoding about `batch_size` rows (default `eval.batch_size`) at once."""
         ev, g = self.config.eval, self.config.generation
+        batch_size = max(1, (batch_size or ev.batch_size) // num_return_sequences)  # dialogues per generate call
         max_new_tokens = max_new_tokens or ev.max_new_tokens
         do_sample = ev.do_sample if do_sample is None else do_sample
         if adapter != BEFORE and adapter not in self.adapters:
             raise UserError(f"no adapter named {adapter!r} is loaded")
-        kwargs = dict(max_new_tokens=max_new_tokens, min_length=g.min_length, do_sample=do_sample)
+        kwargs = dict(max_new_tokens=max_new_tokens, min_length=g.min_length, do_sample=do_sample,
+                      num_return_sequences=num_return_sequences)
         if do_sample:
             kwargs.update(top_k=g.top_k, top_p=g.top_p, temperature=g.temperature)
         args = (self.model, self.tokenizer, self.prompts(dialogues), self.config.model.max_prompt_tokens,

@@ -102,3 +102,46 @@ def test_headline_prefers_sampled_judge_figures():
     del report["toxicity"]["sampled"]["judge"], report["toxicity"]["greedy"]["judge"]
     assert headline_toxicity(report)[0] == "reward model, sampled, k=4"
     assert headline_toxicity({"toxicity": {}}) is None
+
+
+def test_sampled_summaries_come_k_per_dialogue_from_batched_generate_calls():
+    from rlhf_core.evaluation import _sampled
+
+    config = get_config("tiny")
+    config.eval.batch_size = 8  # rows per generate call: 2 dialogues x k=4
+    summarizer = Summarizer(config)
+    calls = []
+    generate = summarizer.model.generate
+
+    def counting_generate(**kwargs):
+        out = generate(**kwargs)
+        calls.append((kwargs["input_ids"].shape[0], out.shape[0]))
+        return out
+
+    summarizer.model.generate = counting_generate
+    dialogues = [f"#Person1#: hello {name}\n#Person2#: hi" for name in ("Anna", "Bob", "Cy", "Di", "Ed")]
+    groups = _sampled(summarizer, dialogues, "before", 4, seed=3)
+    assert calls == [(2, 8), (2, 8), (1, 4)]  # each dialogue encoded once, its 4 samples decoded together
+    assert len(groups) == 4 and all(len(g) == 5 for g in groups)
+    assert _sampled(summarizer, dialogues, "before", 4, seed=3) == groups  # seeded: the same for every policy
+    flat = summarizer.summarize(dialogues, "before", seed=3 + 100_003, do_sample=True, num_return_sequences=4)
+    assert [flat[i * 4 + j] for j in range(4) for i in range(5)] == [t for g in groups for t in g]  # dialogue-major
+
+
+def test_cpu_threads_setting_sets_torch_threads_and_none_keeps_them():
+    import torch
+
+    from rlhf_core.threads import use_cpu_threads
+
+    before = torch.get_num_threads()
+    try:
+        use_cpu_threads(2)
+        assert torch.get_num_threads() == 2
+        use_cpu_threads(None)
+        assert torch.get_num_threads() == 2
+        config = get_config("demo")
+        assert config.cpu_threads == 1 and config.eval.batch_size >= config.eval.samples
+        use_cpu_threads(config.cpu_threads)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

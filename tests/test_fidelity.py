@@ -43,3 +43,21 @@ def test_rouge_takes_the_best_matching_reference():
     rows = rouge_rows(["the cat sat"], [["dog ran", "the cat ran"]])
     assert rows["rouge1"] == [pytest.approx(2 / 3)] and rows["rouge2"] == [pytest.approx(1 / 2)]
     assert rouge_rows(["the cat sat"], [["the cat ran"]]) == rows
+
+
+def test_cached_rouge_scorer_gives_rouge_score_stemmed_figures_and_hands_out_copies():
+    from rouge_score import rouge_scorer
+
+    from rlhf_core.fidelity import ROUGE_KEYS, CachedStemmingTokenizer, rouge_scorer_cached
+
+    plain, cached = rouge_scorer.RougeScorer(list(ROUGE_KEYS), use_stemmer=True), rouge_scorer_cached()
+    pairs = [("The cats were running quickly.\nThey stopped.", "a cat runs quick. it stopped"),
+             ("Bob buys 3 apples", "Bob bought three apples"), ("Bob buys 3 apples", "Bob bought three apples")]
+    for reference, prediction in pairs:
+        assert cached.score_multi([reference, "other words"], prediction) == plain.score_multi(
+            [reference, "other words"], prediction)
+    tokenizer = CachedStemmingTokenizer()
+    first = tokenizer.tokenize("running cats")
+    assert first == ["run", "cat"]
+    first.append("x")  # a caller changing its list must not change what the cache returns
+    assert tokenizer.tokenize("running cats") == ["run", "cat"]

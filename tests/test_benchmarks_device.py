@@ -1,0 +1,69 @@
+"""The GPU benchmark's code paths, run on the CPU with tiny shapes (no GPU is at hand here).
+
+`benchmarks/gpu.sh` runs `ppo_step.py --device cuda` and TRL's anchor through
+`trl011_on_device.py`; `--dry-run` takes the same paths with `--device cpu`.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+TRL_VENV = Path(os.environ.get("TRL_VENV", "/tmp/trl011-venv"))
+TINY = ["--size", "tiny", "--steps", "1", "--warmup", "0", "--batch-size", "4", "--mini-batch-size", "2",
+        "--max-new-tokens", "5", "--prompt-len-min", "8", "--prompt-len-max", "12", "--matmul-n", "128"]
+
+
+def load_ppo_step():
+    spec = importlib.util.spec_from_file_location("ppo_step", ROOT / "benchmarks" / "ppo_step.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ppo_step_on_cpu_reports_the_cli_precision_and_gpu_fields(capsys):
+    from rlhf_core.hub import resolve_dtype
+
+    threads = torch.get_num_threads()
+    try:
+        load_ppo_step().main(["--device", "cpu", *TINY])
+    finally:
+        torch.set_num_threads(threads)
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    cfg = summary["config"]
+    assert cfg["device"] == "cpu" and cfg["dtype_requested"] == "auto"
+    assert cfg["dtype"] == str(resolve_dtype("auto")).removeprefix("torch.")  # the CLI's model.dtype default
+    assert summary["peak_gpu_mb"] is None
+    assert summary["generation_tokens_per_s"] == pytest.approx(4 * 5 / summary["median_s"]["generation"])
+    assert summary["samples_per_s"] == pytest.approx(4 / summary["median_s"]["total"])
+
+
+def test_ppo_step_refuses_cuda_without_a_gpu():
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA GPU is present")
+    args = load_ppo_step().parse_args(["--device", "cuda"])
+    with pytest.raises(SystemExit, match="error: --device cuda"):
+        load_ppo_step().resolve_device_and_dtype(args)
+
+
+@pytest.mark.skipif(not any(TRL_VENV.glob("lib/python*/site-packages/trl/__init__.py")),
+                    reason="TRL 0.11.4 venv missing: bash ../shared/bench/setup_trl011_venv.sh /tmp/trl011-venv")
+def test_gpu_sh_dry_run_runs_trl_and_ours_and_prints_ratios():
+    env = {**os.environ, "PYTHON": sys.executable, "TRL_VENV": str(TRL_VENV), "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu.sh"), "--dry-run"], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.strip().splitlines()
+    summary = json.loads(lines[-1])
+    assert summary["device"] == "cpu" and summary["size"] == "tiny" and summary["dtype"] == "bfloat16"
+    for side in ("trl", "rlhf_core"):
+        assert summary[side]["peak_gpu_mb"] is None
+        assert summary[side]["samples_per_s"] > 0 and summary[side]["generation_tokens_per_s"] > 0
+    assert summary["speedup"] == pytest.approx(summary["rlhf_core"]["samples_per_s"] / summary["trl"]["samples_per_s"])
+    assert any(line.startswith("peak GPU memory MB") and "n/a" in line for line in lines)
