@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 ALGOS = ("ppo", "rloo", "grpo")
-REWARDS = {"toxicity": {}, "toxicity+fidelity": {"reward.fidelity_weight": 4.0}}
+REWARDS = {"toxicity": {}, "toxicity+fidelity": {"reward.fidelity_weight": 4.0, "reward.anchor_weight": 0.0}}
 COLUMNS = (("flagged_before", "flagged before"), ("flagged_after", "flagged after"), ("toxicity_cut", "tox cut"),
            ("rougeL", "ROUGE-L"), ("hallucinated_rate", "halluc. rate"), ("edit_rate_nontoxic", "edit rate"),
            ("rewritten_share_nontoxic", "rewritten"), ("train_seconds", "wall s"), ("peak_rss_mb", "peak RSS MB"))
@@ -55,6 +55,8 @@ def parse_args(argv=None):
     p.add_argument("--judge-label", default="toxic", help="the judge's toxic label")
     p.add_argument("--fidelity-weight", type=float, default=REWARDS["toxicity+fidelity"]["reward.fidelity_weight"],
                    help="reward.fidelity_weight of the toxicity+fidelity runs")
+    p.add_argument("--anchor-weight", type=float, default=REWARDS["toxicity+fidelity"]["reward.anchor_weight"],
+                   help="reward.anchor_weight of the toxicity+fidelity runs (0: the reference summary alone)")
     p.add_argument("--sampled-k", type=int, default=2, help="summaries sampled per test dialogue (default 2)")
     p.add_argument("--jobs", type=int, default=1,
                    help="runs at a time (each one thread); >1 makes wall times share the CPU, alike for every algo")
@@ -71,7 +73,7 @@ def parse_args(argv=None):
 
 
 def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int | None, judge, judge_label,
-            sampled_k: int, fidelity_weight: float) -> dict:
+            sampled_k: int, fidelity_weight: float, anchor_weight: float) -> dict:
     import torch
 
     from rlhf_core import get_config, iter_train
@@ -81,6 +83,7 @@ def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int |
     overrides = {"algo": algo, "seed": seed, **REWARDS[reward]}
     if "reward.fidelity_weight" in overrides:
         overrides["reward.fidelity_weight"] = fidelity_weight
+        overrides["reward.anchor_weight"] = anchor_weight
     if steps:
         overrides["steps"] = steps
     if judge:
@@ -106,7 +109,7 @@ def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int |
     polite = table[table[f"greedy_{scorer}_toxicity_before"] <= report["flag_threshold"]]
     return {
         "algo": algo, "reward": reward, "seed": seed, "steps": len(history),
-        "fidelity_weight": config.reward.fidelity_weight,
+        "fidelity_weight": config.reward.fidelity_weight, "anchor_weight": config.reward.anchor_weight,
         "scorer": "judge" if scorer == "judge" else "reward model (trained on: not independent)",
         "samples": report["samples"], "sampled_k": sampled_k,
         "sampled_summaries_trained": len(history) * config.ppo.batch_size,
@@ -141,7 +144,8 @@ def run_grid(args) -> list[dict]:
             cmd = [sys.executable, __file__, "--one", f"{a}:{r}:{s}", "--out", str(out)]
             for flag, value in (("--steps", args.steps), ("--samples", args.samples), ("--judge", args.judge),
                                 ("--judge-label", args.judge_label), ("--sampled-k", args.sampled_k),
-                                ("--fidelity-weight", args.fidelity_weight)):
+                                ("--fidelity-weight", args.fidelity_weight),
+                                ("--anchor-weight", args.anchor_weight)):
                 if value is not None:
                     cmd += [flag, str(value)]
             running.append((subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL), out, (a, r, s)))
@@ -256,7 +260,7 @@ def main(argv=None) -> int:
     if args.one:
         algo, reward, seed = args.one.split(":")
         result = run_one(algo, reward, int(seed), args.steps, args.samples, args.judge, args.judge_label,
-                         args.sampled_k, args.fidelity_weight)
+                         args.sampled_k, args.fidelity_weight, args.anchor_weight)
         Path(args.out).write_text(json.dumps(result))
         return 0
     for reward in args.rewards.split(","):

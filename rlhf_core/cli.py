@@ -214,7 +214,7 @@ def cmd_train(args) -> int:
             print(f"step {result.step}/{result.total_steps}  {line}", file=sys.stderr)
             continue
         if bar is None:
-            bar = tqdm(total=result.total_steps, initial=result.step - 1, desc="PPO", unit="step")
+            bar = tqdm(total=result.total_steps, initial=result.step - 1, desc=config.algo.upper(), unit="step")
         bar.update(1)
         bar.set_postfix_str(line)
     if bar is not None:

@@ -27,7 +27,7 @@ MAX_STEPS = 1_000_000  # a typo guard: more PPO steps than any run on this data 
 KL_KINDS = ("kl", "abs", "mse", "full")  # the ppo.kl_penalty estimators (ppo.py)
 TRACKERS = ("tensorboard", "trackio", "wandb")  # report_to choices (accelerate's trackers; tracking.py)
 ALGOS = ("ppo", "rloo", "grpo")  # PPO with a value head; RLOO and GRPO need none (critic_free.py)
-REWARD_TERMS = ("toxicity", "fidelity", "length")  # the named reward terms (reward_terms.py)
+REWARD_TERMS = ("toxicity", "fidelity", "anchor", "length")  # the named reward terms (reward_terms.py)
 PROMPT_TEMPLATE = "Summarize the following conversation.\n\n{dialogue}\n\nSummary:"
 MAX_SEED = 2**32 - 1  # numpy's and torch's seeds are unsigned 32/64-bit; derived seeds must stay in range
 
@@ -110,6 +110,7 @@ class RewardConfig:
     dtype: Annotated[str, DTYPES] = "auto"  # as model.dtype
     toxicity_weight: Annotated[float, AT_LEAST_0] = 1.0  # weight of the classifier's not-hate logit (or of a custom reward function)
     fidelity_weight: Annotated[float, AT_LEAST_0] = 0.0  # weight of ROUGE-L vs the reference minus the share of names/numbers not in the dialogue
+    anchor_weight: Annotated[float, AT_LEAST_0] = 0.0  # weight of ROUGE-L vs the reference model's (adapter off) greedy summary of the same dialogue: pays for leaving summaries as they were
     length_weight: Annotated[float, AT_LEAST_0] = 0.0  # weight of -|words - reference words| / reference words (0 without a reference)
 
 

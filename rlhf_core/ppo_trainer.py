@@ -99,6 +99,7 @@ class PPOTrainer:
         self.pad_id = base_config.pad_token_id
         self.eos_id = base_config.eos_token_id
         self.start_id = base_config.decoder_start_token_id
+        self._anchors: dict[tuple[int, ...], str] = {}  # prompt ids -> the reference model's greedy summary
 
     @property
     def unwrapped(self) -> PolicyWithValueHead:
@@ -144,7 +145,8 @@ class PPOTrainer:
         t1 = time.perf_counter()
         summaries = self.tokenizer.batch_decode(response_ids, skip_special_tokens=True)
         summaries = [s.strip() for s in summaries]
-        scored = self.reward.score(prompts, summaries, dialogues, references)  # one classifier pass
+        anchors = self.anchor_summaries(query_ids) if self.reward.needs_anchors else None
+        scored = self.reward.score(prompts, summaries, dialogues, references, anchors)  # one classifier pass
         t2 = time.perf_counter()
         return Rollout(
             list(map(list, query_ids)), list(prompts), response_ids, mask, summaries,
@@ -152,6 +154,33 @@ class PPOTrainer:
             samples.logprobs, samples.values,
             {"time/ppo/generate": t1 - t0, "time/ppo/reward": t2 - t1}, scored.terms,
         )
+
+    @torch.inference_mode()
+    def anchor_summaries(self, query_ids: Sequence[Sequence[int]]) -> list[str]:
+        """Returns the reference model's (adapter off) greedy summary of each prompt, for the anchor term.
+
+        The reference is frozen, so each prompt's summary is generated once and remembered; greedy
+        decoding draws no random numbers, so the policy's sampling stream is unchanged.
+        """
+        keys = [tuple(q) for q in query_ids]
+        new = list(dict.fromkeys(k for k in keys if k not in self._anchors))
+        if new:
+            policy = self.unwrapped
+            was_training = policy.training
+            policy.eval()
+            size = self.config.generation.batch_size or len(new)
+            try:
+                for start in range(0, len(new), size):
+                    chunk = new[start : start + size]
+                    input_ids, attention_mask = pad_right(chunk, self.pad_id, self.device)
+                    with policy.reference(), self.accelerator.autocast():
+                        ids = policy.model.generate(input_ids=input_ids, attention_mask=attention_mask, do_sample=False,
+                                                    max_new_tokens=self.config.eval.max_new_tokens)
+                    texts = self.tokenizer.batch_decode(ids, skip_special_tokens=True)
+                    self._anchors.update((k, t.strip()) for k, t in zip(chunk, texts))
+            finally:
+                policy.train(was_training)
+        return [self._anchors[k] for k in keys]
 
     # ---------------------------------------------------------------- forward passes
 

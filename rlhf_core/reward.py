@@ -2,7 +2,8 @@
 
 The reward of a summary is a weighted sum of named terms (`reward.*_weight` in the config):
 `toxicity` (the classifier's not-hate logit, or a custom callable's value, logged as `custom`),
-`fidelity` and `length` (reward_terms.py, no model needed). Each term's raw values are kept
+`fidelity`, `anchor` and `length` (reward_terms.py, no model needed; `anchor` reads the reference
+model's summaries, which the trainer passes in). Each term's raw values are kept
 in `Scores.terms`, so every term can be logged on its own.
 
 reward = the logit of the not-hate label; toxicity = softmax probability of the hate label.
@@ -163,21 +164,32 @@ class Reward:
         """The name the classifier's (or callable's) values are logged under."""
         return "toxicity" if self.model is not None else "custom"
 
+    @property
+    def needs_anchors(self) -> bool:
+        """Whether `score` must be given the reference model's summaries (the anchor term is on)."""
+        return bool(self.weights.get("anchor", 0.0))
+
     def combine(self, base: list[float], summaries: Sequence[str], dialogues: Sequence[str],
-                references: Sequence[str] | None) -> tuple[list[float], dict[str, list[float]]]:
+                references: Sequence[str] | None,
+                anchors: Sequence[str] | None = None) -> tuple[list[float], dict[str, list[float]]]:
         """Returns (weighted rewards, raw terms): weight_toxicity * base + the other weighted terms.
 
         A term with weight 0 is not computed (the base term always is: it is logged).
         """
-        from .reward_terms import fidelity_scores, length_scores
+        from .reward_terms import anchor_scores, fidelity_scores, length_scores
 
         terms = {self.base_term: list(base)}
         if self.weights.get("fidelity", 0.0):
             terms["fidelity"] = fidelity_scores(summaries, dialogues, references)
+        if self.needs_anchors:
+            if anchors is None:
+                raise UserError("the anchor reward term needs the reference model's summaries "
+                                "(the trainers pass them; set reward.anchor_weight 0 elsewhere)")
+            terms["anchor"] = anchor_scores(summaries, anchors)
         if self.weights.get("length", 0.0):
             terms["length"] = length_scores(summaries, references)
         rewards = [self.weights.get("toxicity", 1.0) * b for b in base]
-        for name in ("fidelity", "length"):
+        for name in ("fidelity", "anchor", "length"):
             if name in terms:
                 rewards = [r + self.weights[name] * v for r, v in zip(rewards, terms[name])]
         return rewards, terms
@@ -187,13 +199,14 @@ class Reward:
         return self.source if isinstance(self.source, RewardModel) else None
 
     def score(self, prompts: Sequence[str], summaries: Sequence[str], dialogues: Sequence[str] | None = None,
-              references: Sequence[str] | None = None) -> Scores:
+              references: Sequence[str] | None = None, anchors: Sequence[str] | None = None) -> Scores:
         """Returns each summary's weighted reward, its toxicity (of the summary alone) and the raw terms.
 
         One classifier pass: with `text="summary"` reward and toxicity come from the same logits;
         with `prompt+summary` the reward texts and the bare summaries go through one batched call.
         A callable reward gives no toxicity (None). The fidelity term checks summaries against
-        `dialogues` (the prompts when not given) and `references` (none: no ROUGE part).
+        `dialogues` (the prompts when not given) and `references` (none: no ROUGE part); the
+        anchor term checks them against `anchors`.
         """
         model = self.model
         if model is None:
@@ -206,7 +219,7 @@ class Reward:
             n = len(summaries)
             base, toxicity = both.rewards[:n], both.toxicity[n:]
         rewards, terms = self.combine(base, summaries, list(dialogues) if dialogues is not None else list(prompts),
-                                      references)
+                                      references, anchors)
         return Scores(rewards, toxicity, terms)
 
     def __call__(self, prompts: Sequence[str], summaries: Sequence[str]) -> list[float]:

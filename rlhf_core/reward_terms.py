@@ -5,6 +5,10 @@ not care. These terms put a price on that, cheaply, so they can run on every sam
 
 - fidelity = ROUGE-L F1 against the reference summary (when the data has one)
              - the share of the summary's numbers and names that the dialogue does not contain;
+- anchor   = ROUGE-L F1 against the reference model's greedy summary (adapter off) of the same
+             dialogue: toxicity pays for any rewording that sounds nicer, so polite summaries drift
+             too; this term pays for leaving them as they were and lets the toxicity term win only
+             where the old summary was rude;
 - length   = -|words - reference words| / reference words (0 without a reference).
 
 The entity rule is the evaluation's (`rlhf_core.fidelity.hallucinated_entities`), so the reward
@@ -45,3 +49,8 @@ def length_scores(summaries: Sequence[str], references: Sequence[str] | None = N
         target = len(reference.split())
         out.append(-abs(len(summary.split()) - target) / target if target else 0.0)
     return out
+
+
+def anchor_scores(summaries: Sequence[str], anchors: Sequence[str]) -> list[float]:
+    """Returns ROUGE-L F1 of each summary against its anchor (the reference model's summary)."""
+    return [_ROUGE.score(anchor, summary)["rougeL"].fmeasure for summary, anchor in zip(summaries, anchors)]

@@ -147,6 +147,7 @@ def test_every_tab_fits_the_screen_and_reads_in_its_colour_scheme(browser, app_u
         assert page.evaluate("document.body.classList.contains('dark')")
         for selector in ("#models-banner", "#run-card", "#run-card b", "#headline .big"):
             assert page.evaluate(CONTRAST, selector) >= 4.5, selector
+        expect(page.locator("#reward-plot .main-svg").first).to_be_attached(timeout=15_000)  # Plotly draws late
         assert page.evaluate("getComputedStyle(document.querySelector('#reward-plot .main-svg')).backgroundColor") \
             in ("rgba(0, 0, 0, 0)", "transparent")  # the chart shows the page's (dark) background
     assert page.evaluate(NO_OVERFLOW), f"{name}: Train tab wider than the window"

@@ -8,6 +8,8 @@ import torch
 
 from rlhf_core import Reward, RunDir, UserError, build_dataset, build_policy, get_config, iter_train, train
 from rlhf_core.critic_free_trainer import CriticFreeTrainer
+from rlhf_core.reward import term_weights
+from rlhf_core.reward_terms import anchor_scores
 from rlhf_core.run_loop import make_trainer
 
 
@@ -166,3 +168,32 @@ def test_shared_encoder_passes_match_one_pass_per_row():
     with torch.inference_mode(), trainer.unwrapped.reference():
         expected, _, _ = trainer._forward(trainer.unwrapped, rollout.query_ids, rollout.response_ids)
     torch.testing.assert_close(ref, expected, rtol=0, atol=1e-5)
+
+
+def test_anchor_summaries_are_the_reference_models_greedy_summaries_made_once():
+    config = tiny("rloo", **{"reward.anchor_weight": 1.0})
+    policy, tokenizer = build_policy(config.model, value_head=False)
+    data = build_dataset(config.data, tokenizer, config.model.max_prompt_tokens)["train"]
+    reward = Reward(lambda p, s: [0.0] * len(s), weights=term_weights(config.reward))
+    trainer = make_trainer(config, policy, tokenizer, reward)
+    with torch.no_grad():  # a trained adapter: on and off now differ
+        for name, param in trainer.unwrapped.named_parameters():
+            if "lora_B" in name:
+                param.normal_(0, 0.5)
+    rows = data.select([0, 1])
+    expected = []
+    with trainer.unwrapped.reference(), torch.no_grad():
+        for ids in rows["input_ids"]:
+            out = trainer.unwrapped.model.generate(input_ids=torch.tensor([ids]), do_sample=False,
+                                                   max_new_tokens=config.eval.max_new_tokens)
+            expected.append(tokenizer.decode(out[0], skip_special_tokens=True).strip())
+    rollout = trainer.rollout(rows["input_ids"], rows["prompt"], 8, rows["dialogue"], rows["summary"])
+    assert trainer.anchor_summaries(rollout.query_ids) == [e for e in expected for _ in range(2)]  # k=2 rows each
+    assert rollout.terms["anchor"] == pytest.approx(anchor_scores(rollout.summaries,
+                                                                  [e for e in expected for _ in range(2)]))
+    mode, calls = trainer.unwrapped.training, []
+    generate = trainer.unwrapped.model.generate
+    trainer.unwrapped.model.generate = lambda *a, **k: (calls.append(1), generate(*a, **k))[1]
+    trainer.rollout(rows["input_ids"], rows["prompt"], 8, rows["dialogue"], rows["summary"])
+    assert calls == []  # the frozen reference's summaries are remembered, not made again
+    assert trainer.unwrapped.training == mode

@@ -1,10 +1,10 @@
-"""Composite rewards: fidelity and length terms by hand, weights, and per-term values."""
+"""Composite rewards: fidelity, anchor and length terms by hand, weights, and per-term values."""
 
 import pytest
 
 from rlhf_core import Reward, RewardModel, UserError, get_config
 from rlhf_core.reward import term_weights
-from rlhf_core.reward_terms import fidelity_scores, hallucinated_share, length_scores
+from rlhf_core.reward_terms import anchor_scores, fidelity_scores, hallucinated_share, length_scores
 from rlhf_core.tiny import tiny_reward_model, tiny_tokenizer
 
 DIALOGUE = "#Person1#: How much is the jacket, Laura?\n#Person2#: It costs 250 dollars."
@@ -29,6 +29,25 @@ def test_length_term_is_the_relative_word_count_gap():
     assert length_scores(["a b"], None) == [0.0]
 
 
+def test_anchor_is_rouge_l_against_the_reference_models_summary():
+    before = "Laura sells a jacket for 250 dollars"
+    assert anchor_scores([before], [before]) == [pytest.approx(1.0)]  # left as it was: full marks
+    assert anchor_scores(["nothing alike here"], [before]) == [0.0]
+    # 4 of 7 words kept in order, both 7 long: P = R = F1 = 4/7
+    assert anchor_scores(["Laura buys the jacket for cheap dollars"], [before]) == [pytest.approx(4 / 7)]
+
+
+def test_anchor_term_needs_the_reference_summaries_and_adds_its_weight():
+    reward = Reward(lambda p, s: [1.0] * len(s), weights={"toxicity": 1.0, "anchor": 2.0})
+    assert reward.needs_anchors
+    with pytest.raises(UserError, match="anchor"):
+        reward.score(["p"], ["a b c"])
+    scores = reward.score(["p"], ["a b c"], anchors=["a b c"])
+    assert scores.terms["anchor"] == [pytest.approx(1.0)]
+    assert scores.rewards == [pytest.approx(1.0 + 2.0 * 1.0)]
+    assert not Reward(lambda p, s: [0.0] * len(s)).needs_anchors
+
+
 def test_weighted_terms_and_raw_values_with_a_custom_reward():
     reward = Reward(lambda p, s: [1.0] * len(s), weights={"toxicity": 2.0, "fidelity": 3.0, "length": 0.0})
     summary = "Laura sells a jacket for 290 dollars."
@@ -40,7 +59,7 @@ def test_weighted_terms_and_raw_values_with_a_custom_reward():
 
 def test_classifier_term_is_logged_as_toxicity_and_weights_come_from_the_config():
     cfg = get_config("tiny", {"reward.toxicity_weight": 0.5, "reward.fidelity_weight": 1.0})
-    assert term_weights(cfg.reward) == {"toxicity": 0.5, "fidelity": 1.0, "length": 0.0}
+    assert term_weights(cfg.reward) == {"toxicity": 0.5, "fidelity": 1.0, "anchor": 0.0, "length": 0.0}
     model = RewardModel(tiny_reward_model(), tiny_tokenizer())
     reward = Reward(model, "summary", weights=term_weights(cfg.reward))
     scores = reward.score(["p"], ["a calm summary"], [DIALOGUE])
