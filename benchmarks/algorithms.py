@@ -190,13 +190,14 @@ def targets(table) -> list[str]:
         if ppo and cf:
             cut_ok = cf["toxicity_cut"][0] >= ppo["toxicity_cut"][0] - ppo["toxicity_cut"][1]
             time_ratio = cf["train_seconds"][0] / ppo["train_seconds"][0]
-            rss_ok = cf["peak_rss_mb"][0] < ppo["peak_rss_mb"][0]
+            # lower by more than the seed spread of either: a 1 MB difference is noise, not a saving
+            rss_ok = ppo["peak_rss_mb"][0] - cf["peak_rss_mb"][0] > max(ppo["peak_rss_mb"][1], cf["peak_rss_mb"][1])
             met = cut_ok and time_ratio <= 0.7 and rss_ok
             lines.append(f"{algo} vs ppo (toxicity only): cut {cf['toxicity_cut'][0]:.2f} vs "
                          f"{ppo['toxicity_cut'][0]:.2f} +- {ppo['toxicity_cut'][1]:.2f} "
                          f"({'ok' if cut_ok else 'short'}), wall {time_ratio:.2f}x "
                          f"({'ok' if time_ratio <= 0.7 else '> 0.7x'}), peak RSS {cf['peak_rss_mb'][0]:.0f} vs "
-                         f"{ppo['peak_rss_mb'][0]:.0f} MB ({'lower' if rss_ok else 'not lower'}): "
+                         f"{ppo['peak_rss_mb'][0]:.0f} MB ({'lower' if rss_ok else 'not lower beyond the spread'}): "
                          f"{'MET' if met else 'NOT met'}")
     for algo in ALGOS:
         tox, fid = table.get((algo, "toxicity")), table.get((algo, "toxicity+fidelity"))
@@ -278,7 +279,8 @@ def main(argv=None) -> int:
     table = summarise(results)
     print(f"toxicity scored by: {results[0]['scorer']}; {results[0]['samples']} test dialogues; "
           f"{results[0]['sampled_summaries_trained']} sampled summaries trained on per run; "
-          f"{args.jobs} run(s) at a time; grid took {time.perf_counter() - t0:.0f}s")
+          + (f"{len(results)} runs collected from {args.collect}" if args.collect else
+             f"{args.jobs} run(s) at a time; grid took {time.perf_counter() - t0:.0f}s"))
     print(format_table(table))
     for line in targets(table):
         print(line)

@@ -51,6 +51,9 @@ def parse_args(argv=None):
     p.add_argument("--batch-size", type=int, default=16)
     p.add_argument("--mini-batch-size", type=int, default=4)
     p.add_argument("--ppo-epochs", type=int, default=1)
+    p.add_argument("--algo", choices=["ppo", "rloo", "grpo"], default="ppo",
+                   help="rloo/grpo: no value head, --k samples per prompt (batch-size / k prompts a step)")
+    p.add_argument("--k", type=int, default=4, help="samples per prompt for rloo/grpo")
     p.add_argument("--max-new-tokens", type=int, default=64)
     p.add_argument("--prompt-len-min", type=int, default=200)
     p.add_argument("--prompt-len-max", type=int, default=400)
@@ -113,7 +116,7 @@ def build(args):
         "ppo.ppo_epochs": args.ppo_epochs, "generation.min_new_tokens": args.max_new_tokens,
         "generation.batch_size": args.gen_batch_size, "mixed_precision": args.mixed_precision,
         "seed": args.seed, "ppo.forward_batch_size": args.forward_batch_size,
-        "ppo.micro_batch_size": args.micro_batch_size,
+        "ppo.micro_batch_size": args.micro_batch_size, "algo": args.algo, "critic_free.num_generations": args.k,
     })
     t5 = T5Config(vocab_size=T5_VOCAB, **T5_SHAPES[args.size], feed_forward_proj="gated-gelu", dropout_rate=0.1,
                   pad_token_id=T5_PAD, eos_token_id=T5_EOS, decoder_start_token_id=T5_PAD)
@@ -125,7 +128,7 @@ def build(args):
     base.encoder.embed_tokens = base.decoder.embed_tokens = base.shared
     if args.dtype == "bfloat16":
         base = base.to(torch.bfloat16)  # frozen base weights in bf16; LoRA and value head stay fp32
-    policy = PolicyWithValueHead(get_peft_model(base, lora_config(config.model)))
+    policy = PolicyWithValueHead(get_peft_model(base, lora_config(config.model)), value_head=args.algo == "ppo")
 
     rm_cfg = RobertaConfig(vocab_size=RM_VOCAB, **ROBERTA_SHAPES[args.rm_size],
                            max_position_embeddings=RM_MAX_POSITIONS,
@@ -220,8 +223,9 @@ def main(argv=None):
     import peft
     import transformers
 
-    from rlhf_core.ppo_trainer import PPOTrainer, Rollout
+    from rlhf_core.ppo_trainer import Rollout
     from rlhf_core.reward import Reward
+    from rlhf_core.run_loop import make_trainer
 
     versions = {"python": platform.python_version(), "torch": torch.__version__,
                 "transformers": transformers.__version__, "peft": peft.__version__}
@@ -234,9 +238,10 @@ def main(argv=None):
     from accelerate import Accelerator
 
     accelerator = Accelerator(cpu=args.device == "cpu", mixed_precision=args.mixed_precision)
-    trainer = PPOTrainer(config, policy, None, Reward(lambda p, s: [0.0] * len(s)), accelerator)
+    trainer = make_trainer(config, policy, None, Reward(lambda p, s: [0.0] * len(s)), accelerator)
     reward_model.to(trainer.device)
-    prompts = build_prompts(args, (args.warmup + args.steps) * args.batch_size)
+    k = 1 if args.algo == "ppo" else args.k  # rows per prompt, prompt-major (as the trainers sample them)
+    prompts = [q for q in build_prompts(args, (args.warmup + args.steps) * args.batch_size // k) for _ in range(k)]
     setup_s = time.perf_counter() - t_setup
     print(f"policy params: total={n_total:,} trainable={n_train:,}; setup {setup_s:.1f}s, "
           f"peak RSS {peak_rss_mb():.0f} MB")
@@ -275,7 +280,7 @@ def main(argv=None):
         return statistics.median(r[key] for r in measured)
 
     peak_rss = peak_rss_mb()  # before the FLOP-counting pass below, which is not part of a step
-    flops = update_flops(args, trainer, rollout)
+    flops = update_flops(args, trainer, rollout) if args.algo == "ppo" else None  # PPO's passes only
     peak_gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if args.device == "cuda" else None
     peak = matmul_peak_flops(args.dtype, args.device, args.matmul_n)
     update_s = statistics.median(r["engine_timing"]["time/ppo/forward_pass"]
@@ -296,10 +301,11 @@ def main(argv=None):
         "peak_gpu_mb": peak_gpu_mb,
         "generation_tokens_per_s": args.batch_size * args.max_new_tokens / med("gen_s"),
         "update_flops": flops,
-        "update_flop_per_s": flops / update_s,
+        "update_flop_per_s": flops / update_s if flops else None,
         "matmul_peak_flop_per_s": peak,
-        "update_share_of_peak": flops / update_s / peak,
-        "last_step_stats": {k: stats[k] for k in ("objective/kl", "ppo/returns/mean", "ppo/policy/advantages_mean")},
+        "update_share_of_peak": flops / update_s / peak if flops else None,
+        "last_step_stats": {key: stats[key] for key in ("objective/kl", "ppo/returns/mean",
+                                                        "ppo/policy/advantages_mean") if key in stats},
         "per_step": records,
     }
     print(f"\nmedian over {len(measured)} steps: generation {med('gen_s'):.2f}s  reward {med('reward_s'):.2f}s  "
@@ -307,10 +313,10 @@ def main(argv=None):
           f"{summary['samples_per_s']:.3f} samples/s; "
           f"peak RSS {summary['peak_rss_mb']:.0f} MB; "
           + (f"peak GPU memory {peak_gpu_mb:.0f} MB; " if peak_gpu_mb is not None else "")
-          + f"generation {summary['generation_tokens_per_s']:.0f} tokens/s; "
-          f"update {summary['update_flop_per_s'] / 1e9:.1f} GFLOP/s = "
-          f"{100 * summary['update_share_of_peak']:.0f}% of the measured {args.dtype} matmul peak "
-          f"{peak / 1e9:.0f} GFLOP/s")
+          + f"generation {summary['generation_tokens_per_s']:.0f} tokens/s"
+          + (f"; update {summary['update_flop_per_s'] / 1e9:.1f} GFLOP/s = "
+             f"{100 * summary['update_share_of_peak']:.0f}% of the measured {args.dtype} matmul peak "
+             f"{peak / 1e9:.0f} GFLOP/s" if flops else f" ({args.algo}, k={k}: update FLOPs not counted)"))
     print(json.dumps(summary), flush=True)
 
 
