@@ -239,6 +239,9 @@ def draw(results: list[dict], path: str, scorer: str) -> None:
                                    (axes[1], "hallucinated_rate", "hallucinated-entity rate (lower is better)", False)):
         for r in results:
             ax.scatter(r["flagged_after"], r[key], color=colors[r["algo"]], marker=markers[r["reward"]], alpha=0.8)
+        # the untrained policy, on the same test dialogues (every run's "before" is the same)
+        ax.scatter(results[0]["flagged_before"], results[0][f"{key}_before"], color="black", marker="*", s=120,
+                   label="before training" if ax is axes[0] else None)
         front = pareto_front([(r["flagged_after"], r[key]) for r in results], higher)
         ax.plot([x for x, _ in front], [y for _, y in front], color="black", linestyle="--", linewidth=1,
                 label="Pareto front")
@@ -248,9 +251,10 @@ def draw(results: list[dict], path: str, scorer: str) -> None:
         axes[0].scatter([], [], color=color, label=algo)
     for reward, marker in markers.items():
         axes[0].scatter([], [], color="grey", marker=marker, label=reward)
-    axes[0].legend(fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="lower center", ncol=len(labels))  # below the plots: hides no run
     fig.suptitle("Demo preset, one point per run (algorithm x reward x seed)", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
