@@ -44,6 +44,24 @@ def test_ppo_step_on_cpu_reports_the_cli_precision_and_gpu_fields(capsys):
     assert summary["samples_per_s"] == pytest.approx(4 / summary["median_s"]["total"])
 
 
+@pytest.mark.parametrize("algo", ["rloo", "grpo"])
+def test_ppo_step_runs_the_critic_free_step_without_a_value_head(capsys, algo):
+    module, threads = load_ppo_step(), torch.get_num_threads()
+    summaries = {}
+    try:
+        for name in ("ppo", algo):
+            module.main(["--device", "cpu", "--algo", name, "--k", "2", *TINY])
+            summaries[name] = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    finally:
+        torch.set_num_threads(threads)
+    summary = summaries[algo]
+    assert summary["config"]["algo"] == algo
+    head = module.T5_SHAPES["tiny"]["d_model"] + 1  # PPO's value head: Linear(d_model, 1)
+    assert summaries["ppo"]["params"]["policy_trainable"] - summary["params"]["policy_trainable"] == head
+    assert summary["update_flops"] is None  # only PPO's passes are counted
+    assert summary["samples_per_s"] == pytest.approx(4 / summary["median_s"]["total"])  # 2 prompts x k=2
+
+
 def test_ppo_step_refuses_cuda_without_a_gpu():
     if torch.cuda.is_available():
         pytest.skip("a CUDA GPU is present")
