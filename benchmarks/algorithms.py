@@ -56,7 +56,7 @@ def parse_args(argv=None):
     p.add_argument("--fidelity-weight", type=float, default=REWARDS["toxicity+fidelity"]["reward.fidelity_weight"],
                    help="reward.fidelity_weight of the toxicity+fidelity runs")
     p.add_argument("--anchor-weight", type=float, default=REWARDS["toxicity+fidelity"]["reward.anchor_weight"],
-                   help="reward.anchor_weight of the toxicity+fidelity runs (0: the reference summary alone)")
+                   help="reward.anchor_weight of the toxicity+fidelity runs (0: off; README, anchor term)")
     p.add_argument("--sampled-k", type=int, default=2, help="summaries sampled per test dialogue (default 2)")
     p.add_argument("--jobs", type=int, default=1,
                    help="runs at a time (each one thread); >1 makes wall times share the CPU, alike for every algo")
