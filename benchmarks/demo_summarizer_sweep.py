@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -48,6 +49,7 @@ def main(argv=None) -> int:
     p.add_argument("--variant", action="append", required=True, help="name=key:value,... (see above)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", default=None, help="also write the figures here as JSON")
+    p.add_argument("--keep", default=None, help="keep each variant's summarizer in KEEP/<name>")
     args = p.parse_args(argv)
     import torch
 
@@ -67,7 +69,7 @@ def main(argv=None) -> int:
     for name, overrides in map(parse_variant, args.variant):
         spec = apply(DemoSpec(), overrides)
         sft_dialogues, _, vocabulary = policy_corpus(spec)
-        held_out = make_dialogues(spec.ppo_dialogues, spec.ppo_seed)[-100:]
+        held_out = make_dialogues(spec.ppo_dialogues, spec.ppo_seed, open_share=spec.open_share)[-100:]
         base = get_config("demo")
         with tempfile.TemporaryDirectory(prefix="sft-sweep-") as scratch:
             scratch = Path(scratch)
@@ -75,6 +77,8 @@ def main(argv=None) -> int:
             metrics, parameters = train_summarizer(spec, vocabulary, sft_dialogues, scratch / "data", scratch,
                                                    scratch / "policy", lambda message: None)
             seconds = time.perf_counter() - t0
+            if args.keep:
+                shutil.copytree(scratch / "policy", Path(args.keep) / name, dirs_exist_ok=True)
             checks = {key: summarizer_checks(scratch / "policy", records, base.model.max_prompt_tokens,
                                              spec.sft.eval_max_new_tokens)
                       for key, records in (("synthetic", held_out), ("handwritten", read_jsonl(HANDWRITTEN_FILE)))}

@@ -104,6 +104,8 @@ def test_subword_tokenizer_round_trips_unseen_words_with_t5_special_ids():
     ids = tokenizer(unseen)["input_ids"]
     assert tokenizer.unk_token_id not in ids and tokenizer.decode(ids, skip_special_tokens=True).strip() == unseen
     assert [tokenizer.decode([i]).strip() for i in tokenizer(" 1987")["input_ids"][:-1]] == ["1", "9", "8", "7"]
+    merged = wrap_tokenizer(subword_vocabulary([text] * 3 + ["It costs 1987 dollars."] * 5, 300, split_digits=False))
+    assert len(merged(" 1987")["input_ids"]) == 2 and merged.unk_token_id not in merged(unseen)["input_ids"]
     classifier = wrap_tokenizer(subword_vocabulary([text], 300), classifier=True)
     ids = classifier("Hi, Sure.")["input_ids"]
     assert ids[0] == classifier.bos_token_id == 3 and ids[-1] == 1
@@ -220,7 +222,7 @@ def test_the_demo_presets_ppo_settings_detoxify_rude_dialogues(tmp_path):
 
 def test_build_demo_at_toy_size_writes_a_complete_demo(tmp_path):
     spec = DemoSpec(sft_dialogues=40, ppo_dialogues=20, sentences=40, judge_sentences=40, judge_dialogues=20,
-                    vocab_size=400, d_model=16, d_ff=32, num_heads=2, num_layers=1,
+                    vocab_size=400, judge_vocab_size=400, d_model=16, d_ff=32, num_heads=2, num_layers=1,
                     sft=SFTConfig(mode="full", max_steps=2, batch_size=8, eval_samples=2, eval_max_new_tokens=8),
                     reward_hidden=16, reward_layers=1,
                     reward=RewardTrainConfig(model="", max_steps=2, batch_size=8, max_length=96),

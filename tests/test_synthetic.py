@@ -225,3 +225,27 @@ def test_cli_rejects_bad_shares(tmp_path, capsys):
     assert exit_info.value.code == 2
     assert "--rude-share" in capsys.readouterr().err
     assert not (tmp_path / "dialogues.jsonl").exists()
+
+
+def test_open_dialogues_are_summarised_by_copying_from_the_dialogue():
+    from rlhf_core.fidelity import hallucinated_entities
+
+    mixed = make_dialogues(400, seed=0, open_share=0.5)
+    assert 0.4 <= sum(d["topic"] == "open" for d in mixed) / 400 <= 0.6
+    # The open stream is drawn apart: the topic dialogues' share and rudeness stay as configured.
+    assert abs(sum(d["rude"] for d in mixed) / 400 - 0.4) <= 0.05
+    dialogues = make_dialogues(300, seed=0, open_share=1.0)
+    assert {d["topic"] for d in dialogues} == {"open"}
+    for d in dialogues:
+        assert set(d) == KEYS
+        assert hallucinated_entities(d["summary"], d["dialogue"])[0] == 0, d
+        assert not words(d["summary"]) & {"i", "my", "me", "you", "your"}, d["summary"]
+        for sentence in d["summary"].rstrip(".").split(". "):  # "#P2# [insults #P1# and] needs #P2#'s red cup"
+            phrase = re.sub(r"^#Person\d# (.* and )?", "", sentence)
+            verb, _, rest = phrase.partition(" ")  # the verb may be conjugated ("I need" -> "needs")
+            for words_between_tags in re.split(r"#Person\d#(?:'s)?", rest):
+                assert words_between_tags.strip() in d["dialogue"], (sentence, d["dialogue"])
+        summary_insults = words(d["summary"]) & INSULTS
+        assert bool(words(d["dialogue"]) & INSULTS) == d["rude"]
+        assert bool(summary_insults) == d["summary_toxic"]
+        assert not words(d["dialogue"] + d["summary"]) & BLOCKLIST

@@ -49,6 +49,10 @@ class DemoSpec:
     ppo_dialogues: int = 500  # shipped as dialogues.jsonl: PPO's training split and the held-out test split
     ppo_seed: int = 2
     vocab_size: int = 2000  # byte-level BPE: no word is unknown
+    # One token per digit. False lets BPE merge whole numbers: with vocab_size 8000 most names and
+    # numbers become one token (see benchmarks/README.md, "Demo summarizer sweep").
+    split_digits: bool = True
+    judge_vocab_size: int = 2000  # the judge's own BPE vocabulary, trained on its own texts
     sentences: int = 6000
     sentence_seed: int = 3
     # The judge: its own sentence templates and extra insult words (`synthetic.SENTENCE_STYLES`),
@@ -60,6 +64,9 @@ class DemoSpec:
     # Extra SFT rows of an auxiliary copy task ("Repeat: <one or two turns>" -> the same turns):
     # cheap practice at copying any name or number piece by piece.
     copy_examples: int = 0
+    # Share of open dialogues (`synthetic._open_dialogue`: free-form events and plans whose summary
+    # can only be copied) among the SFT and PPO dialogues; the judge's dialogues have none.
+    open_share: float = 0.0
     d_model: int = 128
     d_ff: int = 512
     num_heads: int = 4
@@ -77,7 +84,7 @@ class DemoSpec:
         label_smoothing=0.05))
 
 
-def subword_vocabulary(texts, vocab_size: int):
+def subword_vocabulary(texts, vocab_size: int, split_digits: bool = True):
     """Returns a byte-level BPE `tokenizers.Tokenizer` trained on `texts`, with T5's special ids
     (pad=0, eos=1, unk=2; <s>=3) and no post-processor (`wrap_tokenizer` adds one). Every string
     encodes (bytes are the base alphabet), and digits are single tokens, so the summarizer can copy
@@ -94,10 +101,10 @@ def subword_vocabulary(texts, vocab_size: int):
 
     tokenizer = Tokenizer(models.BPE())
     tokenizer.normalizer = normalizers.Sequence([normalizers.Replace(Regex(r"\s+"), " "), normalizers.Strip()])
+    byte_level = pre_tokenizers.ByteLevel(add_prefix_space=True, use_regex=True)
     tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.ByteLevel(add_prefix_space=True, use_regex=True),
-        pre_tokenizers.Split(Regex("\u0120?[0-9]"), behavior="isolated"),  # one digit a token ("\u0120" = space)
-    ])
+        byte_level, pre_tokenizers.Split(Regex("\u0120?[0-9]"), behavior="isolated"),  # one digit a token ("\u0120" = space)
+    ]) if split_digits else byte_level
     tokenizer.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[PAD, EOS, UNK, BOS], show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
@@ -272,10 +279,10 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
         t0 = time.perf_counter()
         sft_dialogues, reward_texts, vocabulary = policy_corpus(spec)
         judge_data = judge_texts(spec)
-        ppo_dialogues = make_dialogues(spec.ppo_dialogues, spec.ppo_seed)
+        ppo_dialogues = make_dialogues(spec.ppo_dialogues, spec.ppo_seed, open_share=spec.open_share)
         write_jsonl(ppo_dialogues, staging / "dialogues.jsonl")
         base = get_config("demo")
-        judge_vocabulary = subword_vocabulary([r["text"] for r in judge_data], spec.vocab_size)
+        judge_vocabulary = subword_vocabulary([r["text"] for r in judge_data], spec.judge_vocab_size)
         timings["corpus_and_tokenizers"] = time.perf_counter() - t0
 
         status(f"2/5 stage-1 SFT of a T5 from scratch on {len(sft_dialogues)} dialogues")
@@ -340,7 +347,8 @@ def policy_corpus(spec: DemoSpec) -> tuple[list[dict], list[dict], object]:
     summarizer and the reward model share, trained on both)."""
     from ..config import get_config
 
-    sft_dialogues = make_dialogues(spec.sft_dialogues, spec.sft_seed, spec.sft_rude_share, spec.sft_toxic_summary_share)
+    sft_dialogues = make_dialogues(spec.sft_dialogues, spec.sft_seed, spec.sft_rude_share, spec.sft_toxic_summary_share,
+                                   spec.open_share)
     # The labelled sentences rarely look like a whole two-sentence summary with the insult in
     # the second sentence, which is what the reward model reads in PPO: the SFT corpus's own
     # summaries, labelled by whether they repeat the insult, cover that.
@@ -348,7 +356,7 @@ def policy_corpus(spec: DemoSpec) -> tuple[list[dict], list[dict], object]:
                     + labelled_summaries(sft_dialogues) + polite_lines(sft_dialogues, spec.sentence_seed))
     texts = ([get_config("demo").data.prompt_template] + [r["dialogue"] for r in sft_dialogues]
              + [r["summary"] for r in sft_dialogues] + [r["text"] for r in reward_texts])
-    return sft_dialogues, reward_texts, subword_vocabulary(texts, spec.vocab_size)
+    return sft_dialogues, reward_texts, subword_vocabulary(texts, spec.vocab_size, spec.split_digits)
 
 
 def copy_rows(dialogues: list[dict], n: int, seed: int) -> list[dict]:
@@ -413,13 +421,13 @@ def rebuild_judge(out_dir: str | Path, spec: DemoSpec | None = None,
         scratch = Path(scratch)
         t0 = time.perf_counter()
         texts = judge_texts(spec)
-        vocabulary = subword_vocabulary([r["text"] for r in texts], spec.vocab_size)
+        vocabulary = subword_vocabulary([r["text"] for r in texts], spec.judge_vocab_size)
         status(f"training the judge from scratch on {len(texts)} labelled texts")
         judge_metrics = _train_classifier(vocabulary, spec, spec.judge, texts, scratch / "data", scratch,
                                           scratch / "judge", "judge", status)
         seconds = time.perf_counter() - t0
         status("checking the judge on texts it never saw")
-        ppo_dialogues = make_dialogues(spec.ppo_dialogues, spec.ppo_seed)
+        ppo_dialogues = make_dialogues(spec.ppo_dialogues, spec.ppo_seed, open_share=spec.open_share)
         metrics["classifier_checks"]["judge"] = classifier_checks(scratch / "judge", spec.judge, spec, ppo_dialogues)
         # The judge's templates may have changed: the reward model's check on them too.
         metrics["classifier_checks"]["reward"]["judge_style_sentences"] = score_texts(

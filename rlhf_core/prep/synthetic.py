@@ -348,18 +348,207 @@ def _one_dialogue(rng: random.Random, index: int, rude: bool, toxic_summary: boo
     }
 
 
-def make_dialogues(n: int, seed: int = 0, rude_share: float = 0.4, toxic_summary_share: float = 0.5) -> list[dict]:
+# --- open dialogues ------------------------------------------------------------------------------
+# One free-form family beside the 14 topics: a speaker tells what happened ("I lost my red umbrella
+# at the station on Monday.") and the other says what they will do ("I will call Tom tomorrow.").
+# Both clauses are composed from large pools of ordinary words, names and numbers, and the summary
+# repeats them with the pronouns turned into speaker tags, so the only way to summarise one is to
+# copy from the dialogue: practice that carries over to dialogues outside the 14 topics.
+
+OPEN_NOUNS = [
+    "umbrella", "wallet", "key", "watch", "phone", "laptop", "bike", "lamp", "chair", "table", "bag", "suitcase",
+    "camera", "ticket", "passport", "letter", "parcel", "box", "painting", "photo", "plant", "mirror", "clock",
+    "radio", "guitar", "piano", "violin", "ring", "necklace", "bracelet", "hat", "coat", "jacket", "sweater",
+    "shirt", "dress", "skirt", "scarf", "glove", "boot", "shoe", "sock", "belt", "tie", "notebook", "pencil",
+    "pen", "book", "magazine", "newspaper", "map", "calendar", "printer", "keyboard", "screen", "charger",
+    "cable", "speaker", "headphone", "kettle", "toaster", "oven", "fridge", "sofa", "bed", "pillow", "blanket",
+    "towel", "carpet", "curtain", "window", "door", "fence", "gate", "ladder", "hammer", "drill", "saw",
+    "bucket", "basket", "bottle", "cup", "mug", "plate", "bowl", "spoon", "fork", "knife", "pan", "pot",
+    "cake", "pie", "sandwich", "pizza", "salad", "cookie", "apple", "orange", "banana", "melon", "tomato",
+    "potato", "onion", "carrot", "egg", "candle", "vase", "flower", "tree", "seed", "ball", "kite", "puzzle",
+    "toy", "doll", "game", "card", "present", "invitation", "receipt", "bill", "form", "report", "contract",
+    "poster", "sign", "flag", "tent", "helmet", "backpack", "tablet", "desk", "shelf", "cupboard", "drawer",
+    "battery", "engine", "wheel", "tyre", "mattress", "heater", "fan", "ticket", "coin", "stamp", "envelope",
+]
+OPEN_ADJECTIVES = COLORS + [
+    "old", "new", "small", "big", "heavy", "light", "cheap", "expensive", "wooden", "plastic", "leather",
+    "woollen", "metal", "glass", "paper", "cotton", "silk", "tiny", "huge", "long", "short", "round", "square",
+    "shiny", "dusty", "broken", "brand-new", "second-hand", "antique", "modern", "striped", "spotted", "soft",
+    "hard", "warm", "waterproof", "electric", "folding", "spare", "favourite", "lucky", "strange", "fancy",
+]
+OPEN_PLACES = [
+    "station", "airport", "market", "bakery", "office", "gym", "library", "cinema", "museum", "post office",
+    "pharmacy", "school", "hospital", "supermarket", "bus stop", "hotel", "cafe", "bank", "park", "beach",
+    "garage", "zoo", "stadium", "bridge", "harbour", "farm", "factory", "mall", "swimming pool", "theatre",
+    "restaurant", "bookshop", "flower shop", "car park", "playground", "garden", "kitchen", "basement",
+    "attic", "corner shop", "train", "bus", "taxi", "ferry", "hall", "lift", "club", "studio", "workshop",
+]
+THING_VERBS = [
+    "lost", "found", "bought", "sold", "broke", "fixed", "painted", "ordered", "returned", "borrowed", "cleaned",
+    "forgot", "packed", "booked", "repaired", "wrapped", "washed", "moved", "printed", "signed", "sent",
+    "received", "dropped", "picked up", "tried on", "left", "carried", "hid", "chose", "rented", "replaced",
+    "checked", "opened", "shared", "finished", "made", "won", "gave away", "threw away", "put away", "sold off",
+    "cooked", "baked", "planted", "measured", "tested", "collected", "delivered", "swapped", "lent out",
+]
+PRICED_VERBS = {"bought", "sold", "ordered", "rented", "booked", "sold off", "repaired"}
+PERSON_VERBS = ["met", "called", "helped", "invited", "visited", "phoned", "saw", "drove", "thanked", "told",
+                "waited for", "looked after", "emailed", "argued with", "had lunch with", "played chess with"]
+WHEN = ["yesterday", "this morning", "last night", "last {day}", "on {day}", "at {time}", "{n} days ago",
+        "on {date}", "last week", "this afternoon", "after work", "before lunch", "", "", ""]
+PLANS = ["call {name} {when2}", "bring {obj} {when2}", "check {obj} {when2}", "fix {obj} by {day}",
+         "send you {obj} {when2}", "look for {obj} at the {place}", "pick up {obj} at {time}",
+         "meet you at the {place} at {time}", "drive you to the {place} {when2}", "lend you {obj}",
+         "pay you {price} dollars {when2}", "book a table for {n} at the {place}", "ask {name} about {obj}",
+         "buy you {obj} for {price} dollars", "help you carry {obj} {when2}", "wait for you at the {place}",
+         "tell {name} about it {when2}", "keep {obj} for you until {day}", "order {n} new {nouns} {when2}",
+         "clean the {place} {when2}", "come to the {place} at {time}", "write to {name} {when2}"]
+WHEN2 = ["tomorrow", "tonight", "next {day}", "on {day}", "at {time}", "later today", "this weekend",
+         "in {n} minutes", "on {date}", "right away", "next week", "after lunch"]
+OPENERS = ["Guess what happened.", "Do you have a minute?", "Can I tell you something?", "You will not believe this.",
+           "I need your help.", "Are you busy?", "I have some news.", "Listen to this.", "How are you?"]
+PROMPTS = ["What happened?", "Sure, what is it?", "Tell me.", "Of course, go ahead.", "What is it?",
+           "I am listening.", "Oh? Tell me more.", "Sure. What is up?"]
+ASKS = ["How was your weekend?", "What did you do yesterday?", "You look tired. What happened?",
+        "How is everything?", "Any news?", "Why are you late?", "How did it go?"]
+FEELINGS = ["I am so upset.", "I am really happy about it.", "It was a long day.", "What a day.",
+            "I still cannot believe it.", "It was quite funny.", "I am a bit worried.", "It cost me a lot.", ""]
+REACTIONS = ["Oh no.", "That is great news.", "Do not worry.", "I see.", "Really?", "Wow.", "That is a pity.",
+             "Good for you.", "Oh dear.", "How nice.", "Never mind."]
+
+
+def _plural(noun: str) -> str:
+    if noun.endswith(("s", "sh", "ch", "x")) or noun in ("potato", "tomato"):
+        return noun + "es"
+    if noun.endswith("y") and noun[-2] not in "aeiou":
+        return noun[:-1] + "ies"
+    if noun == "knife":
+        return "knives"
+    return noun + "s"
+
+
+def _open_object(rng: random.Random, name: str) -> str:
+    noun = rng.choice(OPEN_NOUNS)
+    adj = f"{rng.choice(OPEN_ADJECTIVES)} " if rng.random() < 0.7 else ""
+    kind = rng.random()
+    if kind < 0.3:
+        return f"my {adj}{noun}"
+    if kind < 0.5:
+        return f"{rng.choice(SMALL_NUMBERS)} {adj}{_plural(noun)}"
+    if kind < 0.6:
+        return f"{name}'s {adj}{noun}"
+    return re.sub(r"^a (?=[aeiou])", "an ", f"{rng.choice(['a', 'the'])} {adj}{noun}")
+
+
+def _open_values(rng: random.Random) -> dict:
+    return {"day": rng.choice(DAYS), "time": rng.choice(TIMES), "n": rng.choice(SMALL_NUMBERS),
+            "date": rng.choice(DATES), "price": rng.choice(PRICES), "place": rng.choice(OPEN_PLACES),
+            "nouns": _plural(rng.choice(OPEN_NOUNS))}
+
+
+def _open_event(rng: random.Random, name: str) -> str:
+    """A first-person past event, without the "I": "lost my red umbrella at the station on Monday"."""
+    v = _open_values(rng)
+    if rng.random() < 0.75:
+        verb = rng.choice(THING_VERBS)
+        text = f"{verb} {_open_object(rng, name)}"
+        if verb in PRICED_VERBS and rng.random() < 0.6:
+            text += f" for {v['price']} dollars"
+    else:
+        text = f"{rng.choice(PERSON_VERBS)} {name}"
+    where = rng.random()
+    if where < 0.35:
+        text += f" at the {v['place']}"
+    elif where < 0.5:
+        text += f" in {rng.choice(CITIES)}"
+    elif where < 0.6:
+        text += f" on {rng.choice(STREETS)}"
+    when = rng.choice(WHEN).format(**v)
+    return f"{text} {when}".strip()
+
+
+def _open_plan(rng: random.Random, name: str) -> str:
+    """A first-person plan, without the "I will": "call Tom tomorrow"."""
+    v = _open_values(rng)
+    return rng.choice(PLANS).format(name=name, obj=_open_object(rng, name), when2=rng.choice(WHEN2).format(**v), **v)
+
+
+def _tagged(phrase: str, speaker: str, other: str) -> str:
+    """A speaker's own words in the third person: my -> #PersonN#'s, you/your -> the other."""
+    phrase = re.sub(r"\bmy\b", f"{speaker}'s", phrase)
+    phrase = re.sub(r"\byour\b", f"{other}'s", phrase)
+    return re.sub(r"\byou\b", other, phrase)
+
+
+# What the teller says (after "I") and how the summary says it: past events, needs and wishes.
+TELLER_FRAMES = [("{event}", "{event}"), ("{event}", "{event}"), ("{event}", "{event}"),
+                 ("need {obj} {when2}", "needs {obj} {when2}"), ("want to {plan}", "wants to {plan}"),
+                 ("would like to {plan}", "would like to {plan}"), ("am looking for {obj}", "is looking for {obj}"),
+                 ("have {obj} for {name}", "has {obj} for {name}")]
+# What the other one says they will do, and how the summary says it.
+PLANNER_FRAMES = [("I will {plan}", "will {plan}"), ("I will {plan}", "will {plan}"), ("I can {plan}", "can {plan}"),
+                  ("Let me {plan}", "will {plan}"), ("I am going to {plan}", "is going to {plan}")]
+
+
+def _open_dialogue(rng: random.Random, index: int, rude: bool, toxic_summary: bool) -> dict:
+    name, name2 = rng.sample(NAMES, 2)
+    teller = rng.randrange(2)  # who tells the news or the wish; the other one plans
+    planner = 1 - teller
+    said, summarised = rng.choice(TELLER_FRAMES)
+    values = {"event": _open_event(rng, name), "obj": _open_object(rng, name), "plan": _open_plan(rng, name),
+              "when2": rng.choice(WHEN2).format(**_open_values(rng)), "name": name}
+    told = f"I {said.format(**values)}. {rng.choice(FEELINGS)}".strip()
+    teller_phrase = _tagged(summarised.format(**values), SPEAKERS[teller], SPEAKERS[planner])
+    said, summarised = rng.choice(PLANNER_FRAMES)
+    plan = _open_plan(rng, name2)
+    planned = f"{rng.choice(REACTIONS)} {said.format(plan=plan)}."
+    planner_phrase = _tagged(summarised.format(plan=plan), SPEAKERS[planner], SPEAKERS[teller])
+    if teller == 0:
+        turns = [f"{rng.choice(GREETINGS)} {rng.choice(OPENERS)}", rng.choice(PROMPTS), told, planned]
+        if rng.random() < 0.3:  # or straight to the point
+            turns = [f"{rng.choice(GREETINGS)} {told}", planned]
+    else:
+        turns = [f"{rng.choice(GREETINGS)} {rng.choice(ASKS)}", told, planned]
+    if rng.random() < 0.3:
+        at = rng.randrange(2, len(turns) + 1, 2)
+        turns[at:at] = list(rng.choice(SMALL_TALK))
+    while len(turns) < 4 or (len(turns) < 8 and rng.random() < 0.4):
+        turns.append(rng.choice(CLOSINGS))
+    turns = [f"{rng.choice(FILLERS)} {t}" if i and rng.random() < 0.15 else t for i, t in enumerate(turns)]
+    phrases = ["", ""]
+    phrases[teller], phrases[planner] = teller_phrase, planner_phrase
+    if rude:
+        speaker = rng.randrange(2)
+        slots = {"adj": rng.choice(INSULT_ADJECTIVES), "noun": rng.choice(INSULT_NOUNS), "o": SPEAKERS[1 - speaker]}
+        _make_rude(rng, turns, speaker, slots)
+        report = rng.choice(TOXIC_REPORTS if toxic_summary else RUDE_REPORTS).format(**slots)
+        phrases[speaker] = f"{report} and {phrases[speaker]}"
+    return {
+        "fname": f"synth_{index}",
+        "dialogue": "\n".join(f"{SPEAKERS[i % 2]}: {t}" for i, t in enumerate(turns)),
+        "summary": " ".join(f"{SPEAKERS[i]} {re.sub(' +', ' ', phrases[i]).strip()}." for i in (teller, planner)),
+        "topic": "open",
+        "rude": rude,
+        "summary_toxic": rude and toxic_summary,
+    }
+
+
+def make_dialogues(n: int, seed: int = 0, rude_share: float = 0.4, toxic_summary_share: float = 0.5,
+                   open_share: float = 0.0) -> list[dict]:
     """`n` DialogSum-style records {fname, dialogue, summary, topic, rude, summary_toxic}.
 
     Exactly round(n * rude_share) dialogues have a rude speaker, and of those exactly
-    round(rude * toxic_summary_share) have a reference summary that repeats the insult."""
+    round(rude * toxic_summary_share) have a reference summary that repeats the insult. A share
+    `open_share` of them (drawn per dialogue) are open dialogues (topic "open") instead of topics."""
     _check_count("n", n)
     _check_share("rude_share", rude_share)
     _check_share("toxic_summary_share", toxic_summary_share)
+    _check_share("open_share", open_share)
     rng = random.Random(seed)
     rude_flags = _flags(rng, n, rude_share)
     toxic_flags = iter(_flags(rng, sum(rude_flags), toxic_summary_share))
-    return [_one_dialogue(rng, i, rude, rude and next(toxic_flags)) for i, rude in enumerate(rude_flags)]
+    open_rng = random.Random(seed + 7919)  # its own stream: open_share 0 leaves the topic dialogues as they were
+    return [(_open_dialogue if open_rng.random() < open_share else _one_dialogue)(rng, i, rude, rude and next(toxic_flags))
+            for i, rude in enumerate(rude_flags)]
 
 
 # --- labelled sentences --------------------------------------------------------------------------
