@@ -57,6 +57,11 @@ def parse_args(argv=None):
                    help="reward.fidelity_weight of the toxicity+fidelity runs")
     p.add_argument("--anchor-weight", type=float, default=REWARDS["toxicity+fidelity"]["reward.anchor_weight"],
                    help="reward.anchor_weight of the toxicity+fidelity runs (0: off; README, anchor term)")
+    p.add_argument("--toxicity-form", default="logit", choices=("logit", "probability"),
+                   help="reward.toxicity_form of every run: the not-hate logit or P(not hate) (README, algorithms)")
+    p.add_argument("--toxicity-weight", type=float, default=1.0, help="reward.toxicity_weight of every run")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="a config override for every run, e.g. critic_free.kl_coef=0.6 (repeatable)")
     p.add_argument("--sampled-k", type=int, default=2, help="summaries sampled per test dialogue (default 2)")
     p.add_argument("--jobs", type=int, default=1,
                    help="runs at a time (each one thread); >1 makes wall times share the CPU, alike for every algo")
@@ -73,14 +78,17 @@ def parse_args(argv=None):
 
 
 def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int | None, judge, judge_label,
-            sampled_k: int, fidelity_weight: float, anchor_weight: float) -> dict:
+            sampled_k: int, fidelity_weight: float, anchor_weight: float, toxicity_form: str = "logit",
+            toxicity_weight: float = 1.0, settings: list[str] = ()) -> dict:
     import torch
 
     from rlhf_core import get_config, iter_train
     from rlhf_core.evaluation import evaluate_run
 
     torch.set_num_threads(1)
-    overrides = {"algo": algo, "seed": seed, **REWARDS[reward]}
+    overrides = {"algo": algo, "seed": seed, "reward.toxicity_form": toxicity_form,
+                 "reward.toxicity_weight": toxicity_weight, **REWARDS[reward],
+                 **dict(item.split("=", 1) for item in settings)}
     if "reward.fidelity_weight" in overrides:
         overrides["reward.fidelity_weight"] = fidelity_weight
         overrides["reward.anchor_weight"] = anchor_weight
@@ -110,6 +118,8 @@ def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int |
     return {
         "algo": algo, "reward": reward, "seed": seed, "steps": len(history),
         "fidelity_weight": config.reward.fidelity_weight, "anchor_weight": config.reward.anchor_weight,
+        "toxicity_form": config.reward.toxicity_form, "toxicity_weight": config.reward.toxicity_weight,
+        "settings": list(settings),
         "scorer": "judge" if scorer == "judge" else "reward model (trained on: not independent)",
         "samples": report["samples"], "sampled_k": sampled_k,
         "sampled_summaries_trained": len(history) * config.ppo.batch_size,
@@ -145,9 +155,12 @@ def run_grid(args) -> list[dict]:
             for flag, value in (("--steps", args.steps), ("--samples", args.samples), ("--judge", args.judge),
                                 ("--judge-label", args.judge_label), ("--sampled-k", args.sampled_k),
                                 ("--fidelity-weight", args.fidelity_weight),
-                                ("--anchor-weight", args.anchor_weight)):
+                                ("--anchor-weight", args.anchor_weight), ("--toxicity-form", args.toxicity_form),
+                                ("--toxicity-weight", args.toxicity_weight)):
                 if value is not None:
                     cmd += [flag, str(value)]
+            for item in args.set:
+                cmd += ["--set", item]
             running.append((subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL), out, (a, r, s)))
             print(f"started {a} {r} seed {s} ({out})", file=sys.stderr, flush=True)
         for entry in list(running):
@@ -265,7 +278,8 @@ def main(argv=None) -> int:
     if args.one:
         algo, reward, seed = args.one.split(":")
         result = run_one(algo, reward, int(seed), args.steps, args.samples, args.judge, args.judge_label,
-                         args.sampled_k, args.fidelity_weight, args.anchor_weight)
+                         args.sampled_k, args.fidelity_weight, args.anchor_weight, args.toxicity_form,
+                         args.toxicity_weight, args.set)
         Path(args.out).write_text(json.dumps(result))
         return 0
     for reward in args.rewards.split(","):

@@ -1,7 +1,8 @@
 """Rewards: a hate-speech classifier read by label name, or any Python callable, plus named terms.
 
 The reward of a summary is a weighted sum of named terms (`reward.*_weight` in the config):
-`toxicity` (the classifier's not-hate logit, or a custom callable's value, logged as `custom`),
+`toxicity` (the classifier's not-hate logit, or P(not hate) with `reward.toxicity_form probability`,
+or a custom callable's value, logged as `custom`),
 `fidelity`, `anchor` and `length` (reward_terms.py, no model needed; `anchor` reads the reference
 model's summaries, which the trainer passes in). Each term's raw values are kept
 in `Scores.terms`, so every term can be logged on its own.
@@ -150,9 +151,12 @@ class Reward:
     """The reward for training: weighted terms around a RewardModel on the configured text, or a user callable."""
 
     def __init__(self, source: RewardModel | RewardFn, text: str = "summary", template: str = PROMPT_TEMPLATE,
-                 weights: dict[str, float] | None = None):
+                 weights: dict[str, float] | None = None, toxicity_form: str = "logit"):
+        if toxicity_form not in ("logit", "probability"):
+            raise UserError(f"reward.toxicity_form must be logit or probability, not {toxicity_form!r}")
         self.source = source
         self.text = text
+        self.toxicity_form = toxicity_form  # the classifier's value: not-hate logit, or P(not hate)
         self.template = template  # the prompt template, to cut a too-long prompt+summary in its dialogue
         self.weights = dict(weights) if weights is not None else {"toxicity": 1.0}
         unknown = set(self.weights) - set(REWARD_TERMS)
@@ -213,11 +217,11 @@ class Reward:
             base, toxicity = self._call_source(prompts, summaries), None
         elif self.text == "summary":
             scored = model.score(summaries)
-            base, toxicity = scored.rewards, scored.toxicity
+            base, toxicity = self._base(scored), scored.toxicity
         else:
             both = model.score(reward_texts(prompts, summaries, self.text, model, self.template) + list(summaries))
             n = len(summaries)
-            base, toxicity = both.rewards[:n], both.toxicity[n:]
+            base, toxicity = self._base(both)[:n], both.toxicity[n:]
         rewards, terms = self.combine(base, summaries, list(dialogues) if dialogues is not None else list(prompts),
                                       references, anchors)
         return Scores(rewards, toxicity, terms)
@@ -225,10 +229,16 @@ class Reward:
     def __call__(self, prompts: Sequence[str], summaries: Sequence[str]) -> list[float]:
         """Returns the weighted rewards only (the classifier reads the configured text once)."""
         if self.model is not None:
-            base = self.model.score(reward_texts(prompts, summaries, self.text, self.model, self.template)).rewards
+            base = self._base(self.model.score(reward_texts(prompts, summaries, self.text, self.model, self.template)))
         else:
             base = self._call_source(prompts, summaries)
         return self.combine(base, summaries, prompts, None)[0]
+
+    def _base(self, scored: Scores) -> list[float]:
+        """The classifier's value per text in the configured form."""
+        if self.toxicity_form == "probability":
+            return [1.0 - t for t in scored.toxicity]
+        return list(scored.rewards)
 
     def _call_source(self, prompts: Sequence[str], summaries: Sequence[str]) -> list[float]:
         values = [float(v) for v in self.source(list(prompts), list(summaries))]

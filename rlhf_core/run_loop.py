@@ -156,7 +156,8 @@ def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) ->
     if reward_source is None:
         status(f"loading reward model {config.reward.model}")
         reward_source = RewardModel.from_config(config.reward)
-    reward = Reward(reward_source, config.reward.text, config.data.prompt_template, term_weights(config.reward))
+    reward = Reward(reward_source, config.reward.text, config.data.prompt_template, term_weights(config.reward),
+                    config.reward.toxicity_form)
     status(f"loading data {config.data.dataset}")
     data = build_dataset(config.data, tokenizer, config.model.max_prompt_tokens)["train"]
     world = accelerator.num_processes

@@ -30,6 +30,25 @@ def test_reward_is_the_not_hate_logit_and_toxicity_the_hate_probability():
             assert scores.toxicity[i] == pytest.approx(logits.softmax(-1)[0].item(), abs=1e-5)
 
 
+def test_probability_form_pays_p_not_hate_weighted_on_both_paths_and_logs_it_as_the_term():
+    model = RewardModel(tiny_reward_model(), tiny_tokenizer())
+    summaries = ["you are an idiot", "the meeting is at six"]
+    prompts = ["Summarize: a chat.\n\nSummary:"] * 2
+    plain = model.score(summaries)
+    for text in ("summary", "prompt+summary"):
+        reward = Reward(model, text, weights={"toxicity": 8.0}, toxicity_form="probability")
+        read = model.score(reward_texts(prompts, summaries, text))
+        expected = [8.0 * (1.0 - t) for t in read.toxicity]
+        scores = reward.score(prompts, summaries)
+        assert scores.rewards == pytest.approx(expected, abs=1e-6)
+        assert reward(prompts, summaries) == pytest.approx(expected, abs=1e-6)
+        assert scores.terms["toxicity"] == pytest.approx([1.0 - t for t in read.toxicity], abs=1e-6)
+        assert scores.toxicity == pytest.approx(plain.toxicity, abs=1e-6)  # of the summary alone, as before
+    assert Reward(model).score(prompts, summaries).rewards == pytest.approx(plain.rewards, abs=1e-6)  # logit default
+    with pytest.raises(UserError, match="logit or probability"):
+        Reward(model, toxicity_form="sigmoid")
+
+
 def test_batching_and_order_do_not_change_scores():
     model, tokenizer = tiny_reward_model(), tiny_tokenizer()
     texts = ["short", "a much longer sentence about a jacket refund", "mid length text"]
