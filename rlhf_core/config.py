@@ -109,7 +109,7 @@ class RewardConfig:
     max_length: Annotated[int, AT_LEAST_1] = 512  # classifier input tokens (a too-long prompt+summary loses the end of its dialogue)
     dtype: Annotated[str, DTYPES] = "auto"  # as model.dtype
     toxicity_weight: Annotated[float, AT_LEAST_0] = 1.0  # weight of the classifier's not-hate logit (or of a custom reward function)
-    toxicity_form: Annotated[str, Check(choices=("logit", "probability"))] = "logit"  # the toxicity term: the not-hate logit (the lab's), or P(not hate), which stops paying once a summary is clearly clean, so clean summaries are left alone
+    toxicity_form: Annotated[str, Check(choices=("logit", "probability"))] = "logit"  # the toxicity term: the not-hate logit (the lab's), or P(not hate), which stops paying once a summary is clearly clean (for RLOO or Dr. GRPO; PPO's advantage whitening degenerates on it: README)
     fidelity_weight: Annotated[float, AT_LEAST_0] = 0.0  # weight of ROUGE-L vs the reference minus the share of names/numbers not in the dialogue
     anchor_weight: Annotated[float, AT_LEAST_0] = 0.0  # weight of ROUGE-L vs the reference model's (adapter off) greedy summary of the same dialogue: pays for leaving summaries as they were
     length_weight: Annotated[float, AT_LEAST_0] = 0.0  # weight of -|words - reference words| / reference words (0 without a reference)
