@@ -282,6 +282,10 @@ def main(argv=None) -> int:
                          args.toxicity_weight, args.set)
         Path(args.out).write_text(json.dumps(result))
         return 0
+    for item in args.set:
+        if "=" not in item:
+            print(f"error: --set takes KEY=VALUE, not {item!r}", file=sys.stderr)
+            return 2
     for reward in args.rewards.split(","):
         if reward not in REWARDS:
             print(f"error: unknown reward {reward!r}; choose from {', '.join(REWARDS)}", file=sys.stderr)
