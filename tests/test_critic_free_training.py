@@ -197,3 +197,13 @@ def test_anchor_summaries_are_the_reference_models_greedy_summaries_made_once():
     trainer.rollout(rows["input_ids"], rows["prompt"], 8, rows["dialogue"], rows["summary"])
     assert calls == []  # the frozen reference's summaries are remembered, not made again
     assert trainer.unwrapped.training == mode
+
+
+def test_the_probability_form_reaches_training_as_p_not_hate():
+    """`reward.toxicity_form probability` is what the trainer pays: the toxicity term's mean is
+    1 - mean P(hate) of the same summaries (with the logit form it is the not-hate logit)."""
+    [result] = train(tiny("rloo", steps=1, **{"reward.toxicity_form": "probability"}))
+    stats = result.stats
+    assert stats["env/reward/toxicity_mean"] == pytest.approx(1.0 - stats["env/toxicity_mean"], abs=1e-5)
+    [logit] = train(tiny("rloo", steps=1))
+    assert logit.stats["env/reward/toxicity_mean"] != pytest.approx(1.0 - logit.stats["env/toxicity_mean"], abs=1e-3)

@@ -1,0 +1,23 @@
+"""benchmarks/algorithms.py end to end at toy size: the grid passes its reward settings to every run."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_one_run_of_the_grid_carries_the_toxicity_form_and_config_overrides():
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "algorithms.py"), "--seeds", "0", "--algos", "rloo",
+           "--rewards", "toxicity", "--steps", "1", "--samples", "4", "--sampled-k", "1", "--png", "",
+           "--toxicity-form", "probability", "--toxicity-weight", "8", "--set", "critic_free.kl_coef=0.3"]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "HF_HUB_OFFLINE": "1"}, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    [run] = json.loads(out.stdout.strip().splitlines()[-1])["runs"]
+    assert (run["algo"], run["steps"], run["toxicity_form"], run["toxicity_weight"]) == ("rloo", 1, "probability", 8.0)
+    assert run["settings"] == ["critic_free.kl_coef=0.3"] and run["samples"] == 4
+    bad = subprocess.run(cmd[:2] + ["--set", "critic_free.kl_coef"], capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "KEY=VALUE" in bad.stderr
