@@ -353,7 +353,8 @@ def _one_dialogue(rng: random.Random, index: int, rude: bool, toxic_summary: boo
 # at the station on Monday.") and the other says what they will do ("I will call Tom tomorrow.").
 # Both clauses are composed from large pools of ordinary words, names and numbers, and the summary
 # repeats them with the pronouns turned into speaker tags, so the only way to summarise one is to
-# copy from the dialogue: practice that carries over to dialogues outside the 14 topics.
+# copy from the dialogue. Meant as practice that carries over to dialogues outside the 14 topics;
+# off by default (`DemoSpec.open_share`): at the build's budget it did not (benchmarks/README.md).
 
 OPEN_NOUNS = [
     "umbrella", "wallet", "key", "watch", "phone", "laptop", "bike", "lamp", "chair", "table", "bag", "suitcase",
@@ -368,7 +369,7 @@ OPEN_NOUNS = [
     "potato", "onion", "carrot", "egg", "candle", "vase", "flower", "tree", "seed", "ball", "kite", "puzzle",
     "toy", "doll", "game", "card", "present", "invitation", "receipt", "bill", "form", "report", "contract",
     "poster", "sign", "flag", "tent", "helmet", "backpack", "tablet", "desk", "shelf", "cupboard", "drawer",
-    "battery", "engine", "wheel", "tyre", "mattress", "heater", "fan", "ticket", "coin", "stamp", "envelope",
+    "battery", "engine", "wheel", "tyre", "mattress", "heater", "fan", "coin", "stamp", "envelope",
 ]
 OPEN_ADJECTIVES = COLORS + [
     "old", "new", "small", "big", "heavy", "light", "cheap", "expensive", "wooden", "plastic", "leather",
