@@ -113,13 +113,20 @@ ROUGE_SCORER = rouge_scorer_cached()
 
 def rouge_rows(predictions: list[str], references: list[list[str]]) -> dict[str, list[float]]:
     """Returns per-row ROUGE F-measures (stemmed), each against the row's best-matching reference."""
-    scorer = ROUGE_SCORER
     rows = {key: [] for key in ROUGE_KEYS}
     for prediction, refs in zip(predictions, references):
-        scores = scorer.score_multi(list(refs), prediction)
+        scores = _best_rouge(prediction, tuple(refs))
         for key in ROUGE_KEYS:
-            rows[key].append(scores[key].fmeasure)
+            rows[key].append(scores[key])
     return rows
+
+
+@functools.lru_cache(maxsize=65536)
+def _best_rouge(prediction: str, references: tuple[str, ...]) -> dict[str, float]:
+    """ROUGE F-measures of one row; remembered, because an evaluation scores each row again in
+    every subset it reports (all rows, the flagged ones, the rest, ...)."""
+    scores = ROUGE_SCORER.score_multi(list(references), prediction)
+    return {key: scores[key].fmeasure for key in ROUGE_KEYS}
 
 
 def text_figures(summaries: list[str], dialogues: list[str]) -> dict[str, float]:

@@ -17,6 +17,7 @@ temperature, top-k, top-p), in the order `generate` applies them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -80,15 +81,18 @@ def logits_processors(s: SamplingSettings, device=None) -> LogitsProcessorList:
     return processors
 
 
-def sample_from_scores(scores: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+def sample_from_scores(scores: torch.Tensor, generator: torch.Generator | None = None,
+                       uniform: torch.Tensor | None = None) -> torch.Tensor:
     """Returns one token id per row (B,) drawn from softmax(scores) by inverse CDF.
 
+    `uniform` (B, 1) float64 in [0, 1) gives the draws (default: fresh ones from `generator`).
     The CDF is summed in float64 so that tokens with tiny probabilities keep their share;
     a token with probability 0 (a -inf score) is never drawn.
     """
     probs = torch.softmax(scores.float(), dim=-1)  # (B, V)
     cdf = probs.double().cumsum_(dim=-1)  # (B, V)
-    u = torch.rand((scores.shape[0], 1), dtype=torch.float64, device=scores.device, generator=generator)
+    u = uniform if uniform is not None else torch.rand((scores.shape[0], 1), dtype=torch.float64,
+                                                       device=scores.device, generator=generator)
     ids = torch.searchsorted(cdf, u * cdf[:, -1:], right=True).clamp_(max=scores.shape[-1] - 1)  # (B, 1)
     # Float ties at the very top of the CDF could land on a trailing zero-probability token.
     impossible = probs.gather(1, ids) == 0
@@ -125,55 +129,86 @@ def sample(policy, query_ids: Sequence[Sequence[int]], s: SamplingSettings, devi
     Each prompt is encoded once and its states shared by its `repeats` rows (RLOO/GRPO sample
     k per prompt). Runs under `torch.inference_mode`; the returned tensors are ordinary ones.
     """
+    model = policy.model  # the PEFT model: LoRA layers are live in every call below
+    model.eval()
     with torch.inference_mode():
-        samples = _sample(policy, query_ids, s, device, autocast, repeats)
+        samples = decode(model.get_base_model(), query_ids, s, device, head=policy.value_head,
+                         autocast=autocast, repeats=repeats)
     return Samples(*(t.clone() for t in (samples.response_ids, samples.mask, samples.logprobs, samples.values)))
 
 
-def _sample(policy, query_ids, s: SamplingSettings, device, autocast, repeats: int = 1) -> Samples:
-    model = policy.model  # the PEFT model: LoRA layers are live in every call below
-    model.eval()
-    seq2seq = model.get_base_model()
+def decode(seq2seq, query_ids: Sequence[Sequence[int]], s: SamplingSettings, device=None, *, head=None,
+           autocast=contextlib.nullcontext, repeats: int = 1, greedy: bool = False, record: bool = True,
+           drop_ended: bool = True) -> Samples:
+    """Decodes `repeats` responses per prompt with the KV cache; call under `torch.inference_mode`.
+
+    `seq2seq` is the model whose forward runs (a PEFT model's base model keeps its LoRA layers,
+    and `disable_adapter()` turns them off). `greedy` takes the most likely token after the
+    length processors, as `generate(do_sample=False)` does; sampling's warpers cannot change
+    the argmax. Without `record`, log-probs and values are left at 0 (summaries for reading).
+
+    With `drop_ended`, rows that have ended leave the batch (and the cache) once enough of them
+    have: summaries vary in length, and a batch would otherwise decode every row to its longest
+    one (sampled demo summaries: 42 tokens on average, 80 at most). Every row still draws its
+    uniform number from one (B, 1) draw per step, so what a row samples does not depend on which
+    other rows are still decoding.
+    """
     B = len(query_ids) * repeats
-    head = policy.value_head
+    if greedy:
+        s = dataclasses.replace(s, temperature=1.0, top_k=0, top_p=1.0)
     processors = logits_processors(s, device)
+    head = head if record else None
     with autocast():
         hidden, attention_mask = encode_in_buckets(seq2seq.get_encoder(), query_ids, s.pad_id,
                                                    s.encoder_batch_size, device)
         if repeats > 1:
             hidden = hidden.repeat_interleave(repeats, dim=0)
             attention_mask = attention_mask.repeat_interleave(repeats, dim=0)
-        encoder_outputs = BaseModelOutput(last_hidden_state=hidden)
         cache = EncoderDecoderCache(DynamicCache(), DynamicCache())
-        tokens = torch.full((B, 1), s.start_id, dtype=torch.long, device=device)  # start + sampled so far
-        logprobs, values = [], []
-        finished = torch.zeros(B, dtype=torch.bool, device=device)
-        for _ in range(s.max_new_tokens):
-            out = seq2seq(encoder_outputs=encoder_outputs, attention_mask=attention_mask,
-                          decoder_input_ids=tokens[:, -1:], past_key_values=cache, use_cache=True,
+        tokens = torch.full((B, s.max_new_tokens + 1), s.pad_id, dtype=torch.long, device=device)
+        tokens[:, 0] = s.start_id  # start + what each row drew so far
+        logprobs = torch.zeros((B, s.max_new_tokens), device=device)
+        values = torch.zeros((B, s.max_new_tokens), device=device)
+        rows = torch.arange(B, device=device)  # the rows still decoding, in cache order
+        finished = torch.zeros(B, dtype=torch.bool, device=device)  # of those rows
+        steps = 0
+        for t in range(s.max_new_tokens):
+            out = seq2seq(encoder_outputs=BaseModelOutput(last_hidden_state=hidden), attention_mask=attention_mask,
+                          decoder_input_ids=tokens[rows, t : t + 1], past_key_values=cache, use_cache=True,
                           output_hidden_states=head is not None, return_dict=True)
-            logits = out.logits[:, -1, :].float()  # (B, V)
+            logits = out.logits[:, -1, :].float()  # (rows, V)
             if head is not None:
-                final_hidden = out.decoder_hidden_states[-1][:, -1]  # (B, H)
-                values.append(head(final_hidden.to(head.weight.dtype)).squeeze(-1).float())
-            else:  # RLOO/GRPO: no value head, no values
-                values.append(logits.new_zeros(B))
-            next_ids = sample_from_scores(processors(tokens, logits.clone()))  # (B,)
+                final_hidden = out.decoder_hidden_states[-1][:, -1]  # (rows, H)
+                values[rows, t] = head(final_hidden.to(head.weight.dtype)).squeeze(-1).float()
+            scores = processors(tokens[rows, : t + 1], logits.clone() if record else logits)
+            if greedy:
+                next_ids = scores.argmax(dim=-1)
+            else:
+                u = torch.rand((B, 1), dtype=torch.float64, device=device)[rows]
+                next_ids = sample_from_scores(scores, uniform=u)  # (rows,)
             next_ids = torch.where(finished, torch.full_like(next_ids, s.pad_id), next_ids)
-            logp = F.log_softmax(logits / s.temperature, dim=-1)  # as the update's teacher-forced pass
-            logprobs.append(logp.gather(1, next_ids[:, None]).squeeze(1))
-            tokens = torch.cat([tokens, next_ids[:, None]], dim=1)
+            if record:
+                logp = F.log_softmax(logits / s.temperature, dim=-1)  # as the update's teacher-forced pass
+                logprobs[rows, t] = logp.gather(1, next_ids[:, None]).squeeze(1)
+            tokens[rows, t + 1] = next_ids
+            steps = t + 1
             finished |= next_ids == s.eos_id
-            if bool(finished.all()):
+            done = int(finished.sum())
+            if done == len(rows):
                 break
-    response_ids = tokens[:, 1:]
+            if drop_ended and done >= max(8, len(rows) // 4):
+                keep = (~finished).nonzero().squeeze(1)
+                cache.batch_select_indices(keep)
+                hidden, attention_mask, rows = hidden[keep], attention_mask[keep], rows[keep]
+                finished = finished[keep]
+    response_ids = tokens[:, 1 : steps + 1]
     mask = length_mask(response_lengths(response_ids, s.eos_id), response_ids.shape[1])
     real = mask.bool()
     return Samples(
         response_ids=torch.where(real, response_ids, torch.full_like(response_ids, s.pad_id)),
         mask=mask,
-        logprobs=torch.where(real, torch.stack(logprobs, dim=1), 0.0),
-        values=torch.where(real, torch.stack(values, dim=1), 0.0),
+        logprobs=torch.where(real, logprobs[:, :steps], 0.0),
+        values=torch.where(real, values[:, :steps], 0.0),
     )
 
 

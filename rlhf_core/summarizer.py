@@ -19,8 +19,9 @@ from .config import Config
 from .data import fit_prompts
 from .errors import UserError
 from .hub import check_adapter_folder, load_seq2seq
-from .policy import lora_config
+from .policy import choose_attention, fuse_gelu, lora_config
 from .reward import Reward, RewardModel
+from .sampling import SamplingSettings, decode
 from .threads import use_cpu_threads
 
 BEFORE = "before"
@@ -55,6 +56,8 @@ class Summarizer:
         self.has_start_adapter = bool(start)
         self.model.eval()
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        fuse_gelu(self.model)  # the training policy's kernels, so "after" reads as it was trained
+        choose_attention(self.model.get_base_model(), self.device.type == "cuda")
         self.model.to(self.device)
         if reward_model is not None:
             reward_model.to(self.device)
@@ -146,17 +149,30 @@ def greedy_summaries(model, tokenizer, prompts: list[str], max_prompt_tokens: in
 
 
 def generate_summaries(model, tokenizer, prompts: list[str], max_prompt_tokens: int, device, batch_size: int,
-                       seed: int | None = None, **generate_kwargs) -> list[str]:
-    """Returns one decoded summary per prompt, generating `batch_size` prompts at a time.
+                       seed: int | None = None, *, max_new_tokens: int, do_sample: bool, min_length: int = 0,
+                       top_k: int = 0, top_p: float = 1.0, temperature: float = 1.0,
+                       num_return_sequences: int = 1) -> list[str]:
+    """Returns `num_return_sequences` decoded summaries per prompt (prompt-major), `batch_size`
+    prompts at a time, with the training's sampling engine (`sampling.decode`).
 
-    With `seed`, each batch reseeds torch (seed + its offset), so sampled summaries repeat.
+    The settings mean what they mean to `generate`, whose summaries greedy decoding reproduces;
+    sampling draws from the same distribution by a cheaper method. With `seed`, each batch
+    reseeds torch (seed + its offset), so sampled summaries repeat and two policies sampled with
+    one seed are paired.
     """
+    seq2seq = model.get_base_model() if hasattr(model, "get_base_model") else model
+    cfg = seq2seq.config
+    settings = SamplingSettings(max_new_tokens=max_new_tokens, pad_id=cfg.pad_token_id, eos_id=cfg.eos_token_id,
+                                start_id=cfg.decoder_start_token_id, top_k=top_k, top_p=top_p,
+                                temperature=temperature, min_length=min_length)
     out: list[str] = []
     for start in range(0, len(prompts), batch_size):
-        batch = tokenizer(prompts[start : start + batch_size], truncation=True, max_length=max_prompt_tokens,
-                          padding=True, return_tensors="pt").to(device)
+        query_ids = tokenizer(prompts[start : start + batch_size], truncation=True,
+                              max_length=max_prompt_tokens)["input_ids"]
         if seed is not None:
             torch.manual_seed(seed + start)
-        ids = model.generate(**batch, **generate_kwargs)
+        with torch.inference_mode():
+            ids = decode(seq2seq, query_ids, settings, device, repeats=num_return_sequences,
+                         greedy=not do_sample, record=False).response_ids
         out.extend(s.strip() for s in tokenizer.batch_decode(ids, skip_special_tokens=True))
     return out

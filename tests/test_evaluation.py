@@ -104,21 +104,22 @@ def test_headline_prefers_sampled_judge_figures():
     assert headline_toxicity({"toxicity": {}}) is None
 
 
-def test_sampled_summaries_come_k_per_dialogue_from_batched_generate_calls():
+def test_sampled_summaries_come_k_per_dialogue_from_batched_decode_calls(monkeypatch):
+    from rlhf_core import summarizer as summarizer_module
     from rlhf_core.evaluation import _sampled
 
     config = get_config("tiny")
-    config.eval.batch_size = 8  # rows per generate call: 2 dialogues x k=4
+    config.eval.batch_size = 8  # rows per decode call: 2 dialogues x k=4
     summarizer = Summarizer(config)
     calls = []
-    generate = summarizer.model.generate
+    decode = summarizer_module.decode
 
-    def counting_generate(**kwargs):
-        out = generate(**kwargs)
-        calls.append((kwargs["input_ids"].shape[0], out.shape[0]))
+    def counting_decode(seq2seq, query_ids, settings, device, **kwargs):
+        out = decode(seq2seq, query_ids, settings, device, **kwargs)
+        calls.append((len(query_ids), out.response_ids.shape[0]))
         return out
 
-    summarizer.model.generate = counting_generate
+    monkeypatch.setattr(summarizer_module, "decode", counting_decode)
     dialogues = [f"#Person1#: hello {name}\n#Person2#: hi" for name in ("Anna", "Bob", "Cy", "Di", "Ed")]
     groups = _sampled(summarizer, dialogues, "before", 4, seed=3)
     assert calls == [(2, 8), (2, 8), (1, 4)]  # each dialogue encoded once, its 4 samples decoded together
