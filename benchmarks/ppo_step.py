@@ -12,7 +12,8 @@ present); `--device cuda` adds the peak GPU memory. Per step it times generation
 and the PPO update (old/reference passes,
 advantages, optimisation) separately, and after --warmup steps reports medians over --steps.
 The last stdout line is JSON with the same top-level fields as the anchor's
-(`median_s`, `samples_per_s`, `peak_rss_mb`, ...), plus the update phase's FLOP/s.
+(`median_s`, `samples_per_s`, `peak_rss_mb`, ...), plus the update phase's FLOP/s and generation's
+time per decoding step against its matmul-bound floor (`generation_matmul_floor`).
 
     python benchmarks/ppo_step.py --size small
 """
@@ -213,6 +214,56 @@ def matmul_peak_flops(dtype: str, device: str = "cpu", n: int | None = None) -> 
     return 2 * n**3 / best
 
 
+MATMUL_OPS = ("aten.linear.default", "aten.matmul.default", "aten.mm.default", "aten.addmm.default",
+              "aten.bmm.default", "aten.baddbmm.default")
+
+
+def generation_matmul_floor(trainer, queries, max_new_tokens: int, device: str, repeats: int = 3) -> dict:
+    """The matmul-bound floor of generation: its matrix products alone, back to back.
+
+    Samples `queries` once while recording every matrix product (shapes, strides, dtypes: the
+    encoder's, each decoding step's projections, LoRA, attention over the cache, the LM head),
+    then replays just those products on fresh tensors of the same layout, best of `repeats`.
+    Everything else a step does (Python, norms, softmax, sampling, cache bookkeeping) is what
+    the measured time has above this floor.
+    """
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    calls = []
+
+    def layout(x):
+        return (tuple(x.shape), tuple(x.stride()), x.dtype) if isinstance(x, torch.Tensor) else x
+
+    class RecordMatmuls(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            kwargs = kwargs or {}
+            if str(func) in MATMUL_OPS:
+                calls.append((func, [layout(a) for a in args], {k: layout(v) for k, v in kwargs.items()}))
+            return func(*args, **kwargs)
+
+    with RecordMatmuls():
+        samples = trainer.generate(queries, max_new_tokens)
+    steps = samples.response_ids.shape[1]
+
+    def fresh(x):
+        if isinstance(x, tuple) and len(x) == 3 and isinstance(x[2], torch.dtype):
+            return torch.empty_strided(x[0], x[1], dtype=x[2], device=device).normal_()
+        return x
+
+    replay = [(func, [fresh(a) for a in args], {k: fresh(v) for k, v in kw.items()}) for func, args, kw in calls]
+    best = float("inf")
+    with torch.inference_mode():
+        for _ in range(repeats):
+            synchronize(device)
+            t = time.perf_counter()
+            for func, args, kw in replay:
+                func(*args, **kw)
+            synchronize(device)
+            best = min(best, time.perf_counter() - t)
+    return {"matmuls": len(calls), "steps": steps, "floor_s": best, "floor_s_per_token": best / steps}
+
+
 def main(argv=None):
     args = parse_args(argv)
     import torch
@@ -283,6 +334,8 @@ def main(argv=None):
     flops = update_flops(args, trainer, rollout) if args.algo == "ppo" else None  # PPO's passes only
     peak_gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if args.device == "cuda" else None
     peak = matmul_peak_flops(args.dtype, args.device, args.matmul_n)
+    floor = generation_matmul_floor(trainer, queries, args.max_new_tokens, args.device)
+    gen_s_per_token = med("gen_s") / args.max_new_tokens
     update_s = statistics.median(r["engine_timing"]["time/ppo/forward_pass"]
                                  + r["engine_timing"]["time/ppo/optimize_step"]
                                  for r in measured)
@@ -300,6 +353,9 @@ def main(argv=None):
         "peak_rss_mb": peak_rss,
         "peak_gpu_mb": peak_gpu_mb,
         "generation_tokens_per_s": args.batch_size * args.max_new_tokens / med("gen_s"),
+        "generation_s_per_token": gen_s_per_token,
+        "generation_matmul_floor": floor,
+        "generation_over_floor": gen_s_per_token / floor["floor_s_per_token"],
         "update_flops": flops,
         "update_flop_per_s": flops / update_s if flops else None,
         "matmul_peak_flop_per_s": peak,
@@ -313,7 +369,9 @@ def main(argv=None):
           f"{summary['samples_per_s']:.3f} samples/s; "
           f"peak RSS {summary['peak_rss_mb']:.0f} MB; "
           + (f"peak GPU memory {peak_gpu_mb:.0f} MB; " if peak_gpu_mb is not None else "")
-          + f"generation {summary['generation_tokens_per_s']:.0f} tokens/s"
+          + f"generation {summary['generation_tokens_per_s']:.0f} tokens/s, "
+          f"{1000 * gen_s_per_token:.1f} ms a decoding step = {summary['generation_over_floor']:.2f}x its "
+          f"matmul floor of {1000 * floor['floor_s_per_token']:.1f} ms ({floor['matmuls']} products replayed)"
           + (f"; update {summary['update_flop_per_s'] / 1e9:.1f} GFLOP/s = "
              f"{100 * summary['update_share_of_peak']:.0f}% of the measured {args.dtype} matmul peak "
              f"{peak / 1e9:.0f} GFLOP/s" if flops else f" ({args.algo}, k={k}: update FLOPs not counted)"))

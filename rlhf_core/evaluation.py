@@ -127,7 +127,7 @@ def _fidelity_block(before: list[str], after: list[str], dialogues: list[str], r
 def _sampled(summarizer: Summarizer, dialogues: list[str], adapter: str, k: int, seed: int) -> list[list[str]]:
     """Returns k sampled summaries per dialogue, as k lists (every policy samples with the same seeds).
 
-    All k come from one `generate` call per batch (`num_return_sequences`): each dialogue is
+    All k come from one decoding call per batch (`num_return_sequences`): each dialogue is
     encoded once and its k rows decode together.
     """
     flat = summarizer.summarize(dialogues, adapter, seed=seed + SAMPLE_SEED_STRIDE, do_sample=True,

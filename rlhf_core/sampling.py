@@ -8,9 +8,11 @@ teacher-forced pass to float rounding), which removes that pass. It also:
 - decodes the whole batch at once with the KV cache (decoding is memory-bound, so one read of
   the weights serves every row);
 - samples by inverse CDF with one uniform number per row instead of `torch.multinomial`'s
-  exponential draw over the whole vocabulary (10x cheaper per token here, same distribution).
+  exponential draw over the whole vocabulary (10x cheaper per token here, same distribution);
+- lets rows that have ended leave the batch, so a batch does not decode every row to its longest.
 
-Logit processing uses `transformers`' own processors (min length, min new tokens,
+The evaluation and the app decode summaries with the same loop (`decode`, greedy or sampled,
+without recording). Logit processing uses `transformers`' own processors (min length, min new tokens,
 temperature, top-k, top-p), in the order `generate` applies them.
 """
 

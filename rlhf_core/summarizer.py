@@ -108,7 +108,7 @@ class Summarizer:
         """Returns `num_return_sequences` summaries per dialogue (dialogue-major) from the named policy
         (`before` = the starting policy), decoding about `batch_size` rows (default `eval.batch_size`) at once."""
         ev, g = self.config.eval, self.config.generation
-        batch_size = max(1, (batch_size or ev.batch_size) // num_return_sequences)  # dialogues per generate call
+        batch_size = max(1, (batch_size or ev.batch_size) // num_return_sequences)  # dialogues per decoding call
         max_new_tokens = max_new_tokens or ev.max_new_tokens
         do_sample = ev.do_sample if do_sample is None else do_sample
         if adapter != BEFORE and adapter not in self.adapters:

@@ -42,6 +42,10 @@ def test_ppo_step_on_cpu_reports_the_cli_precision_and_gpu_fields(capsys):
     assert summary["peak_gpu_mb"] is None
     assert summary["generation_tokens_per_s"] == pytest.approx(4 * 5 / summary["median_s"]["generation"])
     assert summary["samples_per_s"] == pytest.approx(4 / summary["median_s"]["total"])
+    floor = summary["generation_matmul_floor"]
+    # Each of the 5 decoding steps runs the tiny decoder's projections and its LM head.
+    assert floor["steps"] == 5 and floor["matmuls"] > 5 * 8 and 0 < floor["floor_s"]
+    assert summary["generation_over_floor"] > 1  # a step does more than its matrix products
 
 
 @pytest.mark.parametrize("algo", ["rloo", "grpo"])
