@@ -70,6 +70,8 @@ def parse_args(argv=None):
                    help="rows per no-grad pass (reference, old log-probs); default: the mini-batch size")
     p.add_argument("--micro-batch-size", type=int, default=None,
                    help="rows per forward/backward within a mini-batch (exact gradient accumulation); default: all")
+    p.add_argument("--skip-floor", action="store_true",
+                   help="do not measure generation's matmul floor (saves a sampling pass)")
     p.add_argument("--matmul-n", type=int, default=None,
                    help="side of the square matmul that measures the peak (default 2048 on a CPU, 8192 on a GPU)")
     p.add_argument("--warmup", type=int, default=1)
@@ -102,6 +104,26 @@ def resolve_device_and_dtype(args) -> None:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def proc_status_mb(field: str) -> float | None:
+    """VmRSS / VmHWM of this process from /proc (Linux), in MB; None elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def reset_rss_peak() -> bool:
+    """Resets VmHWM to the current RSS (Linux `clear_refs` 5), so a phase's own peak can be read."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
 
 
 def build(args):
@@ -309,13 +331,15 @@ def main(argv=None):
         t2 = time.perf_counter()
         rollout = Rollout(queries, [""] * len(queries), response_ids, mask, [""] * len(queries), scores,
                           logprobs=samples.logprobs, values=samples.values)
+        rss_before_update = proc_status_mb("VmRSS") if reset_rss_peak() else None
         stats = trainer.step(rollout)
         synchronize(args.device)
         t3 = time.perf_counter()
+        update_rise = proc_status_mb("VmHWM") - rss_before_update if rss_before_update is not None else None
         if mask.sum(1).min() != args.max_new_tokens:
             raise RuntimeError("responses are not all --max-new-tokens long")
         rec = {"step": step, "warmup": step < args.warmup, "gen_s": t1 - t0, "reward_s": t2 - t1,
-               "ppo_step_s": t3 - t2, "total_s": t3 - t0,
+               "ppo_step_s": t3 - t2, "total_s": t3 - t0, "update_rss_rise_mb": update_rise,
                "engine_timing": {k: v for k, v in stats.items() if k.startswith("time/")}}
         records.append(rec)
         print(f"step {step}{' (warm-up)' if rec['warmup'] else ''}: gen {rec['gen_s']:.2f}s  "
@@ -334,7 +358,7 @@ def main(argv=None):
     flops = update_flops(args, trainer, rollout) if args.algo == "ppo" else None  # PPO's passes only
     peak_gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if args.device == "cuda" else None
     peak = matmul_peak_flops(args.dtype, args.device, args.matmul_n)
-    floor = generation_matmul_floor(trainer, queries, args.max_new_tokens, args.device)
+    floor = None if args.skip_floor else generation_matmul_floor(trainer, queries, args.max_new_tokens, args.device)
     gen_s_per_token = med("gen_s") / args.max_new_tokens
     update_s = statistics.median(r["engine_timing"]["time/ppo/forward_pass"]
                                  + r["engine_timing"]["time/ppo/optimize_step"]
@@ -351,11 +375,13 @@ def main(argv=None):
         "samples_per_s": args.batch_size / med("total_s"),
         "ppo_step_samples_per_s": args.batch_size / med("ppo_step_s"),
         "peak_rss_mb": peak_rss,
+        "update_rss_rise_mb": (statistics.median(r["update_rss_rise_mb"] for r in measured)
+                               if measured[0]["update_rss_rise_mb"] is not None else None),
         "peak_gpu_mb": peak_gpu_mb,
         "generation_tokens_per_s": args.batch_size * args.max_new_tokens / med("gen_s"),
         "generation_s_per_token": gen_s_per_token,
         "generation_matmul_floor": floor,
-        "generation_over_floor": gen_s_per_token / floor["floor_s_per_token"],
+        "generation_over_floor": gen_s_per_token / floor["floor_s_per_token"] if floor else None,
         "update_flops": flops,
         "update_flop_per_s": flops / update_s if flops else None,
         "matmul_peak_flop_per_s": peak,
@@ -367,11 +393,14 @@ def main(argv=None):
     print(f"\nmedian over {len(measured)} steps: generation {med('gen_s'):.2f}s  reward {med('reward_s'):.2f}s  "
           f"ppo.step {med('ppo_step_s'):.2f}s  total {med('total_s'):.2f}s -> "
           f"{summary['samples_per_s']:.3f} samples/s; "
-          f"peak RSS {summary['peak_rss_mb']:.0f} MB; "
+          f"peak RSS {summary['peak_rss_mb']:.0f} MB"
+          + (f" (the update's own peak: +{summary['update_rss_rise_mb']:.0f} MB over the RSS it starts from); "
+             if summary["update_rss_rise_mb"] is not None else "; ")
           + (f"peak GPU memory {peak_gpu_mb:.0f} MB; " if peak_gpu_mb is not None else "")
           + f"generation {summary['generation_tokens_per_s']:.0f} tokens/s, "
-          f"{1000 * gen_s_per_token:.1f} ms a decoding step = {summary['generation_over_floor']:.2f}x its "
-          f"matmul floor of {1000 * floor['floor_s_per_token']:.1f} ms ({floor['matmuls']} products replayed)"
+          f"{1000 * gen_s_per_token:.1f} ms a decoding step"
+          + (f" = {summary['generation_over_floor']:.2f}x its matmul floor of "
+             f"{1000 * floor['floor_s_per_token']:.1f} ms ({floor['matmuls']} products replayed)" if floor else "")
           + (f"; update {summary['update_flop_per_s'] / 1e9:.1f} GFLOP/s = "
              f"{100 * summary['update_share_of_peak']:.0f}% of the measured {args.dtype} matmul peak "
              f"{peak / 1e9:.0f} GFLOP/s" if flops else f" ({args.algo}, k={k}: update FLOPs not counted)"))

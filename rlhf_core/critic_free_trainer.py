@@ -18,13 +18,12 @@ import time
 
 import numpy as np
 import torch
-from transformers.modeling_outputs import BaseModelOutput
 
 from . import critic_free, ppo
-from .batching import length_buckets, pad_right
+from .batching import length_buckets
 from .config import Config
 from .memory import trim_heap
-from .policy import PolicyWithValueHead, response_decoder_inputs
+from .policy import PolicyWithValueHead
 from .ppo_trainer import PPOTrainer, Rollout, reward_term_stats
 from .reward import Reward
 from .sampling import merge_samples, sample
@@ -76,24 +75,15 @@ class CriticFreeTrainer(PPOTrainer):
     @torch.inference_mode()
     def reference_logprobs(self, rollout: Rollout) -> torch.Tensor:
         """Returns the reference (adapter off) log-probs (B, T), in eval mode, in buckets of whole
-        groups: each prompt is encoded once and its states shared by its k rows."""
-        policy, k = self.unwrapped, self.samples_per_prompt
+        groups: each prompt is encoded once for its k rows (`PolicyWithValueHead.forward`)."""
+        policy = self.unwrapped
         policy.eval()
         ref = torch.zeros(rollout.response_ids.shape, device=self.device)
         size = self.config.ppo.forward_batch_size or self.config.ppo.mini_batch_size
-        encoder = policy.model.get_base_model().get_encoder()
         with policy.reference():
             for bucket in self._group_buckets(rollout.query_ids, size):
-                queries = [rollout.query_ids[i] for i in bucket]
-                input_ids, attention_mask = pad_right(queries[::k], self.pad_id, self.device)
-                with self.accelerator.autocast():
-                    states = encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-                    shared = BaseModelOutput(last_hidden_state=states.repeat_interleave(k, 0))
-                    logits, _ = policy(input_ids.repeat_interleave(k, 0), attention_mask.repeat_interleave(k, 0),
-                                       response_decoder_inputs(rollout.response_ids[bucket], self.start_id),
-                                       encoder_outputs=shared)
-                ref[bucket] = ppo.logprobs_from_logits(logits, rollout.response_ids[bucket],
-                                                       self.config.generation.temperature)
+                ref[bucket], _, _ = self._forward(policy, [rollout.query_ids[i] for i in bucket],
+                                                  rollout.response_ids[bucket])
         return ref
 
     def advantages(self, scores: torch.Tensor, seq_kl: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

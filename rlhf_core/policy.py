@@ -14,6 +14,7 @@ from peft import LoraConfig, PeftModel, TaskType, get_peft_model
 from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers.activations import GELUTanh, NewGELUActivation
+from transformers.modeling_outputs import BaseModelOutput
 
 from .config import ModelConfig
 from .errors import UserError
@@ -47,7 +48,16 @@ class PolicyWithValueHead(nn.Module):
         return self.model.get_base_model().config
 
     def forward(self, input_ids, attention_mask, decoder_input_ids, encoder_outputs=None):
-        """Returns (logits (B, T, V) float32, values (B, T) float32 or None without a value head)."""
+        """Returns (logits (B, T, V) float32, values (B, T) float32 or None without a value head).
+
+        Rows with the same prompt (RLOO/GRPO's k samples) share one encoder pass: its states are
+        repeated for them, so gradients from every row flow back through the one pass. The result
+        is the same as encoding each row; the encoder's compute and activation memory shrink by
+        the number of rows per prompt (the encoder reads 200-400 prompt tokens a row, the decoder
+        only the summary's 40-80).
+        """
+        if encoder_outputs is None:
+            encoder_outputs = self._shared_encoder_outputs(input_ids, attention_mask)
         out = self.model(
             input_ids=input_ids,
             attention_mask=attention_mask,
@@ -62,6 +72,18 @@ class PolicyWithValueHead(nn.Module):
         hidden = out.decoder_hidden_states[-1]  # (B, T, H), after the final layer norm
         values = self.value_head(hidden.to(self.value_head.weight.dtype)).squeeze(-1)
         return out.logits.float(), values.float()
+
+    def _shared_encoder_outputs(self, input_ids, attention_mask):
+        """Encoder outputs computed once per distinct prompt row, or None when every row differs."""
+        unique, inverse = torch.unique(torch.cat([input_ids, attention_mask], dim=1), dim=0, return_inverse=True)
+        if len(unique) == len(input_ids):
+            return None
+        first = torch.full((len(unique),), len(input_ids), dtype=torch.long, device=input_ids.device)
+        first.scatter_reduce_(0, inverse, torch.arange(len(input_ids), device=input_ids.device), "amin")
+        encoder = self.model.get_base_model().get_encoder()
+        states = encoder(input_ids=input_ids[first], attention_mask=attention_mask[first],
+                         return_dict=True).last_hidden_state
+        return BaseModelOutput(last_hidden_state=states[inverse])
 
     @contextlib.contextmanager
     def reference(self):

@@ -207,3 +207,26 @@ def test_the_probability_form_reaches_training_as_p_not_hate():
     assert stats["env/reward/toxicity_mean"] == pytest.approx(1.0 - stats["env/toxicity_mean"], abs=1e-5)
     [logit] = train(tiny("rloo", steps=1))
     assert logit.stats["env/reward/toxicity_mean"] != pytest.approx(1.0 - logit.stats["env/toxicity_mean"], abs=1e-3)
+
+
+def test_the_update_encodes_each_prompt_once_for_its_k_rows():
+    # Rows of one prompt in a micro-batch (2 rows on a CPU, here one prompt's k=2) share one encoder pass.
+    config = tiny("rloo", **{"critic_free.num_generations": 2, "ppo.batch_size": 4, "ppo.mini_batch_size": 4})
+    trainer, data = trainer_for(config, lambda p, s: [float(len(x)) for x in s])
+    encoder = trainer.unwrapped.model.get_base_model().get_encoder()
+    rows_per_pass, in_update = [], []
+    encoder.register_forward_hook(lambda m, i, o: rows_per_pass.append((bool(in_update), o.last_hidden_state.shape[0])))
+    optimize = trainer._optimize
+
+    def marked(*args, **kwargs):
+        in_update.append(1)
+        try:
+            return optimize(*args, **kwargs)
+        finally:
+            in_update.clear()
+
+    trainer._optimize = marked
+    rows = data.select([0, 1])
+    trainer.step_from_prompts(rows["input_ids"], rows["prompt"], 8)
+    assert [n for updating, n in rows_per_pass if updating] == [1, 1]  # 2 micro-batches of 2 rows, 1 prompt each
+    assert [n for updating, n in rows_per_pass if not updating] == [2, 2]  # sampling, reference pass: 2 prompts

@@ -110,3 +110,34 @@ def test_attention_is_eager_on_cpu_and_gives_the_same_outputs_as_sdpa():
             outputs[implementation] = model(input_ids=ids, attention_mask=mask, decoder_input_ids=decoder).logits
     assert set(outputs) == {"sdpa", "eager"}
     assert torch.allclose(outputs["sdpa"], outputs["eager"], atol=1e-5)
+
+
+def test_rows_with_one_prompt_share_an_encoder_pass_with_the_same_outputs_and_gradients(policy):
+    model, _ = policy
+    model.eval()
+    with torch.no_grad():  # a non-trivial adapter and value head, so every gradient path is live
+        for name, p in model.named_parameters():
+            if p.requires_grad:
+                p.add_(0.05 * torch.randn_like(p))
+    prompts = [[5, 6, 7, 8, 1], [9, 10, 1, 0, 0], [5, 6, 7, 8, 1], [5, 6, 7, 8, 1], [9, 10, 1, 0, 0], [11, 1, 0, 0, 0]]
+    input_ids = torch.tensor(prompts)
+    attention_mask = (input_ids != 0).long()
+    decoder = torch.randint(2, 100, (6, 4))
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    encoder_rows = []
+    encoder = model.model.get_base_model().get_encoder()
+    hook = encoder.register_forward_hook(lambda m, i, o: encoder_rows.append(o.last_hidden_state.shape[0]))
+    try:
+        logits, values = model(input_ids, attention_mask, decoder)
+        shared = torch.autograd.grad((logits.logsumexp(-1).sum() + values.sum()), trainable)
+        assert encoder_rows == [3]  # three distinct prompts, one pass
+        encoder_rows.clear()
+        alone = [model(input_ids[i : i + 1], attention_mask[i : i + 1], decoder[i : i + 1]) for i in range(6)]
+        assert encoder_rows == [1] * 6
+    finally:
+        hook.remove()
+    assert torch.allclose(logits, torch.cat([a[0] for a in alone]), atol=1e-5)
+    assert torch.allclose(values, torch.cat([a[1] for a in alone]), atol=1e-5)
+    separate = torch.autograd.grad(sum(a[0].logsumexp(-1).sum() + a[1].sum() for a in alone), trainable)
+    for g_shared, g_separate in zip(shared, separate):
+        assert torch.allclose(g_shared, g_separate, atol=1e-5, rtol=1e-4)
