@@ -49,7 +49,8 @@ def main(argv=None):
     from rlhf_core.run_loop import iter_train
     from rlhf_core.summarizer import Summarizer
 
-    out: dict = {"bench": "demo_speed", "threads": torch.get_num_threads(), "load_average_start": os.getloadavg()}
+    out: dict = {"bench": "demo_speed", "threads": torch.get_num_threads(),  # torch's, before the preset's setting
+                 "load_average_start": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = args.run_dir or str(Path(tmp) / "run")
         if not args.skip_train:
@@ -77,6 +78,7 @@ def main(argv=None):
                        eval_greedy_flagged={k: [v["flagged_before"], v["flagged_after"]] for k, v in tox.items()})
             print(f"evaluate {report['samples']} dialogues: {out['eval_s']:.2f}s (+ {out['eval_load_s']:.2f}s "
                   "loading the models)", flush=True)
+    out["threads_used"] = torch.get_num_threads()  # after the preset's `cpu_threads` took effect
     out["load_average_end"] = os.getloadavg()
     print(f"load average at start {out['load_average_start']}, at end {out['load_average_end']}")
     print(json.dumps(out))
