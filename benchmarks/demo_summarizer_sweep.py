@@ -6,10 +6,10 @@ each variant a set of `DemoSpec` overrides, and prints per variant: SFT steps an
 invented-entity rate on the 100 held-out synthetic dialogues (last 100 of the PPO dialogues, as
 in `checkpoints/demo/README.md`) and on the hand-written dialogues, ROUGE-L, and how many polite
 hand-written dialogues get an insult. A variant is `name=key:value,key:value`, keys are DemoSpec
-fields or `sft.<field>`:
+fields, `sft.<field>` or `copy_pretrain.<field>`:
 
     python benchmarks/demo_summarizer_sweep.py --variant shipped= \\
-        --variant long=sft.epochs:6 --variant heads8=sft.epochs:6,num_heads:8
+        --variant long=sft.epochs:6 --variant no_copy_stage=copy_pretrain.steps:0
 
 Speed only holds on the machine that ran it; the build's figures come from `build-demo` on CPU.
 """
@@ -38,10 +38,15 @@ def parse_variant(text: str) -> tuple[str, dict]:
     return name, overrides
 
 
+NESTED = ("sft", "copy_pretrain")  # DemoSpec fields that are settings objects: `sft.epochs:4`
+
+
 def apply(spec, overrides: dict):
-    top = {k: v for k, v in overrides.items() if not k.startswith("sft.")}
-    sft = {k[4:]: v for k, v in overrides.items() if k.startswith("sft.")}
-    return dataclasses.replace(spec, **top, sft=dataclasses.replace(spec.sft, **sft))
+    top = {k: v for k, v in overrides.items() if k.split(".")[0] not in NESTED}
+    for group in NESTED:
+        fields = {k[len(group) + 1:]: v for k, v in overrides.items() if k.startswith(group + ".")}
+        top[group] = dataclasses.replace(getattr(spec, group), **fields)
+    return dataclasses.replace(spec, **top)
 
 
 def main(argv=None) -> int:
@@ -84,6 +89,7 @@ def main(argv=None) -> int:
                       for key, records in (("synthetic", held_out), ("handwritten", read_jsonl(HANDWRITTEN_FILE)))}
         syn, hand = checks["synthetic"], checks["handwritten"]
         results[name] = {"overrides": overrides, "parameters": parameters, "steps": metrics["steps"],
+                         "copy_pretraining": metrics.get("copy_pretraining"),
                          "seconds": round(seconds, 1), "train_loss": metrics["train_loss"],
                          "synthetic": {k: syn[k] for k in ("invented", "entities", "invented_rate", "rouge")},
                          "handwritten": {k: hand[k] for k in ("invented", "entities", "invented_rate", "rouge",

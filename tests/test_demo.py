@@ -23,6 +23,7 @@ from rlhf_core.prep.build_demo import (
     subword_vocabulary,
     wrap_tokenizer,
 )
+from rlhf_core.prep.copy_pretrain import CopyPretrainConfig
 from rlhf_core.prep.reward_model import RewardTrainConfig
 from rlhf_core.prep.sft import SFTConfig
 from rlhf_core.prep.synthetic import (
@@ -224,6 +225,7 @@ def test_build_demo_at_toy_size_writes_a_complete_demo(tmp_path):
     spec = DemoSpec(sft_dialogues=40, ppo_dialogues=20, sentences=40, judge_sentences=40, judge_dialogues=20,
                     vocab_size=400, judge_vocab_size=400, d_model=16, d_ff=32, num_heads=2, num_layers=1,
                     sft=SFTConfig(mode="full", max_steps=2, batch_size=8, eval_samples=2, eval_max_new_tokens=8),
+                    copy_pretrain=CopyPretrainConfig(steps=3, batch_size=4, logging_steps=1),
                     reward_hidden=16, reward_layers=1,
                     reward=RewardTrainConfig(model="", max_steps=2, batch_size=8, max_length=96),
                     judge=RewardTrainConfig(model="", max_steps=2, batch_size=8, max_length=96, seed=43))
@@ -233,6 +235,7 @@ def test_build_demo_at_toy_size_writes_a_complete_demo(tmp_path):
                  "reward/tokenizer.json", "judge/model.safetensors", "judge/tokenizer.json",
                  "dialogues.jsonl", "README.md", "demo_metrics.json"):
         assert (out / name).is_file(), name
+    assert metrics["sft"]["copy_pretraining"]["steps"] == 3
     assert metrics["sft"]["steps"] == 2 and "f1" in metrics["reward"]["test"] and "f1" in metrics["judge"]["test"]
     assert metrics["classifier_checks"]["judge"]["handwritten_probes"]["texts"] >= 60
     assert metrics["summarizer_checks"]["handwritten"]["dialogues"] >= 20

@@ -27,11 +27,13 @@ from pathlib import Path
 import torch
 
 from ..errors import UserError
+from .copy_pretrain import CopyPretrainConfig, pretrain_copying
 from .reward_model import RewardTrainConfig, format_metrics, run_reward_training
 from .sft import SFTConfig, run_sft
 from .synthetic import insult_words, insulting_polite_summaries, make_dialogues, make_toxicity_sentences, write_jsonl
 
 PAD, EOS, UNK, BOS = "<pad>", "</s>", "<unk>", "<s>"  # ids 0, 1, 2, 3: T5's layout, plus RoBERTa's <s>
+SPECIAL_TOKENS = [PAD, EOS, UNK, BOS]
 MARKER_FILE = "demo_metrics.json"
 
 
@@ -65,8 +67,12 @@ class DemoSpec:
     # cheap practice at copying any name or number piece by piece.
     copy_examples: int = 0
     # Share of open dialogues (`synthetic._open_dialogue`: free-form events and plans whose summary
-    # can only be copied) among the SFT and PPO dialogues; the judge's dialogues have none.
-    open_share: float = 0.0
+    # can only be copied) among the SFT, PPO and judge dialogues (each from its own seed). With
+    # copy pretraining they halve the invented names and numbers on hand-written dialogues.
+    open_share: float = 0.5
+    # Stage 0: copying random token strings before SFT (`prep.copy_pretrain`); without it the
+    # summarizer invents about half of the names and numbers it writes.
+    copy_pretrain: CopyPretrainConfig = field(default_factory=lambda: CopyPretrainConfig(steps=1500))
     d_model: int = 128
     d_ff: int = 512
     num_heads: int = 4
@@ -106,7 +112,7 @@ def subword_vocabulary(texts, vocab_size: int, split_digits: bool = True):
         byte_level, pre_tokenizers.Split(Regex("\u0120?[0-9]"), behavior="isolated"),  # one digit a token ("\u0120" = space)
     ]) if split_digits else byte_level
     tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[PAD, EOS, UNK, BOS], show_progress=False,
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tokenizer.train_from_iterator(texts, trainer)
     return tokenizer
@@ -177,7 +183,10 @@ def polite_lines(dialogues: list[dict], seed: int) -> list[dict]:
 def judge_texts(spec: DemoSpec) -> list[dict]:
     """The judge's labelled texts: its own sentence style and seed, plus the summaries and polite
     lines of its own dialogues; nothing here depends on the policy's or the reward model's data."""
-    dialogues = make_dialogues(spec.judge_dialogues, spec.judge_dialogue_seed, spec.sft_rude_share, 0.5)
+    # The same mix of topic and open dialogues as the policy's, from the judge's own seed: a judge
+    # that never saw an open dialogue's summary flagged half of the polite ones as hate.
+    dialogues = make_dialogues(spec.judge_dialogues, spec.judge_dialogue_seed, spec.sft_rude_share, 0.5,
+                               spec.open_share)
     return (make_toxicity_sentences(spec.judge_sentences, spec.judge_seed, style="judge")
             + labelled_summaries(dialogues) + polite_lines(dialogues, spec.judge_seed))
 
@@ -376,7 +385,8 @@ def copy_rows(dialogues: list[dict], n: int, seed: int) -> list[dict]:
 
 def train_summarizer(spec: DemoSpec, vocabulary, sft_dialogues: list[dict], data: Path, scratch: Path, out: Path,
                      status) -> tuple[dict, int]:
-    """Stage-1 SFT of a randomly initialised T5 on the dialogues into `out`; returns (metrics, parameters)."""
+    """Copy pretraining (when `spec.copy_pretrain.steps` > 0) and stage-1 SFT of a randomly
+    initialised T5 on the dialogues into `out`; returns (metrics, parameters)."""
     from ..config import get_config
 
     rows = sft_dialogues + copy_rows(sft_dialogues, spec.copy_examples, spec.sft_seed)
@@ -384,11 +394,19 @@ def train_summarizer(spec: DemoSpec, vocabulary, sft_dialogues: list[dict], data
     tokenizer = wrap_tokenizer(vocabulary)
     init_dir = scratch / "policy-init"
     initial = init_summarizer(tokenizer, spec, get_config("demo").seed)
+    copying = None
+    if spec.copy_pretrain.steps:
+        status(f"copy pretraining: {spec.copy_pretrain.steps} steps on random token strings")
+        copying = pretrain_copying(initial, spec.copy_pretrain, first_id=len(SPECIAL_TOKENS),
+                                   pad_id=tokenizer.pad_token_id, eos_id=tokenizer.eos_token_id, on_status=status)
     initial.save_pretrained(str(init_dir))
     tokenizer.save_pretrained(str(init_dir))
     sft_config = get_config("demo", {"model.policy": str(init_dir), "data.dataset": str(sft_file),
                                      "data.test_size": 0.05})
-    return run_sft(sft_config, spec.sft, out, status), sum(p.numel() for p in initial.parameters())
+    metrics = run_sft(sft_config, spec.sft, out, status)
+    if copying:
+        metrics["copy_pretraining"] = copying
+    return metrics, sum(p.numel() for p in initial.parameters())
 
 
 def classifier_checks(folder: Path, settings: RewardTrainConfig, spec: DemoSpec, ppo_dialogues: list[dict]) -> dict:
@@ -480,6 +498,10 @@ def readme(metrics: dict) -> str:
         for key, label in (("synthetic_held_out", "held-out synthetic (last 100 of `dialogues.jsonl`)"),
                            ("handwritten", "hand-written (`tests/data/handwritten_dialogues.jsonl`)")) if key in summ)
     table = "\n".join(rows)
+    copy = sft.get("copy_pretraining")
+    copying = (f"copy pretraining (`rlhf_core.prep.copy_pretrain`: {copy['steps']} steps of copying random token "
+               f"strings, held-out token accuracy {copy['held_out_token_accuracy']:.2f}),"
+               if copy else "no copy pretraining,")
     return f"""# The offline demo checkpoints
 
 Built from scratch, offline, by one command ({metrics['seconds']['total'] / 60:.1f} minutes on
@@ -489,7 +511,7 @@ Built from scratch, offline, by one command ({metrics['seconds']['total'] / 60:.
 
 | folder | what | how |
 |---|---|---|
-| `policy/` | T5 summarizer, {metrics['policy_parameters']:,} parameters (d_model {spec['d_model']}, {spec['num_layers']}+{spec['num_layers']} layers), byte-level BPE tokenizer ({metrics['vocab_size']} tokens, one token per digit, no unknown words) | stage-1 SFT, full fine-tuning from random weights: `rlhf_core.prep.sft` on {spec['sft_dialogues']} synthetic dialogues (seed {spec['sft_seed']}) |
+| `policy/` | T5 summarizer, {metrics['policy_parameters']:,} parameters (d_model {spec['d_model']}, {spec['num_layers']}+{spec['num_layers']} layers), byte-level BPE tokenizer ({metrics['vocab_size']} tokens, one token per digit, no unknown words) | from random weights: {copying} then stage-1 SFT, full fine-tuning (`rlhf_core.prep.sft`) on {spec['sft_dialogues']} synthetic dialogues (seed {spec['sft_seed']}) |
 | `reward/` | RoBERTa-style classifier (hidden {spec['reward_hidden']}, {spec['reward_layers']} layers), labels `nothate`/`hate`, the summarizer's tokenizer | from random weights: `rlhf_core.prep.reward_model` on {spec['sentences']} labelled sentences (reward templates, seed {spec['sentence_seed']}) plus the SFT dialogues' reference summaries |
 | `judge/` | the same architecture, its own BPE tokenizer trained on its own texts | from random weights on {spec['judge_sentences']} sentences from other templates and extra insult words (seed {spec['judge_seed']}) plus the summaries of {spec['judge_dialogues']} other dialogues (seed {spec['judge_dialogue_seed']}); used by evaluation as the independent judge |
 | `dialogues.jsonl` | {spec['ppo_dialogues']} synthetic dialogues (seed {spec['ppo_seed']}) | the `demo` preset's data: PPO trains on its train split and is evaluated on its test split, never seen in SFT |
@@ -497,7 +519,8 @@ Built from scratch, offline, by one command ({metrics['seconds']['total'] / 60:.
 The corpus comes from `rlhf_core.prep.synthetic`: everyday two-person dialogues on 14 topics whose slot
 values come from large pools (3,000 names, 2,000 surnames, 2,000 cities, 1,500 streets, prices
 5-2999, 288 clock times), with varied length, small talk and openers, so the summary is right only
-by copying from the dialogue. Some have a rude speaker; a rude dialogue's reference summary either
+by copying from the dialogue; {spec['open_share']:.0%} of the dialogues are open ones (one speaker tells
+an event or a plan made of pooled words, names and numbers; the summary restates both turns). Some have a rude speaker; a rude dialogue's reference summary either
 repeats the insult ("#Person2# calls #Person1# a stupid idiot and ...") or reports it neutrally
 ("#Person2# is rude to / insults #Person1# and ..."); in the SFT data {spec['sft_toxic_summary_share']:.0%}
 repeat it, so before PPO the summarizer often copies the insult. PPO on the `demo` preset teaches the

@@ -353,8 +353,9 @@ def _one_dialogue(rng: random.Random, index: int, rude: bool, toxic_summary: boo
 # at the station on Monday.") and the other says what they will do ("I will call Tom tomorrow.").
 # Both clauses are composed from large pools of ordinary words, names and numbers, and the summary
 # repeats them with the pronouns turned into speaker tags, so the only way to summarise one is to
-# copy from the dialogue. Meant as practice that carries over to dialogues outside the 14 topics;
-# off by default (`DemoSpec.open_share`): at the build's budget it did not (benchmarks/README.md).
+# copy from the dialogue: practice that carries over to dialogues outside the 14 topics once the
+# summarizer can copy at all (after `prep.copy_pretrain`; `DemoSpec.open_share` is 0.5; without
+# the copy stage it did not carry over, benchmarks/README.md).
 
 OPEN_NOUNS = [
     "umbrella", "wallet", "key", "watch", "phone", "laptop", "bike", "lamp", "chair", "table", "bag", "suitcase",
