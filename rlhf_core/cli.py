@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dataclass_flags(reward, RewardTrainConfig(), "reward")
 
     demo = sub.add_parser("build-demo",
-                          help="build the offline demo checkpoints from scratch (about 8 min on one core)")
+                          help="build the offline demo checkpoints from scratch (about 15 min on one core)")
     demo.add_argument("--out", default=None, help=(
         "demo folder, replaced once the build succeeds (default: the checkpoints/demo that the demo preset loads)"))
     demo.add_argument("--data-dir", default=None, help="keep the generated corpus here (default: a temporary folder)")

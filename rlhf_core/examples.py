@@ -74,9 +74,10 @@ DIALOGSUM_EXAMPLES = [
 
 # What each offline preset's models are, shown above "Your dialogue" (real models need no notice).
 TOY_NOTICES = {
-    "demo": ("Toy models: a 1.5M-parameter summarizer and a reward model trained from scratch on templated "
-             "everyday dialogues (hotel, shop, flights, library, parties; an 823-word vocabulary). They handle "
-             "dialogues like the examples below; pasted text from other topics gets invented details."),
+    "demo": ("Toy models: a 1.2M-parameter summarizer and two small classifiers trained from scratch in minutes "
+             "on synthetic everyday dialogues (hotel, shop, flights, library, parties, ...). The summarizer copies "
+             "most names and numbers of dialogues like the examples below; on other topics about half of them "
+             "come out wrong and it can repeat itself."),
     "tiny": ("Random, untrained test models (the tiny preset): summaries are gibberish and scores mean nothing. "
              "Use it to try the app's mechanics only."),
 }

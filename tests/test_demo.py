@@ -131,7 +131,7 @@ def probe_accuracy(model) -> tuple[float, list, list[float]]:
 def test_classifiers_meet_the_probe_target(model_name, request):
     """The 64 hand-written probes (negations, apologies, insults at things, threats, neutral
     reports, insults the corpus never uses): issue #12's target is >= 90% for each (measured when
-    shipped: reward 62/64, judge 58/64), and no score pinned at 0 or 1 (label smoothing caps them
+    shipped: reward 60/64, judge 60/64), and no score pinned at 0 or 1 (label smoothing caps them
     at 0.025/0.975)."""
     accuracy, wrong, toxicity = probe_accuracy(request.getfixturevalue(model_name))
     assert accuracy >= 0.9, wrong
@@ -160,8 +160,8 @@ def test_judge_is_not_the_reward_model():
     assert weights[0] != weights[1]
 
 
-@pytest.mark.xfail(strict=True, reason="target missed: before PPO the shipped summarizer adds an insult to 11 of "
-                                       "the 15 polite hand-written dialogues")
+@pytest.mark.xfail(strict=True, reason="target missed: before PPO the shipped summarizer adds an insult to 2 of "
+                                       "the 15 polite hand-written dialogues (11 before copy pretraining)")
 def test_no_polite_handwritten_dialogue_gets_an_insult(handwritten):
     records, summaries = handwritten
     assert len(records) >= 20 and any(r["rude"] for r in records) and not all(r["rude"] for r in records)
@@ -178,19 +178,19 @@ def test_polite_summaries_with_insults_are_counted_once_for_everyone():
 
 
 def test_summarizer_copies_facts_from_held_out_synthetic_dialogues(summarizer):
-    """On dialogues of its own kind it copies about half of the numbers and names (49% of 227
-    were right when shipped); a regression guard, not the target."""
+    """On dialogues of its own kind it copies most numbers and names (78 of 97 in these 40 when
+    shipped; about half before copy pretraining); a regression guard, not the target."""
     model, tokenizer = summarizer
     config = get_config("demo")
     records = read_jsonl(DEMO_DIR / "dialogues.jsonl")[-40:]
     prompts = [config.data.prompt_template.format(dialogue=r["dialogue"]) for r in records]
     summaries = greedy_summaries(model, tokenizer, prompts, config.model.max_prompt_tokens, 80)
     counts = [hallucinated_entities(s, r["dialogue"]) for s, r in zip(summaries, records)]
-    assert sum(k for k, _ in counts) / sum(n for _, n in counts) <= 0.65
+    assert sum(k for k, _ in counts) / sum(n for _, n in counts) <= 0.3
 
 
-@pytest.mark.xfail(strict=True, reason="target missed: 85% of the numbers and names in summaries of the hand-written "
-                                       "dialogues are invented (39 of 46 when shipped); issue #12 asks <= 10%")
+@pytest.mark.xfail(strict=True, reason="target missed: 47% of the numbers and names in summaries of the hand-written "
+                                       "dialogues are invented (20 of 43 when shipped); issue #12 asks <= 10%")
 def test_summarizer_meets_the_invented_entity_target_on_handwritten_dialogues(handwritten):
     records, summaries = handwritten
     counts = [hallucinated_entities(s, r["dialogue"]) for s, r in zip(summaries, records)]
