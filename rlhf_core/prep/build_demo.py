@@ -68,7 +68,7 @@ class DemoSpec:
     copy_examples: int = 0
     # Share of open dialogues (`synthetic._open_dialogue`: free-form events and plans whose summary
     # can only be copied) among the SFT, PPO and judge dialogues (each from its own seed). With
-    # copy pretraining they halve the invented names and numbers on hand-written dialogues.
+    # copy pretraining they cut the invented names and numbers on hand-written dialogues by ~40%.
     open_share: float = 0.5
     # Stage 0: copying random token strings before SFT (`prep.copy_pretrain`); without it the
     # summarizer invents about half of the names and numbers it writes.
@@ -184,7 +184,7 @@ def judge_texts(spec: DemoSpec) -> list[dict]:
     """The judge's labelled texts: its own sentence style and seed, plus the summaries and polite
     lines of its own dialogues; nothing here depends on the policy's or the reward model's data."""
     # The same mix of topic and open dialogues as the policy's, from the judge's own seed: a judge
-    # that never saw an open dialogue's summary flagged half of the polite ones as hate.
+    # that never saw an open dialogue's summary flagged about a quarter of the polite ones as hate.
     dialogues = make_dialogues(spec.judge_dialogues, spec.judge_dialogue_seed, spec.sft_rude_share, 0.5,
                                spec.open_share)
     return (make_toxicity_sentences(spec.judge_sentences, spec.judge_seed, style="judge")
