@@ -2,8 +2,8 @@
 
 The app's "Your dialogue" tab offers these as clickable examples: the demo preset's models were
 trained from scratch on templated everyday dialogues (checkpoints/demo/README.md), so its examples
-stay in that domain and vocabulary (tests/test_examples.py checks that the demo tokenizer knows
-every word); real presets (FLAN-T5) get DialogSum-like conversations.
+stay in that domain (tests/test_dialogue_helpers.py checks that none of their words is unknown to
+the demo tokenizer); real presets (FLAN-T5) get DialogSum-like conversations.
 """
 
 from __future__ import annotations
