@@ -14,13 +14,16 @@ training dialogues and the dialogues shipped for PPO and evaluation come from di
 from __future__ import annotations
 
 import json
+import multiprocessing
 import platform
 import random
 import re
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -265,11 +268,53 @@ def _train_classifier(vocabulary, spec: DemoSpec, settings: RewardTrainConfig, t
     return metrics
 
 
+def _train_classifiers(jobs: list[tuple], spec: DemoSpec, data: Path, scratch: Path, staging: Path,
+                       threads: int) -> dict[str, tuple[dict, float]]:
+    """Trains each (name, vocabulary JSON, settings, texts) classifier into `staging/name`, one
+    after the other; returns {name: (metrics, seconds)}. Runs in the background process."""
+    from tokenizers import Tokenizer
+
+    torch.set_num_threads(threads)
+    out = {}
+    for name, vocabulary, settings, texts in jobs:
+        t0 = time.perf_counter()
+        metrics = _train_classifier(Tokenizer.from_str(vocabulary), spec, settings, texts, data, scratch,
+                                    staging / name, name, _background_status)
+        out[name] = (metrics, time.perf_counter() - t0)
+    return out
+
+
+def _background_status(message: str) -> None:
+    print(f"  [classifiers] {message}", file=sys.stderr, flush=True)
+
+
+class _InProcess:
+    """`submit` runs the call at once: the serial stand-in for a one-worker process pool."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, *args):
+        future = Future()
+        future.set_result(fn(*args))
+        return future
+
+
+def _background(parallel: bool):
+    """A one-process pool (spawned: no forked torch state), or `_InProcess` when not parallel."""
+    if not parallel:
+        return _InProcess()
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+
+
 def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str | Path | None = None,
-               on_status: Callable[[str], None] | None = None) -> dict:
+               on_status: Callable[[str], None] | None = None, parallel: bool = True) -> dict:
     """Builds the demo into `out_dir` (policy/, reward/, judge/, dialogues.jsonl, README.md,
     demo_metrics.json) and returns its metrics. An existing demo there is replaced only once the
-    new one is complete."""
+    new one is complete. `parallel` trains the two classifiers in a second process meanwhile."""
     from ..config import get_config
 
     spec = spec or DemoSpec()
@@ -294,24 +339,21 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
         judge_vocabulary = subword_vocabulary([r["text"] for r in judge_data], spec.judge_vocab_size)
         timings["corpus_and_tokenizers"] = time.perf_counter() - t0
 
-        status(f"2/5 stage-1 SFT of a T5 from scratch on {len(sft_dialogues)} dialogues")
-        t0 = time.perf_counter()
-        tokenizer = wrap_tokenizer(vocabulary)
-        sft_metrics, policy_parameters = train_summarizer(spec, vocabulary, sft_dialogues, data, scratch,
-                                                          staging / "policy", status)
-        timings["sft"] = time.perf_counter() - t0
-
-        status(f"3/5 training the reward model from scratch on {len(reward_texts)} labelled texts")
-        t0 = time.perf_counter()
-        reward_metrics = _train_classifier(vocabulary, spec, spec.reward, reward_texts, data, scratch,
-                                           staging / "reward", "reward", status)
-        timings["reward"] = time.perf_counter() - t0
-
-        status(f"4/5 training the judge from scratch on {len(judge_data)} other labelled texts")
-        t0 = time.perf_counter()
-        judge_metrics = _train_classifier(judge_vocabulary, spec, spec.judge, judge_data, data, scratch,
-                                          staging / "judge", "judge", status)
-        timings["judge"] = time.perf_counter() - t0
+        # The classifiers do not depend on the summarizer: they train in a second process (one
+        # more core) while the summarizer trains here. Same seeds and threads, same weights.
+        status(f"2/5 stage-1 SFT of a T5 from scratch on {len(sft_dialogues)} dialogues; in a second process: "
+               f"3/5 the reward model on {len(reward_texts)} labelled texts, 4/5 the judge on {len(judge_data)} others")
+        jobs = [("reward", vocabulary.to_str(), spec.reward, reward_texts),
+                ("judge", judge_vocabulary.to_str(), spec.judge, judge_data)]
+        with _background(parallel) as pool:
+            classifiers = pool.submit(_train_classifiers, jobs, spec, data, scratch, staging, torch.get_num_threads())
+            t0 = time.perf_counter()
+            tokenizer = wrap_tokenizer(vocabulary)
+            sft_metrics, policy_parameters = train_summarizer(spec, vocabulary, sft_dialogues, data, scratch,
+                                                              staging / "policy", status)
+            timings["sft"] = time.perf_counter() - t0
+            trained = classifiers.result()
+        (reward_metrics, timings["reward"]), (judge_metrics, timings["judge"]) = trained["reward"], trained["judge"]
 
         status("5/5 checking the models on texts they never saw, writing README.md and demo_metrics.json")
         t0 = time.perf_counter()
