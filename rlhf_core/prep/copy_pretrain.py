@@ -6,8 +6,10 @@ it has seen most ("Maifluna" -> "Mai", 1356 -> 135; benchmarks/README.md, "Demo 
 sweep"). Copying an arbitrary token string is the primitive such a summary needs, and a small T5
 learns it only after a sudden drop in loss some hundreds of steps in, on strings of random tokens
 where no prior helps. This stage trains exactly that, before SFT: input = random token ids, target
-= the same ids then EOS. It also trains every embedding row, so the pieces of words that the
-synthetic corpus never uses are not left as random vectors.
+= the same ids then EOS. Copying keeps improving long after the drop, and greedy decoding needs
+it nearly perfect (one slip shifts the rest), so the stage runs for thousands of steps. It also
+trains every embedding row, so the pieces of words that the synthetic corpus never uses are not
+left as random vectors.
 """
 
 from __future__ import annotations
