@@ -156,7 +156,6 @@ class PPOConfig:
     forward_batch_size: Annotated[int | None, AT_LEAST_1] = None  # rows per no-grad pass; None = mini_batch_size
     micro_batch_size: Annotated[int | None, AT_LEAST_1] = None  # rows per forward/backward in a mini-batch; None = 2 on CPU, all on GPU
     ratio_threshold: Annotated[float, POSITIVE] = 10.0  # skip a mini-batch whose mean ratio explodes (TRL's guard)
-    keep_clean_coef: Annotated[float, AT_LEAST_0] = 0.0  # every algo: weight of the mean token NLL of the reference model's greedy summary, added to each optimizer step's loss where that summary is clean (reward classifier P(toxic) <= eval.flag_threshold): clean summaries stay as they were (ours; 0 = off)
 
 
 @dataclass

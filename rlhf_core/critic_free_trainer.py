@@ -192,9 +192,6 @@ class CriticFreeTrainer(PPOTrainer):
                     for key, value in part.items():  # token-weighted for the clip/kl shares, row-weighted loss
                         weight = share if key == "loss" else tokens
                         parts[key] = parts.get(key, 0.0) + float(value) * weight
-                keep = self.keep_clean_backward([rollout.query_ids[i] for i in idx])
-                if keep is not None:
-                    parts["objective/keep_clean_nll"] = keep
                 grad_norm = self.accelerator.clip_grad_norm_(params, cfg.max_grad_norm or float("inf"))
                 self.optimizer.step()
                 self.optimizer.zero_grad()

@@ -100,8 +100,6 @@ class PPOTrainer:
         self.eos_id = base_config.eos_token_id
         self.start_id = base_config.decoder_start_token_id
         self._anchors: dict[tuple[int, ...], str] = {}  # prompt ids -> the reference model's greedy summary
-        self._anchor_ids: dict[tuple[int, ...], list[int]] = {}  # ... its token ids (EOS included)
-        self._anchor_clean: dict[tuple[int, ...], bool] = {}  # ... whether the reward classifier passes it
 
     @property
     def unwrapped(self) -> PolicyWithValueHead:
@@ -180,44 +178,9 @@ class PPOTrainer:
                                                     max_new_tokens=self.config.eval.max_new_tokens)
                     texts = self.tokenizer.batch_decode(ids, skip_special_tokens=True)
                     self._anchors.update((k, t.strip()) for k, t in zip(chunk, texts))
-                    self._anchor_ids.update((k, self._until_eos(row[1:].tolist())) for k, row in zip(chunk, ids))
             finally:
                 policy.train(was_training)
         return [self._anchors[k] for k in keys]
-
-    def _until_eos(self, ids: list[int]) -> list[int]:
-        """The ids up to and including the first EOS (all of them, pads dropped, if none)."""
-        return ids[: ids.index(self.eos_id) + 1] if self.eos_id in ids else [i for i in ids if i != self.pad_id]
-
-    def clean_anchors(self, query_ids: Sequence[Sequence[int]]) -> list[tuple[list[int], list[int]]]:
-        """Returns (prompt ids, summary ids) of the reference model's greedy summary for each distinct
-        prompt whose summary the reward classifier passes (P(toxic) <= eval.flag_threshold; every
-        one with a callable reward): what `ppo.keep_clean_coef` keeps likely."""
-        keys = list(dict.fromkeys(tuple(q) for q in query_ids))
-        self.anchor_summaries(keys)
-        new = [k for k in keys if k not in self._anchor_clean]
-        if new:
-            model = self.reward.model
-            toxicity = model.score([self._anchors[k] for k in new]).toxicity if model is not None else [0.0] * len(new)
-            self._anchor_clean.update((k, t <= self.config.eval.flag_threshold) for k, t in zip(new, toxicity))
-        return [(list(k), self._anchor_ids[k]) for k in keys if self._anchor_clean[k] and self._anchor_ids[k]]
-
-    def keep_clean_backward(self, query_ids: Sequence[Sequence[int]]) -> float | None:
-        """Adds the gradient of keep_clean_coef x the mean token NLL of the clean reference summaries
-        of these prompts (PPO-ptx's idea, on the model's own output instead of pretraining data);
-        returns that NLL, or None when the term is off or no summary is clean."""
-        coef = self.config.ppo.keep_clean_coef
-        if not coef:
-            return None
-        targets = self.clean_anchors(query_ids)
-        if not targets:
-            return None
-        response_ids, mask = pad_right([ids for _, ids in targets], self.pad_id, self.device)
-        logprobs, _, logits = self._forward(self.policy, [q for q, _ in targets], response_ids)
-        del logits
-        nll = -(logprobs * mask).sum() / mask.sum()
-        self.accelerator.backward(coef * nll)
-        return float(nll.detach())
 
     # ---------------------------------------------------------------- forward passes
 
@@ -327,7 +290,6 @@ class PPOTrainer:
         collected: list[dict[str, float]] = []
         lengths = [len(q) for q in rollout.query_ids]
         skipped, early_stop = 0, False
-        keep_nll: list[float] = []  # ppo.keep_clean_coef's NLL per mini-batch that had a clean summary
         for _ in range(cfg.ppo_epochs):
             if early_stop:
                 break
@@ -340,9 +302,6 @@ class PPOTrainer:
                     skipped += 1
                     self.optimizer.zero_grad()
                     continue
-                keep = self.keep_clean_backward([rollout.query_ids[i] for i in buckets[b]])
-                if keep is not None:
-                    keep_nll.append(keep)
                 if cfg.max_grad_norm is not None:
                     self.accelerator.clip_grad_norm_(self.policy.parameters(), cfg.max_grad_norm)
                 self.optimizer.step()
@@ -356,8 +315,6 @@ class PPOTrainer:
                     early_stop = True
                     break
         out = average_minibatch_stats(collected)
-        if keep_nll:
-            out["objective/keep_clean_nll"] = float(np.mean(keep_nll))
         out["ppo/skipped_minibatches"] = float(skipped)
         out["ppo/early_stopped"] = float(early_stop)
         out["ppo/learning_rate"] = self.optimizer.param_groups[0]["lr"]
