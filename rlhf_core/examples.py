@@ -76,8 +76,8 @@ DIALOGSUM_EXAMPLES = [
 TOY_NOTICES = {
     "demo": ("Toy models: a 1.2M-parameter summarizer and two small classifiers trained from scratch in minutes "
              "on synthetic everyday dialogues (hotel, shop, flights, library, parties, ...). The summarizer copies "
-             "most names and numbers of dialogues like the examples below; on other topics about half of them "
-             "come out wrong and it can repeat itself."),
+             "most names and numbers of dialogues like the examples below; on other dialogues about one in five "
+             "comes out wrong, and its sentences often go astray or repeat themselves."),
     "tiny": ("Random, untrained test models (the tiny preset): summaries are gibberish and scores mean nothing. "
              "Use it to try the app's mechanics only."),
 }
