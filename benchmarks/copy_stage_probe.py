@@ -44,7 +44,8 @@ def greedy_copies(model, pad_id: int, eos_id: int, strings: list[list[int]]) -> 
             exact += got[: len(want)] == want
             correct += sum(a == b for a, b in zip(got, want))
             total += len(want)
-    return {"strings": len(strings), "exact": round(exact / len(strings), 3), "token_accuracy": round(correct / total, 3)}
+    return {"strings": len(strings), "exact": round(exact / len(strings), 3),
+            "token_accuracy": round(correct / total, 3)}
 
 
 def main(argv=None) -> int:
@@ -56,8 +57,15 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    from rlhf_core.prep.build_demo import (HANDWRITTEN_FILE, SPECIAL_TOKENS, DemoSpec, init_summarizer,
-                                           policy_corpus, read_jsonl, wrap_tokenizer)
+    from rlhf_core.prep.build_demo import (
+        HANDWRITTEN_FILE,
+        SPECIAL_TOKENS,
+        DemoSpec,
+        init_summarizer,
+        policy_corpus,
+        read_jsonl,
+        wrap_tokenizer,
+    )
     from rlhf_core.prep.copy_pretrain import pretrain_copying, random_copy_batch
 
     spec = DemoSpec()
@@ -73,7 +81,8 @@ def main(argv=None) -> int:
     random_strings = [row[row != pad].tolist() for row in batch["input_ids"]]
 
     def turns(dialogues):
-        return [tokenizer(t, add_special_tokens=False)["input_ids"] for d in dialogues for t in d["dialogue"].split("\n")]
+        lines = [t for d in dialogues for t in d["dialogue"].split("\n")]
+        return [tokenizer(t, add_special_tokens=False)["input_ids"] for t in lines]
 
     synthetic = turns(random.Random(0).sample(sft_dialogues, 40))[:128]
     figures["greedy"] = {"random strings of 4-24 tokens": greedy_copies(model, pad, eos, random_strings),
