@@ -4,7 +4,13 @@ import pytest
 import torch
 
 from rlhf_core.errors import UserError
-from rlhf_core.prep.copy_pretrain import CopyPretrainConfig, check_copy_pretrain, pretrain_copying, random_copy_batch
+from rlhf_core.prep.copy_pretrain import (
+    CopyPretrainConfig,
+    check_copy_pretrain,
+    pretrain_copying,
+    random_copy_batch,
+    with_repeats,
+)
 
 
 def test_a_copy_batch_is_the_strings_then_eos_with_padding_masked():
@@ -18,6 +24,25 @@ def test_a_copy_batch_is_the_strings_then_eos_with_padding_masked():
         assert ((ids[row, :n] >= 4) & (ids[row, :n] < 9)).all() and (ids[row, n:] == 0).all()
         assert labels[row, :n].tolist() == ids[row, :n].tolist()
         assert labels[row, n] == 1 and (labels[row, n + 1:] == -100).all()
+
+
+def test_repeat_rows_keep_the_layout_and_repeat_ids():
+    def batch():
+        return random_copy_batch(torch.Generator().manual_seed(0), 64, 6, 12, vocab_size=500, first_id=4, pad_id=0,
+                                 eos_id=1)
+
+    untouched = with_repeats(batch(), torch.Generator().manual_seed(1), 0.0, first_id=4, vocab_size=500)
+    assert all(torch.equal(untouched[k], batch()[k]) for k in untouched)
+    repeated = with_repeats(batch(), torch.Generator().manual_seed(1), 1.0, first_id=4, vocab_size=500)
+    ids, mask, labels = repeated["input_ids"], repeated["attention_mask"], repeated["labels"]
+    assert torch.equal(mask, batch()["attention_mask"])
+    shares = []
+    for row, n in enumerate(mask.sum(1).tolist()):
+        assert labels[row, :n].tolist() == ids[row, :n].tolist() and labels[row, n] == 1
+        assert ((ids[row, :n] >= 4) & (ids[row, :n] < 500)).all() and (ids[row, n:] == 0).all()
+        shares.append(len(set(ids[row, :n].tolist())) / n)
+    # uniform draws from 496 ids almost never repeat; from L/3..L ids about a third of them do
+    assert sum(shares) / len(shares) < 0.8
 
 
 def test_copy_pretraining_teaches_a_tiny_t5_to_copy():
@@ -36,6 +61,21 @@ def test_copy_pretraining_teaches_a_tiny_t5_to_copy():
     assert metrics["held_out_token_accuracy_before"] < 0.1
     assert metrics["held_out_token_accuracy"] > 0.35, metrics
     assert metrics["steps"] == 300 and metrics["final_loss"] < 2.0
+
+
+def test_repeat_steps_run_after_the_uniform_steps():
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    config = T5Config(vocab_size=16, d_model=16, d_ff=32, d_kv=8, num_heads=2, num_layers=1, num_decoder_layers=1,
+                      dropout_rate=0.0, feed_forward_proj="relu", pad_token_id=0, eos_token_id=1,
+                      decoder_start_token_id=0)
+    torch.manual_seed(0)
+    messages = []
+    settings = CopyPretrainConfig(steps=3, repeat_steps=2, batch_size=4, logging_steps=1, min_tokens=2, max_tokens=6)
+    metrics = pretrain_copying(T5ForConditionalGeneration(config), settings, first_id=4, pad_id=0, eos_id=1,
+                               on_status=messages.append)
+    assert metrics["steps"] == 3 and metrics["repeat_steps"] == 2
+    assert messages[-1].startswith("copy pretraining step 5/5")
 
 
 @pytest.mark.parametrize("bad", [dict(steps=-1), dict(batch_size=0), dict(learning_rate=0.0),

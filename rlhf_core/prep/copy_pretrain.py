@@ -35,11 +35,15 @@ class CopyPretrainConfig:
     max_tokens: int = 24
     seed: int = 0
     logging_steps: int = 100
+    # Then this many more steps where half the strings draw their ids from a random subset of
+    # L/3..L ids (L = the string's length), so ids repeat as they do in text and the copier must
+    # keep its place among equal tokens (benchmarks/README.md, "Copy pretraining": a lead).
+    repeat_steps: int = 0
 
 
 def check_copy_pretrain(config: CopyPretrainConfig) -> CopyPretrainConfig:
     """Raises UserError for settings that cannot work; returns them otherwise."""
-    if config.steps < 0 or config.batch_size < 1 or config.learning_rate <= 0:
+    if config.steps < 0 or config.repeat_steps < 0 or config.batch_size < 1 or config.learning_rate <= 0:
         raise UserError(f"copy pretraining needs steps >= 0, batch_size >= 1 and a positive learning rate "
                         f"(got {config.steps}, {config.batch_size}, {config.learning_rate})")
     if not 1 <= config.min_tokens <= config.max_tokens:
@@ -61,6 +65,21 @@ def random_copy_batch(generator: torch.Generator, batch_size: int, min_tokens: i
     labels[:, :width] = torch.where(real, tokens, -100)
     labels[torch.arange(batch_size), lengths] = eos_id
     return {"input_ids": torch.where(real, tokens, pad_id), "attention_mask": real.long(), "labels": labels}
+
+
+def with_repeats(batch: dict[str, torch.Tensor], generator: torch.Generator, share: float, first_id: int,
+                 vocab_size: int) -> dict[str, torch.Tensor]:
+    """Rewrites about `share` of the strings of a `random_copy_batch` (in place, labels too) so
+    that each draws its ids from its own random subset of L/3..L ids: ids repeat."""
+    ids, labels, real = batch["input_ids"], batch["labels"], batch["attention_mask"].bool()
+    for row, length in enumerate(real.sum(1).tolist()):
+        if float(torch.rand((), generator=generator)) >= share:
+            continue
+        low = max(2, length // 3)
+        distinct = int(torch.randint(low, max(low, length) + 1, (), generator=generator))
+        pool = torch.randint(first_id, vocab_size, (distinct,), generator=generator)
+        ids[row, :length] = labels[row, :length] = pool[torch.randint(0, distinct, (length,), generator=generator)]
+    return batch
 
 
 def copy_accuracy(model, batch: dict[str, torch.Tensor]) -> float:
@@ -90,16 +109,20 @@ def pretrain_copying(model, config: CopyPretrainConfig, first_id: int, pad_id: i
     before = copy_accuracy(model, held_out)
     t0, losses = time.perf_counter(), []
     model.train()
-    for step in range(1, config.steps + 1):
-        loss = model(**random_copy_batch(generator, config.batch_size, *shape)).loss
+    total = config.steps + config.repeat_steps
+    for step in range(1, total + 1):
+        batch = random_copy_batch(generator, config.batch_size, *shape)
+        if step > config.steps:
+            batch = with_repeats(batch, generator, 0.5, first_id, vocab_size)
+        loss = model(**batch).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         schedule.step()
         optimizer.zero_grad(set_to_none=True)
         losses.append(loss.item())
-        if step % config.logging_steps == 0 or step == config.steps:
-            status(f"copy pretraining step {step}/{config.steps}  loss {sum(losses[-50:]) / len(losses[-50:]):.3f}")
-    return {"steps": config.steps, "seconds": round(time.perf_counter() - t0, 1),
+        if step % config.logging_steps == 0 or step == total:
+            status(f"copy pretraining step {step}/{total}  loss {sum(losses[-50:]) / len(losses[-50:]):.3f}")
+    return {"steps": config.steps, "repeat_steps": config.repeat_steps, "seconds": round(time.perf_counter() - t0, 1),
             "final_loss": sum(losses[-50:]) / len(losses[-50:]) if losses else None,
             "held_out_token_accuracy_before": before, "held_out_token_accuracy": copy_accuracy(model, held_out)}
