@@ -52,9 +52,18 @@ for r in runs:
     print(f"update phase ({r['config']['dtype']}): {r['update_flop_per_s'] / 1e9:.1f} GFLOP/s = "
           f"{100 * r['update_share_of_peak']:.0f}% of the measured {r['config']['dtype']} matmul peak "
           f"({r['matmul_peak_flop_per_s'] / 1e9:.0f} GFLOP/s)")
+for r in runs:
+    c = r.get("step_floor")
+    if c:  # the same work at this machine's matmul peak (generation: its matmul floor)
+        print(f"ceiling ({r['config']['dtype']}): a step cannot take less than {c['total_s']:.2f}s here (generation "
+              f"{c['generation_s']:.2f} + reward {c['reward_s']:.2f} + update {c['update_s']:.2f}), i.e. at most "
+              f"{c['samples_per_s'] / trl['samples_per_s']:.2f}x TRL's samples/s without doing fewer FLOPs; "
+              f"this run reached {r['samples_per_s'] / c['samples_per_s']:.0%} of that ceiling")
 print(json.dumps({"trl": {k: trl[k] for k in ("median_s", "samples_per_s", "peak_rss_mb")},
                   "rlhf_core": [{k: r[k] for k in ("config", "median_s", "samples_per_s", "peak_rss_mb", "update_share_of_peak")}
                                 for r in runs],
                   "speedup": [r["samples_per_s"] / trl["samples_per_s"] for r in runs],
-                  "rss_ratio": [r["peak_rss_mb"] / trl["peak_rss_mb"] for r in runs]}))
+                  "rss_ratio": [r["peak_rss_mb"] / trl["peak_rss_mb"] for r in runs],
+                  "ceiling_speedup": [r["step_floor"]["samples_per_s"] / trl["samples_per_s"] if r.get("step_floor")
+                                      else None for r in runs]}))
 PY

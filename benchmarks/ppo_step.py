@@ -211,6 +211,31 @@ def update_flops(args, trainer, rollout) -> float:
     return float(passes.get_total_flops() + train_pass.get_total_flops() * minibatches)
 
 
+def reward_flops(reward_model, response_ids, mask) -> float:
+    """Counted FLOPs of scoring one batch of responses with the reward model."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        score(reward_model, response_ids, mask)
+    return float(counter.get_total_flops())
+
+
+def step_floor(floor: dict | None, flops: float | None, scoring_flops: float, peak: float, max_new_tokens: int,
+               batch_size: int) -> dict | None:
+    """The fastest a step could be on this machine with the same work: generation at its matmul
+    floor, scoring and the update (reference pass + train passes) at the matmul peak.
+
+    A ratio target above `batch_size / total_s` over a baseline cannot be met by engineering,
+    only by doing fewer FLOPs (another algorithm or model), or on other hardware.
+    """
+    if floor is None or flops is None:
+        return None
+    parts = {"generation_s": floor["floor_s_per_token"] * max_new_tokens, "reward_s": scoring_flops / peak,
+             "update_s": flops / peak}
+    total = sum(parts.values())
+    return {**parts, "total_s": total, "samples_per_s": batch_size / total}
+
+
 def synchronize(device: str) -> None:
     """Waits for queued GPU work, so a phase's clock stops when its work is done."""
     import torch
@@ -356,10 +381,12 @@ def main(argv=None):
 
     peak_rss = peak_rss_mb()  # before the FLOP-counting pass below, which is not part of a step
     flops = update_flops(args, trainer, rollout) if args.algo == "ppo" else None  # PPO's passes only
+    scoring_flops = reward_flops(reward_model, response_ids, mask)
     peak_gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if args.device == "cuda" else None
     peak = matmul_peak_flops(args.dtype, args.device, args.matmul_n)
     floor = None if args.skip_floor else generation_matmul_floor(trainer, queries, args.max_new_tokens, args.device)
     gen_s_per_token = med("gen_s") / args.max_new_tokens
+    ceiling = step_floor(floor, flops, scoring_flops, peak, args.max_new_tokens, args.batch_size)
     update_s = statistics.median(r["engine_timing"]["time/ppo/forward_pass"]
                                  + r["engine_timing"]["time/ppo/optimize_step"]
                                  for r in measured)
@@ -386,6 +413,8 @@ def main(argv=None):
         "update_flop_per_s": flops / update_s if flops else None,
         "matmul_peak_flop_per_s": peak,
         "update_share_of_peak": flops / update_s / peak if flops else None,
+        "reward_flops": scoring_flops,
+        "step_floor": ceiling,
         "last_step_stats": {key: stats[key] for key in ("objective/kl", "ppo/returns/mean",
                                                         "ppo/policy/advantages_mean") if key in stats},
         "per_step": records,
@@ -403,7 +432,10 @@ def main(argv=None):
              f"{1000 * floor['floor_s_per_token']:.1f} ms ({floor['matmuls']} products replayed)" if floor else "")
           + (f"; update {summary['update_flop_per_s'] / 1e9:.1f} GFLOP/s = "
              f"{100 * summary['update_share_of_peak']:.0f}% of the measured {args.dtype} matmul peak "
-             f"{peak / 1e9:.0f} GFLOP/s" if flops else f" ({args.algo}, k={k}: update FLOPs not counted)"))
+             f"{peak / 1e9:.0f} GFLOP/s" if flops else f" ({args.algo}, k={k}: update FLOPs not counted)")
+          + (f"; FLOP-bound floor of a step: generation {ceiling['generation_s']:.2f}s + reward "
+             f"{ceiling['reward_s']:.2f}s + update {ceiling['update_s']:.2f}s = {ceiling['total_s']:.2f}s, at most "
+             f"{ceiling['samples_per_s']:.3f} samples/s" if ceiling else ""))
     print(json.dumps(summary), flush=True)
 
 

@@ -48,6 +48,14 @@ def test_ppo_step_on_cpu_reports_the_cli_precision_and_gpu_fields(capsys):
     assert summary["generation_over_floor"] == pytest.approx(
         summary["median_s"]["generation"] / 5 / floor["floor_s_per_token"])
     assert summary["update_rss_rise_mb"] is None or summary["update_rss_rise_mb"] >= 0
+    # The FLOP-bound floor of a step: generation at its matmul floor, scoring and update at the peak.
+    ceiling, peak = summary["step_floor"], summary["matmul_peak_flop_per_s"]
+    assert summary["reward_flops"] > 0 and summary["update_flops"] > 0
+    assert ceiling["generation_s"] == pytest.approx(5 * floor["floor_s_per_token"])
+    assert ceiling["reward_s"] == pytest.approx(summary["reward_flops"] / peak)
+    assert ceiling["update_s"] == pytest.approx(summary["update_flops"] / peak)
+    assert ceiling["total_s"] == pytest.approx(ceiling["generation_s"] + ceiling["reward_s"] + ceiling["update_s"])
+    assert ceiling["samples_per_s"] == pytest.approx(4 / ceiling["total_s"])
 
 
 @pytest.mark.parametrize("algo", ["rloo", "grpo"])
