@@ -59,6 +59,12 @@ for r in runs:
               f"{c['generation_s']:.2f} + reward {c['reward_s']:.2f} + update {c['update_s']:.2f}), i.e. at most "
               f"{c['samples_per_s'] / trl['samples_per_s']:.2f}x TRL's samples/s without doing fewer FLOPs; "
               f"this run reached {r['samples_per_s'] / c['samples_per_s']:.0%} of that ceiling")
+    u = r.get("update_matmul_floor")
+    if c and u:  # the update's real matrix products, replayed alone, instead of its FLOPs at the peak
+        total = c["generation_s"] + c["reward_s"] + u["floor_s"]
+        print(f"  with the update's own products replayed ({u['floor_s']:.2f}s, {r['update_over_matmul_floor']:.2f}x "
+              f"below the measured update): at least {total:.2f}s a step, at most "
+              f"{r['config']['batch_size'] / total / trl['samples_per_s']:.2f}x TRL")
 print(json.dumps({"trl": {k: trl[k] for k in ("median_s", "samples_per_s", "peak_rss_mb")},
                   "rlhf_core": [{k: r[k] for k in ("config", "median_s", "samples_per_s", "peak_rss_mb", "update_share_of_peak")}
                                 for r in runs],

@@ -265,15 +265,8 @@ MATMUL_OPS = ("aten.linear.default", "aten.matmul.default", "aten.mm.default", "
               "aten.bmm.default", "aten.baddbmm.default")
 
 
-def generation_matmul_floor(trainer, queries, max_new_tokens: int, device: str, repeats: int = 3) -> dict:
-    """The matmul-bound floor of generation: its matrix products alone, back to back.
-
-    Samples `queries` once while recording every matrix product (shapes, strides, dtypes: the
-    encoder's, each decoding step's projections, LoRA, attention over the cache, the LM head),
-    then replays just those products on fresh tensors of the same layout, best of `repeats`.
-    Everything else a step does (Python, norms, softmax, sampling, cache bookkeeping) is what
-    the measured time has above this floor.
-    """
+def record_matmuls(fn):
+    """Runs `fn()` and returns (its result, every matrix product it ran as (op, argument layouts))."""
     import torch
     from torch.utils._python_dispatch import TorchDispatchMode
 
@@ -290,12 +283,19 @@ def generation_matmul_floor(trainer, queries, max_new_tokens: int, device: str, 
             return func(*args, **kwargs)
 
     with RecordMatmuls():
-        samples = trainer.generate(queries, max_new_tokens)
-    steps = samples.response_ids.shape[1]
+        result = fn()
+    return result, calls
+
+
+def replay_matmuls(calls, device: str, repeats: int = 3) -> float:
+    """Returns the best of `repeats` times to run just these products, back to back, on fresh tensors."""
+    import torch
 
     def fresh(x):
         if isinstance(x, tuple) and len(x) == 3 and isinstance(x[2], torch.dtype):
-            return torch.empty_strided(x[0], x[1], dtype=x[2], device=device).normal_()
+            # random storage viewed with the recorded strides (0-strides too: backward expands grads)
+            size = 1 + sum((n - 1) * st for n, st in zip(x[0], x[1])) if all(x[0]) else 0
+            return torch.randn(size, dtype=x[2], device=device).as_strided(x[0], x[1])
         return x
 
     replay = [(func, [fresh(a) for a in args], {k: fresh(v) for k, v in kw.items()}) for func, args, kw in calls]
@@ -308,7 +308,32 @@ def generation_matmul_floor(trainer, queries, max_new_tokens: int, device: str, 
                 func(*args, **kw)
             synchronize(device)
             best = min(best, time.perf_counter() - t)
+    return best
+
+
+def generation_matmul_floor(trainer, queries, max_new_tokens: int, device: str, repeats: int = 3) -> dict:
+    """The matmul-bound floor of generation: its matrix products alone, back to back.
+
+    Samples `queries` once while recording every matrix product (shapes, strides, dtypes: the
+    encoder's, each decoding step's projections, LoRA, attention over the cache, the LM head),
+    then replays just those products on fresh tensors of the same layout, best of `repeats`.
+    Everything else a step does (Python, norms, softmax, sampling, cache bookkeeping) is what
+    the measured time has above this floor.
+    """
+    samples, calls = record_matmuls(lambda: trainer.generate(queries, max_new_tokens))
+    steps = samples.response_ids.shape[1]
+    best = replay_matmuls(calls, device, repeats)
     return {"matmuls": len(calls), "steps": steps, "floor_s": best, "floor_s_per_token": best / steps}
+
+
+def update_matmul_floor(trainer, rollout, device: str, repeats: int = 3) -> dict:
+    """The update's matrix products (reference pass, forward and backward passes) replayed alone.
+
+    Unlike FLOPs at the square-matmul peak, this floor pays for the real shapes: thin LoRA
+    products, attention per head, the LM head's backward. Runs one more update on `rollout`.
+    """
+    _, calls = record_matmuls(lambda: trainer.step(rollout))
+    return {"matmuls": len(calls), "floor_s": replay_matmuls(calls, device, repeats)}
 
 
 def main(argv=None):
@@ -385,6 +410,7 @@ def main(argv=None):
     peak_gpu_mb = torch.cuda.max_memory_allocated() / 2**20 if args.device == "cuda" else None
     peak = matmul_peak_flops(args.dtype, args.device, args.matmul_n)
     floor = None if args.skip_floor else generation_matmul_floor(trainer, queries, args.max_new_tokens, args.device)
+    update_floor = None if args.skip_floor or args.algo != "ppo" else update_matmul_floor(trainer, rollout, args.device)
     gen_s_per_token = med("gen_s") / args.max_new_tokens
     ceiling = step_floor(floor, flops, scoring_flops, peak, args.max_new_tokens, args.batch_size)
     update_s = statistics.median(r["engine_timing"]["time/ppo/forward_pass"]
@@ -415,6 +441,8 @@ def main(argv=None):
         "update_share_of_peak": flops / update_s / peak if flops else None,
         "reward_flops": scoring_flops,
         "step_floor": ceiling,
+        "update_matmul_floor": update_floor,
+        "update_over_matmul_floor": update_s / update_floor["floor_s"] if update_floor else None,
         "last_step_stats": {key: stats[key] for key in ("objective/kl", "ppo/returns/mean",
                                                         "ppo/policy/advantages_mean") if key in stats},
         "per_step": records,
@@ -433,6 +461,8 @@ def main(argv=None):
           + (f"; update {summary['update_flop_per_s'] / 1e9:.1f} GFLOP/s = "
              f"{100 * summary['update_share_of_peak']:.0f}% of the measured {args.dtype} matmul peak "
              f"{peak / 1e9:.0f} GFLOP/s" if flops else f" ({args.algo}, k={k}: update FLOPs not counted)")
+          + (f", {summary['update_over_matmul_floor']:.2f}x its own matrix products replayed alone "
+             f"({update_floor['floor_s']:.2f}s, {update_floor['matmuls']} products)" if update_floor else "")
           + (f"; FLOP-bound floor of a step: generation {ceiling['generation_s']:.2f}s + reward "
              f"{ceiling['reward_s']:.2f}s + update {ceiling['update_s']:.2f}s = {ceiling['total_s']:.2f}s, at most "
              f"{ceiling['samples_per_s']:.3f} samples/s" if ceiling else ""))

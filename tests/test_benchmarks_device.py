@@ -56,6 +56,19 @@ def test_ppo_step_on_cpu_reports_the_cli_precision_and_gpu_fields(capsys):
     assert ceiling["update_s"] == pytest.approx(summary["update_flops"] / peak)
     assert ceiling["total_s"] == pytest.approx(ceiling["generation_s"] + ceiling["reward_s"] + ceiling["update_s"])
     assert ceiling["samples_per_s"] == pytest.approx(4 / ceiling["total_s"])
+    update_floor = summary["update_matmul_floor"]  # the update's products (forward and backward) replayed
+    assert update_floor["matmuls"] > 0 and update_floor["floor_s"] > 0
+    assert summary["update_over_matmul_floor"] > 0
+
+
+def test_matmul_recording_sees_the_backward_products_and_replays_them():
+    module = load_ppo_step()
+    x, w = torch.randn(4, 3, requires_grad=True), torch.randn(5, 3, requires_grad=True)
+    _, calls = module.record_matmuls(lambda: torch.nn.functional.linear(x, w).sum().backward())
+    shapes = sorted(tuple(a[0] for a in args if isinstance(a, tuple)) for _, args, _ in calls)
+    # forward x @ w.T, then grad_x = g @ w and grad_w = g.T @ x
+    assert shapes == [((4, 3), (3, 5)), ((4, 5), (5, 3)), ((5, 4), (4, 3))]
+    assert module.replay_matmuls(calls, "cpu", repeats=1) > 0
 
 
 @pytest.mark.parametrize("algo", ["rloo", "grpo"])
