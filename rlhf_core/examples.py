@@ -77,7 +77,8 @@ TOY_NOTICES = {
     "demo": ("Toy models: a 1.2M-parameter summarizer and two small classifiers trained from scratch in minutes "
              "on synthetic everyday dialogues (hotel, shop, flights, library, parties, ...). The summarizer copies "
              "most names and numbers of dialogues like the examples below; on other dialogues about one in five "
-             "comes out wrong, and its sentences often go astray or repeat themselves."),
+             "comes out wrong, its sentences often go astray or repeat themselves, and polite dialogues often get "
+             "the frame of a rude report (\"#Person1# calls #Person2# a ...\") around ordinary words."),
     "tiny": ("Random, untrained test models (the tiny preset): summaries are gibberish and scores mean nothing. "
              "Use it to try the app's mechanics only."),
 }
