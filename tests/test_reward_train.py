@@ -39,6 +39,19 @@ def test_reward_train_command_writes_a_classifier_the_reward_reads(tmp_path, sen
     assert all(0 <= t <= 1 for t in scores.toxicity)
 
 
+def test_the_classifier_trains_and_is_saved_in_float32_where_auto_means_bf16(tmp_path, sentences, monkeypatch):
+    import torch
+    from safetensors.torch import load_file
+
+    from rlhf_core import hub
+
+    monkeypatch.setattr(hub, "cpu_has_native_bf16", lambda: True)  # as on AVX512-BF16 / AMX CPUs
+    assert hub.resolve_dtype("auto") == torch.bfloat16
+    cfg = RewardTrainConfig(model="builtin:tiny-roberta", data=str(sentences), max_steps=2, batch_size=4)
+    run_reward_training(cfg, tmp_path / "reward")
+    assert {t.dtype for t in load_file(tmp_path / "reward" / "model.safetensors").values()} == {torch.float32}
+
+
 def test_metrics_match_hand_counts():
     predicted = np.array([1, 1, 0, 0, 1, 0])
     actual = np.array([1, 0, 0, 1, 1, 0])

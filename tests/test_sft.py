@@ -55,6 +55,15 @@ def test_full_sft_writes_a_policy_folder(tmp_path):
     assert policy.trainable_parameters()[0] < policy.trainable_parameters()[1]
 
 
+def test_full_sft_trains_float32_weights_where_auto_means_bf16(tmp_path, monkeypatch):
+    from rlhf_core import hub
+
+    monkeypatch.setattr(hub, "cpu_has_native_bf16", lambda: True)  # as on AVX512-BF16 / AMX CPUs
+    config = get_config("tiny", {"model.dtype": "auto"})
+    run_sft(config, SFTConfig(**{**TINY.__dict__, "mode": "full"}), tmp_path / "policy")
+    assert {t.dtype for t in load_file(tmp_path / "policy" / "model.safetensors").values()} == {torch.float32}
+
+
 def test_training_pairs_are_the_configured_prompts_and_reference_summaries():
     config = get_config("tiny", {"data.prompt_template": "TL;DR {dialogue} =>"})
     _, tokenizer = load_seq2seq("builtin:tiny-t5")

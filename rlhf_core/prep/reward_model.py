@@ -85,7 +85,10 @@ def run_reward_training(cfg: RewardTrainConfig, out_dir: str | Path,
 
     torch.manual_seed(cfg.seed)
     status(f"loading {cfg.model}")
-    model, tokenizer = load_classifier(cfg.model)
+    # float32 weights whatever the machine: the loader's "auto" is bf16 on GPUs and bf16-native
+    # CPUs, and AdamW on bf16 weights loses the small updates (the demo's classifiers came out
+    # different, saved in bf16 at half the size, when built on such a CPU).
+    model, tokenizer = load_classifier(cfg.model, "float32")
     model.train().requires_grad_(True)
     index = name_labels(model, cfg.not_hate_label, cfg.hate_label)
     hate_index = index[cfg.hate_label.lower()]

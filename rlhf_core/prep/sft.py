@@ -35,8 +35,13 @@ METRICS_FILE = "sft_metrics.json"
 
 
 def prepare_model(config: Config, mode: str):
-    """Returns (model, tokenizer) ready to train: a LoRA-wrapped or fully trainable seq2seq LM."""
-    model, tokenizer = load_seq2seq(config.model.policy, config.model.dtype)
+    """Returns (model, tokenizer) ready to train: a LoRA-wrapped or fully trainable seq2seq LM.
+
+    Full fine-tuning trains float32 weights whatever `model.dtype` says (its "auto" is bf16 on
+    GPUs and bf16-native CPUs, where AdamW on bf16 weights loses the small updates); LoRA keeps
+    the frozen base in `model.dtype` and its adapter in float32.
+    """
+    model, tokenizer = load_seq2seq(config.model.policy, "float32" if mode == "full" else config.model.dtype)
     if mode == "full":
         return model.requires_grad_(True), tokenizer
     return add_lora(model, config.model), tokenizer
