@@ -5,10 +5,10 @@ The task is the one of `tests/test_training.py::test_reward_rises_on_a_simple_ta
 a random tiny T5 with LoRA (q, v, lm_head) is rewarded for the share of lowercase letters in its
 summary (about 0.25 at random). Prints, per seed, the mean reward of the first and last 5 steps,
 then the mean over seeds; the last line is JSON. Extra `key=value` arguments override the config,
-e.g. `model.dtype=bfloat16`.
+e.g. `model.dtype=bfloat16` (before `--seeds`, which takes every number after it).
 
     python benchmarks/learning_curve.py --seeds 0 1 2 3 4
-    python benchmarks/learning_curve.py --seeds 0 1 2 3 4 model.dtype=bfloat16
+    python benchmarks/learning_curve.py model.dtype=bfloat16 --seeds 0 1 2 3 4
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 TASK = {"steps": 30, "ppo.batch_size": 8, "ppo.mini_batch_size": 4, "ppo.ppo_epochs": 4,
-        "ppo.learning_rate": 3e-2, "reward.text": "summary", "ppo.init_kl_coef": 0.05,
+        "ppo.learning_rate": 1e-2, "reward.text": "summary", "ppo.init_kl_coef": 0.05,
         "model.lora_target_modules": "q,v,lm_head", "generation.max_new_tokens_min": 12,
         "generation.max_new_tokens_max": 12}
 

@@ -203,7 +203,7 @@ def update_flops(args, trainer, rollout) -> float:
         trainer.old_and_reference(rollout)
     idx = list(range(args.mini_batch_size))  # mini-batches are alike in shape on this workload
     with FlopCounterMode(display=False) as train_pass:
-        logprobs, values, _ = trainer._forward(trainer.policy, [rollout.query_ids[i] for i in idx],
+        logprobs, values, _, _ = trainer._forward(trainer.policy, [rollout.query_ids[i] for i in idx],
                                                rollout.response_ids[idx])
         (logprobs.sum() + values.sum()).backward()
     trainer.optimizer.zero_grad()

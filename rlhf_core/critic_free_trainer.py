@@ -82,8 +82,8 @@ class CriticFreeTrainer(PPOTrainer):
         size = self.config.ppo.forward_batch_size or self.config.ppo.mini_batch_size
         with policy.reference():
             for bucket in self._group_buckets(rollout.query_ids, size):
-                ref[bucket], _, _ = self._forward(policy, [rollout.query_ids[i] for i in bucket],
-                                                  rollout.response_ids[bucket])
+                ref[bucket], _, _, _ = self._forward(policy, [rollout.query_ids[i] for i in bucket],
+                                                     rollout.response_ids[bucket])
         return ref
 
     def advantages(self, scores: torch.Tensor, seq_kl: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -174,16 +174,15 @@ class CriticFreeTrainer(PPOTrainer):
                 parts: dict[str, float] = {}
                 for start in range(0, len(idx), micro):
                     rows = idx[start : start + micro]
-                    lp, _, logits = self._forward(self.policy, [rollout.query_ids[i] for i in rows],
-                                                  rollout.response_ids[rows])
+                    lp, _, logits, token_entropy = self._forward(self.policy, [rollout.query_ids[i] for i in rows],
+                                                                 rollout.response_ids[rows], entropy=True)
                     loss, part = critic_free.policy_loss(
                         lp, old_logprobs[rows], advantages[rows], mask[rows], loss_type, ref_logprobs[rows], beta,
                         c.epsilon_low, c.epsilon_high, max_length,
                     )
                     if not math.isfinite(loss.item()):
                         raise FloatingPointError(f"{self.config.algo.upper()} loss is not finite")
-                    with torch.no_grad():
-                        entropy_sum += (ppo.entropy_from_logits(logits) * mask[rows]).sum().item()
+                    entropy_sum += (token_entropy * mask[rows]).sum().item()
                     del logits
                     # every loss type is a mean over rows, so row shares make the sum exact
                     share = len(rows) / len(idx)

@@ -184,14 +184,15 @@ class PPOTrainer:
 
     # ---------------------------------------------------------------- forward passes
 
-    def _forward(self, model, query_ids, response_ids):
-        """Returns (logprobs (b, T), values (b, T), logits (b, T, V)) for one group of samples."""
+    def _forward(self, model, query_ids, response_ids, entropy: bool = False):
+        """Returns (logprobs (b, T), values (b, T), logits (b, T, V), entropy (b, T) or None) for
+        one group of samples; the entropy (of the logits, no gradient) only when asked for."""
         input_ids, attention_mask = pad_right(query_ids, self.pad_id, self.device)
         decoder_input_ids = response_decoder_inputs(response_ids, self.start_id)
         with self.accelerator.autocast():
             logits, values = model(input_ids, attention_mask, decoder_input_ids)
-        logprobs = ppo.logprobs_from_logits(logits, response_ids, self.config.generation.temperature)
-        return logprobs, values, logits
+        logprobs, token_entropy = ppo.token_logprobs(logits, response_ids, self.config.generation.temperature, entropy)
+        return logprobs, values, logits, token_entropy
 
     @torch.inference_mode()
     def old_and_reference(self, rollout: Rollout) -> OldAndReference:
@@ -218,10 +219,10 @@ class PPOTrainer:
             queries = [rollout.query_ids[i] for i in bucket]
             responses = rollout.response_ids[bucket]
             if need_old_pass:
-                lp, v, logits = self._forward(policy, queries, responses)
+                lp, v, logits, _ = self._forward(policy, queries, responses)
                 old_logprobs[bucket], old_values[bucket] = lp, v
             with policy.reference():
-                rlp, _, rlogits = self._forward(policy, queries, responses)
+                rlp, _, rlogits, _ = self._forward(policy, queries, responses)
             ref_logprobs[bucket] = rlp
             if full_kl:
                 if old_logits is None:
@@ -337,15 +338,15 @@ class PPOTrainer:
         for start in range(0, len(idx), micro):
             rows = idx[start : start + micro]
             queries = [rollout.query_ids[i] for i in rows]
-            lp, vp, logits = self._forward(self.policy, queries, rollout.response_ids[rows])
+            lp, vp, logits, token_entropy = self._forward(self.policy, queries, rollout.response_ids[rows],
+                                                          entropy=True)
             loss, _ = ppo.ppo_losses(
                 b.old_logprobs[rows], b.old_values[rows], lp, vp, b.advantages[rows], b.returns[rows], mask[rows],
                 cfg.cliprange, cfg.cliprange_value, cfg.vf_coef,
             )
             if not math.isfinite(loss.item()):
                 raise FloatingPointError("PPO loss is not finite")
-            with torch.no_grad():
-                entropy_sum += (ppo.entropy_from_logits(logits) * mask[rows]).sum()
+            entropy_sum += (token_entropy * mask[rows]).sum()
             del logits
             self.accelerator.backward(loss * (mask[rows].sum() / n_tokens))
             logprobs.append(lp.detach())

@@ -166,7 +166,7 @@ def test_shared_encoder_passes_match_one_pass_per_row():
     rollout = trainer.rollout(rows["input_ids"], rows["prompt"], 8)
     ref = trainer.reference_logprobs(rollout)
     with torch.inference_mode(), trainer.unwrapped.reference():
-        expected, _, _ = trainer._forward(trainer.unwrapped, rollout.query_ids, rollout.response_ids)
+        expected, _, _, _ = trainer._forward(trainer.unwrapped, rollout.query_ids, rollout.response_ids)
     torch.testing.assert_close(ref, expected, rtol=0, atol=1e-5)
 
 

@@ -17,6 +17,7 @@ from rlhf_core.ppo import (
     masked_var,
     masked_whiten,
     ppo_losses,
+    token_logprobs,
 )
 
 
@@ -147,6 +148,62 @@ def test_entropy_from_logits_uniform_and_two_point():
 def test_entropy_from_logits_deterministic_is_zero_not_nan():
     logits = t([[[5.0, -math.inf, -math.inf]]])
     close(entropy_from_logits(logits), [[0.0]])
+
+
+# ---------------------------------------------------------------- the update's chunked log-probs
+
+
+def test_token_logprobs_hand_computed_with_entropy_and_gradient():
+    logits = t([[[1.0, 2.0, 3.0], [0.0, math.log(3), -math.inf]]]).requires_grad_(True)  # (1, 2, 3)
+    labels = torch.tensor([[2, 1]])
+    lp, entropy = token_logprobs(logits, labels, with_entropy=True)
+    z = math.exp(1) + math.exp(2) + math.exp(3)
+    # token 0: 3 - log z; token 1: p = [1/4, 3/4, 0] -> log 3/4, entropy without nan from the -inf logit
+    close(lp, [[3 - math.log(z), math.log(0.75)]])
+    close(entropy, [[-sum(e / z * math.log(e / z) for e in (math.e, math.e**2, math.e**3)),
+                     -(0.25 * math.log(0.25) + 0.75 * math.log(0.75))]])
+    assert not entropy.requires_grad
+    lp.sum().backward()
+    # d log p(label) / d logit_v = [v == label] - p(v)
+    close(logits.grad, [[[-math.e / z, -math.e**2 / z, 1 - math.e**3 / z], [-0.25, 0.25, 0.0]]])
+
+
+@pytest.mark.parametrize("dtype,temperature", [(torch.float32, 1.0), (torch.float32, 0.7), (torch.bfloat16, 1.0),
+                                               (torch.bfloat16, 1.3)])
+def test_token_logprobs_equals_log_softmax_path_in_chunks(monkeypatch, dtype, temperature):
+    """Values and gradient of logprobs_from_logits / entropy_from_logits (the TRL formulas), also
+    when the positions are split into chunks of 3 that do not divide them."""
+    import rlhf_core.ppo as ppo_module
+
+    monkeypatch.setattr(ppo_module, "_chunk_rows", lambda logits: 3)
+    g = torch.Generator().manual_seed(0)
+    base = (3 * torch.randn(2, 5, 40, generator=g)).to(dtype)
+    labels = torch.randint(0, 40, (2, 5), generator=g)
+    weights = torch.randn(2, 5, generator=g)
+    a, b = base.clone().requires_grad_(True), base.clone().requires_grad_(True)
+    expected = logprobs_from_logits(a, labels, temperature)
+    (expected * weights).sum().backward()
+    lp, entropy = token_logprobs(b, labels, temperature, with_entropy=True)
+    (lp * weights).sum().backward()
+    assert lp.dtype == torch.float32 and b.grad.dtype == dtype
+    torch.testing.assert_close(lp, expected, rtol=0, atol=2e-6)
+    torch.testing.assert_close(entropy, entropy_from_logits(base), rtol=0, atol=2e-5)
+    grad_tol = 1e-6 if dtype == torch.float32 else 8e-3  # bf16 gradients: one rounding apart at most
+    torch.testing.assert_close(b.grad.float(), a.grad.float(), rtol=0, atol=grad_tol)
+
+
+def test_token_logprobs_gradient_passes_gradcheck():
+    g = torch.Generator().manual_seed(1)
+    logits = torch.randn(2, 3, 6, dtype=torch.float64, generator=g, requires_grad=True)
+    labels = torch.randint(0, 6, (2, 3), generator=g)
+    assert torch.autograd.gradcheck(lambda x: token_logprobs(x, labels, 0.8)[0], (logits,))
+
+
+def test_token_logprobs_rejects_bad_shapes_and_temperature():
+    with pytest.raises(ValueError, match="temperature"):
+        token_logprobs(t([[[1.0, 2.0]]]), torch.tensor([[0]]), temperature=0.0)
+    with pytest.raises(ValueError, match="labels"):
+        token_logprobs(t([[[1.0, 2.0]]]), torch.tensor([0]))
 
 
 # ---------------------------------------------------------------- KL penalty

@@ -100,14 +100,16 @@ def test_reward_rises_on_a_simple_task_while_kl_stays_finite():
     """Reward = share of lowercase letters in the summary (about 0.25 at random): PPO must raise it.
 
     LoRA also targets the tiny model's lm_head: with q/v alone a 2-layer random T5 cannot shift its
-    output distribution within a few dozen steps. One 30-step run is noisy (per seed the gain ranges
-    from -0.1 to +0.45: see benchmarks/learning_curve.py), so four seeds must rise on average, and
-    most of them individually.
+    output distribution within a few dozen steps. One 30-step run is noisy, so four seeds must rise
+    on average, and most of them individually. At learning rate 1e-2 the gain over 30 seeds was
+    0.186 +- 0.110 (sd), 28 of 30 rose and every window of 4 consecutive seeds passed; at 3e-2 it
+    was 0.145 +- 0.154 and float rounding alone (the chunked log-probs) failed seeds 42-45
+    (benchmarks/learning_curve.py, benchmarks/README.md "Does it still learn?").
     """
     gains = []
     for seed in (42, 43, 44, 45):
         config = get_config("tiny", {"steps": 30, "ppo.batch_size": 8, "ppo.mini_batch_size": 4,
-                                     "ppo.ppo_epochs": 4, "ppo.learning_rate": 3e-2, "reward.text": "summary",
+                                     "ppo.ppo_epochs": 4, "ppo.learning_rate": 1e-2, "reward.text": "summary",
                                      "ppo.init_kl_coef": 0.05, "model.lora_target_modules": "q,v,lm_head",
                                      "generation.max_new_tokens_min": 12, "generation.max_new_tokens_max": 12,
                                      "seed": seed})
