@@ -48,7 +48,10 @@ class PolicyWithValueHead(nn.Module):
         return self.model.get_base_model().config
 
     def forward(self, input_ids, attention_mask, decoder_input_ids, encoder_outputs=None):
-        """Returns (logits (B, T, V) float32, values (B, T) float32 or None without a value head).
+        """Returns (logits (B, T, V) in the model's dtype, values (B, T) float32 or None without a
+        value head). The logits stay bf16 under bf16 weights: `ppo.token_logprobs` reads them a
+        chunk at a time in float32, where a float32 copy of all of them would cost a pass through
+        memory each way (and, on a GPU, 4 bytes per vocabulary entry per token).
 
         Rows with the same prompt (RLOO/GRPO's k samples) share one encoder pass: its states are
         repeated for them, so gradients from every row flow back through the one pass. The result
@@ -68,10 +71,10 @@ class PolicyWithValueHead(nn.Module):
             return_dict=True,
         )
         if self.value_head is None:
-            return out.logits.float(), None
+            return out.logits, None
         hidden = out.decoder_hidden_states[-1]  # (B, T, H), after the final layer norm
         values = self.value_head(hidden.to(self.value_head.weight.dtype)).squeeze(-1)
-        return out.logits.float(), values.float()
+        return out.logits, values.float()
 
     def _shared_encoder_outputs(self, input_ids, attention_mask):
         """Encoder outputs computed once per distinct prompt row, or None when every row differs."""

@@ -226,7 +226,7 @@ class PPOTrainer:
             ref_logprobs[bucket] = rlp
             if full_kl:
                 if old_logits is None:
-                    old_logits = torch.zeros((B, T, logits.shape[-1]), device=self.device)
+                    old_logits = torch.zeros((B, T, logits.shape[-1]), dtype=logits.dtype, device=self.device)
                     ref_logits = torch.zeros_like(old_logits)
                 old_logits[bucket], ref_logits[bucket] = logits, rlogits
         return OldAndReference(old_logprobs, old_values, ref_logprobs, old_logits, ref_logits)

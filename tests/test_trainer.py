@@ -46,6 +46,23 @@ def test_first_step_kl_is_zero_and_ratio_is_one():
     assert stats["ppo/policy/clipfrac"] == 0.0
 
 
+@pytest.mark.parametrize("kl_penalty", ["kl", "full"])
+def test_a_step_with_bf16_weights_keeps_bf16_logits_and_matches_the_first_step_identities(kl_penalty):
+    """The policy hands its logits over in the weights' dtype (the update reads them a chunk at a
+    time in float32); the full-KL buffers must take them as they are."""
+    trainer, data = make_trainer(**{"model.dtype": "bfloat16", "ppo.kl_penalty": kl_penalty})
+    torch.manual_seed(1)
+    rollout = trainer.rollout(data["input_ids"], data["prompt"], max_new_tokens=12)
+    passes = trainer.old_and_reference(rollout)
+    if kl_penalty == "full":
+        assert passes.old_logits.dtype == torch.bfloat16
+        assert passes.old_logits.shape[:2] == rollout.response_ids.shape
+    stats = trainer.step(rollout)
+    assert stats["objective/kl"] == pytest.approx(0.0, abs=1e-3)  # policy == reference at step 1
+    assert stats["ppo/policy/ratio_mean"] == pytest.approx(1.0, abs=0.02)  # bf16 sampling vs teacher forcing
+    assert 0 < stats["ppo/policy/entropy"] < 10
+
+
 def test_rollout_masks_cover_response_up_to_eos():
     trainer, data = make_trainer()
     torch.manual_seed(2)
