@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from transformers.cache_utils import DynamicCache, EncoderDecoderCache
 from transformers.generation.logits_process import (
     LogitsProcessorList,
@@ -189,9 +188,9 @@ def decode(seq2seq, query_ids: Sequence[Sequence[int]], s: SamplingSettings, dev
                 u = torch.rand((B, 1), dtype=torch.float64, device=device)[rows]
                 next_ids = sample_from_scores(scores, uniform=u)  # (rows,)
             next_ids = torch.where(finished, torch.full_like(next_ids, s.pad_id), next_ids)
-            if record:
-                logp = F.log_softmax(logits / s.temperature, dim=-1)  # as the update's teacher-forced pass
-                logprobs[rows, t] = logp.gather(1, next_ids[:, None]).squeeze(1)
+            if record:  # log softmax(logits / T) at the drawn token, as the update's `ppo.token_logprobs`
+                x = logits / s.temperature if s.temperature != 1.0 else logits
+                logprobs[rows, t] = x.gather(1, next_ids[:, None]).squeeze(1) - torch.logsumexp(x, dim=-1)
             tokens[rows, t + 1] = next_ids
             steps = t + 1
             finished |= next_ids == s.eos_id
