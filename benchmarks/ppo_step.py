@@ -288,14 +288,22 @@ def record_matmuls(fn):
 
 
 def replay_matmuls(calls, device: str, repeats: int = 3) -> float:
-    """Returns the best of `repeats` times to run just these products, back to back, on fresh tensors."""
+    """Returns the best of `repeats` times to run just these products, back to back, on fresh tensors.
+
+    Arguments of the same storage size and dtype share one random buffer (viewed with each call's
+    own shape and strides): an update at the flan-t5-base shape records thousands of products
+    whose inputs, all allocated at once, did not fit in 24 GB."""
     import torch
+
+    buffers = {}
 
     def fresh(x):
         if isinstance(x, tuple) and len(x) == 3 and isinstance(x[2], torch.dtype):
             # random storage viewed with the recorded strides (0-strides too: backward expands grads)
             size = 1 + sum((n - 1) * st for n, st in zip(x[0], x[1])) if all(x[0]) else 0
-            return torch.randn(size, dtype=x[2], device=device).as_strided(x[0], x[1])
+            if (size, x[2]) not in buffers:
+                buffers[size, x[2]] = torch.randn(size, dtype=x[2], device=device)
+            return buffers[size, x[2]].as_strided(x[0], x[1])
         return x
 
     replay = [(func, [fresh(a) for a in args], {k: fresh(v) for k, v in kw.items()}) for func, args, kw in calls]
