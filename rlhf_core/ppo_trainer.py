@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from . import ppo
-from .batching import length_buckets, pad_right
+from .batching import length_buckets, pad_right, response_lengths
 from .config import Config
 from .memory import trim_heap
 from .policy import PolicyWithValueHead, response_decoder_inputs
@@ -185,13 +185,25 @@ class PPOTrainer:
     # ---------------------------------------------------------------- forward passes
 
     def _forward(self, model, query_ids, response_ids, entropy: bool = False):
-        """Returns (logprobs (b, T), values (b, T), logits (b, T, V), entropy (b, T) or None) for
-        one group of samples; the entropy (of the logits, no gradient) only when asked for."""
+        """Returns (logprobs (b, T), values (b, T), logits (b, W, V), entropy (b, T) or None) for
+        one group of samples; the entropy (of the logits, no gradient) only when asked for.
+
+        The decoder runs only as far as the group's longest response, W <= T positions (the batch
+        is padded to its longest response, often twice a typical one): decoding is causal, so the
+        positions cut are ones no kept position sees. Log-probs, values and entropy are zero there.
+        """
+        width = int(response_lengths(response_ids, self.eos_id).max())
+        full = response_ids.shape[1]
+        response_ids = response_ids[:, :width]
         input_ids, attention_mask = pad_right(query_ids, self.pad_id, self.device)
         decoder_input_ids = response_decoder_inputs(response_ids, self.start_id)
         with self.accelerator.autocast():
             logits, values = model(input_ids, attention_mask, decoder_input_ids)
         logprobs, token_entropy = ppo.token_logprobs(logits, response_ids, self.config.generation.temperature, entropy)
+        if width < full:
+            def widen(t):
+                return None if t is None else torch.nn.functional.pad(t, (0, full - width))
+            logprobs, values, token_entropy = widen(logprobs), widen(values), widen(token_entropy)
         return logprobs, values, logits, token_entropy
 
     @torch.inference_mode()
@@ -228,7 +240,8 @@ class PPOTrainer:
                 if old_logits is None:
                     old_logits = torch.zeros((B, T, logits.shape[-1]), dtype=logits.dtype, device=self.device)
                     ref_logits = torch.zeros_like(old_logits)
-                old_logits[bucket], ref_logits[bucket] = logits, rlogits
+                old_logits[bucket, : logits.shape[1]] = logits  # zero past the bucket's longest response
+                ref_logits[bucket, : rlogits.shape[1]] = rlogits
         return OldAndReference(old_logprobs, old_values, ref_logprobs, old_logits, ref_logits)
 
     # ---------------------------------------------------------------- the step

@@ -122,6 +122,40 @@ def test_sampled_log_probs_and_values_equal_a_teacher_forced_pass(generation_bat
     assert not torch.all(rollout.logprobs == rollout.logprobs[0, 0])
 
 
+def test_teacher_forced_passes_stop_at_the_groups_longest_response():
+    """The batch is padded to its longest response; a group of shorter ones decodes only as far
+    as its own longest (causal decoding: the cut positions are seen by no kept one), and gives the
+    full-width pass's log-probs, values and entropy at every real token, zeros after."""
+    from rlhf_core import ppo
+    from rlhf_core.policy import response_decoder_inputs
+
+    trainer, data = make_trainer()
+    with torch.no_grad():  # a non-trivial adapter and value head
+        for p in trainer.unwrapped.parameters():
+            if p.requires_grad:
+                p.normal_(0, 0.1)
+    policy = trainer.unwrapped
+    policy.eval()
+    queries = [data["input_ids"][0], data["input_ids"][1]]
+    responses = torch.tensor([[7, 8, 9, 1, 0, 0, 0, 0, 0, 0], [5, 1, 0, 0, 0, 0, 0, 0, 0, 0]])  # EOS id 1
+    widths = []
+    forward = policy.forward
+    policy.forward = lambda ids, mask, dec: (widths.append(dec.shape[1]), forward(ids, mask, dec))[1]
+    with torch.no_grad():
+        lp, values, logits, entropy = trainer._forward(policy, queries, responses, entropy=True)
+    policy.forward = forward
+    assert widths == [4] and logits.shape[1] == 4 and lp.shape == values.shape == entropy.shape == (2, 10)
+    input_ids, attention_mask = pad_right(queries, trainer.pad_id)
+    with torch.no_grad():
+        decoder_inputs = response_decoder_inputs(responses, trainer.start_id)
+        full_logits, full_values = policy(input_ids, attention_mask, decoder_inputs)
+        full_lp, full_entropy = ppo.token_logprobs(full_logits, responses, 1.0, True)
+    mask = length_mask(response_lengths(responses, 1), 10).bool()
+    for ours, theirs in ((lp, full_lp), (values, full_values), (entropy, full_entropy)):
+        torch.testing.assert_close(ours[mask], theirs[mask], atol=1e-5, rtol=1e-5)
+        assert torch.all(ours[:, 4:] == 0)
+
+
 def test_micro_batches_accumulate_the_gradient_of_the_whole_mini_batch():
     from rlhf_core import ppo
 
