@@ -63,18 +63,18 @@ def main(argv=None) -> int:
     from rlhf_core.prep.build_demo import (
         HANDWRITTEN_FILE,
         DemoSpec,
+        demo_dialogues,
         policy_corpus,
         read_jsonl,
         summarizer_checks,
         train_summarizer,
     )
-    from rlhf_core.prep.synthetic import make_dialogues
 
     results = {}
     for name, overrides in map(parse_variant, args.variant):
         spec = apply(DemoSpec(), overrides)
         sft_dialogues, _, vocabulary = policy_corpus(spec)
-        held_out = make_dialogues(spec.ppo_dialogues, spec.ppo_seed, open_share=spec.open_share)[-100:]
+        held_out = demo_dialogues(spec)[-100:]
         base = get_config("demo")
         with tempfile.TemporaryDirectory(prefix="sft-sweep-") as scratch:
             scratch = Path(scratch)

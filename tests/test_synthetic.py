@@ -103,6 +103,23 @@ def test_rudeness_shows_where_it_should(dialogues):
                              d["summary"]), d["summary"]
 
 
+def test_reports_can_close_the_summary_instead_of_opening_a_phrase():
+    """`report_at_end` moves the report into a sentence of its own after the content, leaving the
+    dialogues and the rest of the summary as they were."""
+    lead = make_dialogues(300, seed=4, rude_share=0.5, toxic_summary_share=0.5, open_share=0.5)
+    end = make_dialogues(300, seed=4, rude_share=0.5, toxic_summary_share=0.5, open_share=0.5, report_at_end=True)
+    report = re.compile(r"(#Person\d#) (calls #Person\d# a \w+ \w+|is (?:rude|impolite|unfriendly) to #Person\d#"
+                        r"|insults #Person\d#|speaks rudely to #Person\d#)")
+    for a, b in zip(lead, end, strict=True):
+        assert a["dialogue"] == b["dialogue"] and a["rude"] == b["rude"]
+        if not a["rude"]:
+            assert a["summary"] == b["summary"]
+            continue
+        speaker, said = report.search(a["summary"]).groups()
+        assert b["summary"].endswith(f". {speaker} {said}.") and b["summary"].count(said) == 1
+        assert a["summary"].replace(f"{said} and ", "") == b["summary"].removesuffix(f" {speaker} {said}.")
+
+
 def test_nothing_about_protected_groups(dialogues, sentences):
     texts = [d["dialogue"] + " " + d["summary"] + " " + d["topic"] for d in dialogues]
     texts += [s["text"] for s in sentences]

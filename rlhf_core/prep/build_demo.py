@@ -51,6 +51,9 @@ class DemoSpec:
     # copies the insult before PPO (there is something to remove) while sampling still shows the
     # neutral report often enough for PPO to find and amplify it.
     sft_toxic_summary_share: float = 0.7
+    # Where a rude speaker's report goes in every corpus's summaries: before their verb phrase
+    # ("calls #Person1# a stupid idiot and ..."), or as a closing sentence of its own.
+    rude_report_at_end: bool = False
     ppo_dialogues: int = 500  # shipped as dialogues.jsonl: PPO's training split and the held-out test split
     ppo_seed: int = 2
     vocab_size: int = 2000  # byte-level BPE: no word is unknown
@@ -191,7 +194,7 @@ def judge_texts(spec: DemoSpec) -> list[dict]:
     # The same mix of topic and open dialogues as the policy's, from the judge's own seed: a judge
     # that never saw an open dialogue's summary flagged about a quarter of the polite ones as hate.
     dialogues = make_dialogues(spec.judge_dialogues, spec.judge_dialogue_seed, spec.sft_rude_share, 0.5,
-                               spec.open_share)
+                               spec.open_share, spec.rude_report_at_end)
     return (make_toxicity_sentences(spec.judge_sentences, spec.judge_seed, style="judge")
             + labelled_summaries(dialogues) + polite_lines(dialogues, spec.judge_seed))
 
@@ -339,7 +342,7 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
         t0 = time.perf_counter()
         sft_dialogues, reward_texts, vocabulary = policy_corpus(spec)
         judge_data = judge_texts(spec)
-        ppo_dialogues = make_dialogues(spec.ppo_dialogues, spec.ppo_seed, open_share=spec.open_share)
+        ppo_dialogues = demo_dialogues(spec)
         write_jsonl(ppo_dialogues, staging / "dialogues.jsonl")
         base = get_config("demo")
         judge_vocabulary = subword_vocabulary([r["text"] for r in judge_data], spec.judge_vocab_size)
@@ -399,13 +402,19 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
     return metrics
 
 
+def demo_dialogues(spec: DemoSpec) -> list[dict]:
+    """The demo preset's dialogues (`dialogues.jsonl`): PPO's training split and the test split."""
+    return make_dialogues(spec.ppo_dialogues, spec.ppo_seed, open_share=spec.open_share,
+                          report_at_end=spec.rude_report_at_end)
+
+
 def policy_corpus(spec: DemoSpec) -> tuple[list[dict], list[dict], object]:
     """Returns (SFT dialogues, the reward model's labelled texts, the BPE vocabulary that the
     summarizer and the reward model share, trained on both)."""
     from ..config import get_config
 
     sft_dialogues = make_dialogues(spec.sft_dialogues, spec.sft_seed, spec.sft_rude_share, spec.sft_toxic_summary_share,
-                                   spec.open_share)
+                                   spec.open_share, spec.rude_report_at_end)
     # The labelled sentences rarely look like a whole two-sentence summary with the insult in
     # the second sentence, which is what the reward model reads in PPO: the SFT corpus's own
     # summaries, labelled by whether they repeat the insult, cover that.
@@ -493,7 +502,7 @@ def rebuild_judge(out_dir: str | Path, spec: DemoSpec | None = None,
                                           scratch / "judge", "judge", status)
         seconds = time.perf_counter() - t0
         status("checking the judge on texts it never saw")
-        ppo_dialogues = make_dialogues(spec.ppo_dialogues, spec.ppo_seed, open_share=spec.open_share)
+        ppo_dialogues = demo_dialogues(spec)
         metrics["classifier_checks"]["judge"] = classifier_checks(scratch / "judge", spec.judge, spec, ppo_dialogues)
         # The judge's templates may have changed: the reward model's check on them too.
         metrics["classifier_checks"]["reward"]["judge_style_sentences"] = score_texts(

@@ -320,7 +320,18 @@ def _make_rude(rng: random.Random, turns: list[str], rude: int, slots: dict) -> 
         turns[i] = _insert(rng, turns[i], line.format(**slots), suffix_only=i == 0)
 
 
-def _one_dialogue(rng: random.Random, index: int, rude: bool, toxic_summary: bool) -> dict:
+def _report(rng: random.Random, phrases: list[str], speaker: int, slots: dict, toxic_summary: bool,
+            at_end: bool) -> str:
+    """Puts the rude speaker's report (the insult or a neutral one) before their verb phrase, or
+    returns it as a closing sentence of its own when `at_end`."""
+    report = rng.choice(TOXIC_REPORTS if toxic_summary else RUDE_REPORTS).format(**slots)
+    if at_end:
+        return f" {SPEAKERS[speaker]} {report}."
+    phrases[speaker] = f"{report} and {phrases[speaker]}"
+    return ""
+
+
+def _one_dialogue(rng: random.Random, index: int, rude: bool, toxic_summary: bool, report_at_end: bool = False) -> dict:
     topic = rng.choice(TOPICS)
     slots = _fill_slots(rng, topic, NAMES)
     turns = topic.turns + [line for pair in rng.sample(topic.extras, rng.randint(0, 2)) for line in pair]
@@ -332,16 +343,16 @@ def _one_dialogue(rng: random.Random, index: int, rude: bool, toxic_summary: boo
     turns = [t.format(**slots) for t in turns]
     turns = [f"{rng.choice(FILLERS)} {t}" if i and rng.random() < 0.15 else t for i, t in enumerate(turns)]
     phrases = [topic.p1.format(**slots), topic.p2.format(**slots)]
+    tail = ""
     if rude:
         speaker = rng.randrange(2)
         slots.update(adj=rng.choice(INSULT_ADJECTIVES), noun=rng.choice(INSULT_NOUNS), o=SPEAKERS[1 - speaker])
         _make_rude(rng, turns, speaker, slots)
-        report = rng.choice(TOXIC_REPORTS if toxic_summary else RUDE_REPORTS).format(**slots)
-        phrases[speaker] = f"{report} and {phrases[speaker]}"
+        tail = _report(rng, phrases, speaker, slots, toxic_summary, report_at_end)
     return {
         "fname": f"synth_{index}",
         "dialogue": "\n".join(f"{SPEAKERS[i % 2]}: {t}" for i, t in enumerate(turns)),
-        "summary": f"{SPEAKERS[0]} {phrases[0]}. {SPEAKERS[1]} {phrases[1]}.",
+        "summary": f"{SPEAKERS[0]} {phrases[0]}. {SPEAKERS[1]} {phrases[1]}.{tail}",
         "topic": topic.topic,
         "rude": rude,
         "summary_toxic": rude and toxic_summary,
@@ -491,7 +502,7 @@ PLANNER_FRAMES = [("I will {plan}", "will {plan}"), ("I will {plan}", "will {pla
                   ("Let me {plan}", "will {plan}"), ("I am going to {plan}", "is going to {plan}")]
 
 
-def _open_dialogue(rng: random.Random, index: int, rude: bool, toxic_summary: bool) -> dict:
+def _open_dialogue(rng: random.Random, index: int, rude: bool, toxic_summary: bool, report_at_end: bool = False) -> dict:
     name, name2 = rng.sample(NAMES, 2)
     teller = rng.randrange(2)  # who tells the news or the wish; the other one plans
     planner = 1 - teller
@@ -518,16 +529,16 @@ def _open_dialogue(rng: random.Random, index: int, rude: bool, toxic_summary: bo
     turns = [f"{rng.choice(FILLERS)} {t}" if i and rng.random() < 0.15 else t for i, t in enumerate(turns)]
     phrases = ["", ""]
     phrases[teller], phrases[planner] = teller_phrase, planner_phrase
+    tail = ""
     if rude:
         speaker = rng.randrange(2)
         slots = {"adj": rng.choice(INSULT_ADJECTIVES), "noun": rng.choice(INSULT_NOUNS), "o": SPEAKERS[1 - speaker]}
         _make_rude(rng, turns, speaker, slots)
-        report = rng.choice(TOXIC_REPORTS if toxic_summary else RUDE_REPORTS).format(**slots)
-        phrases[speaker] = f"{report} and {phrases[speaker]}"
+        tail = _report(rng, phrases, speaker, slots, toxic_summary, report_at_end)
     return {
         "fname": f"synth_{index}",
         "dialogue": "\n".join(f"{SPEAKERS[i % 2]}: {t}" for i, t in enumerate(turns)),
-        "summary": " ".join(f"{SPEAKERS[i]} {re.sub(' +', ' ', phrases[i]).strip()}." for i in (teller, planner)),
+        "summary": " ".join(f"{SPEAKERS[i]} {re.sub(' +', ' ', phrases[i]).strip()}." for i in (teller, planner)) + tail,
         "topic": "open",
         "rude": rude,
         "summary_toxic": rude and toxic_summary,
@@ -535,12 +546,14 @@ def _open_dialogue(rng: random.Random, index: int, rude: bool, toxic_summary: bo
 
 
 def make_dialogues(n: int, seed: int = 0, rude_share: float = 0.4, toxic_summary_share: float = 0.5,
-                   open_share: float = 0.0) -> list[dict]:
+                   open_share: float = 0.0, report_at_end: bool = False) -> list[dict]:
     """`n` DialogSum-style records {fname, dialogue, summary, topic, rude, summary_toxic}.
 
     Exactly round(n * rude_share) dialogues have a rude speaker, and of those exactly
     round(rude * toxic_summary_share) have a reference summary that repeats the insult. A share
-    `open_share` of them (drawn per dialogue) are open dialogues (topic "open") instead of topics."""
+    `open_share` of them (drawn per dialogue) are open dialogues (topic "open") instead of topics.
+    `report_at_end` puts a rude speaker's report in a closing sentence of its own instead of
+    before their verb phrase."""
     _check_count("n", n)
     _check_share("rude_share", rude_share)
     _check_share("toxic_summary_share", toxic_summary_share)
@@ -549,7 +562,8 @@ def make_dialogues(n: int, seed: int = 0, rude_share: float = 0.4, toxic_summary
     rude_flags = _flags(rng, n, rude_share)
     toxic_flags = iter(_flags(rng, sum(rude_flags), toxic_summary_share))
     open_rng = random.Random(seed + 7919)  # its own stream: open_share 0 leaves the topic dialogues as they were
-    return [(_open_dialogue if open_rng.random() < open_share else _one_dialogue)(rng, i, rude, rude and next(toxic_flags))
+    return [(_open_dialogue if open_rng.random() < open_share else _one_dialogue)(rng, i, rude, rude and next(toxic_flags),
+                                                                                     report_at_end)
             for i, rude in enumerate(rude_flags)]
 
 
