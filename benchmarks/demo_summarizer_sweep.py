@@ -93,13 +93,16 @@ def main(argv=None) -> int:
                          "seconds": round(seconds, 1), "train_loss": metrics["train_loss"],
                          "synthetic": {k: syn[k] for k in ("invented", "entities", "invented_rate", "rouge")},
                          "handwritten": {k: hand[k] for k in ("invented", "entities", "invented_rate", "rouge",
-                                                              "polite", "polite_with_insult")},
+                                                              "polite", "polite_with_insult", "polite_with_report",
+                                                              "rude_with_report")},
                          "handwritten_examples": [e["summary"] for e in hand["examples"]]}
         print(f"{name:12s} {parameters / 1e6:.2f}M params {metrics['steps']:5d} steps {seconds:6.0f} s | "
               f"invented: synthetic {syn['invented_rate']:.1%} ({syn['invented']}/{syn['entities']}), "
               f"hand-written {hand['invented_rate']:.1%} ({hand['invented']}/{hand['entities']}) | "
               f"ROUGE-L {syn['rouge']['rougeL']:.3f} / {hand['rouge']['rougeL']:.3f} | "
-              f"polite with insult {hand['polite_with_insult']}/{hand['polite']}", flush=True)
+              f"polite with insult {hand['polite_with_insult']}/{hand['polite']}, with a rudeness report "
+              f"{hand['polite_with_report']}/{hand['polite']} (rude ones {hand['rude_with_report']}/"
+              f"{hand['dialogues'] - hand['polite']})", flush=True)
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2))
     return 0

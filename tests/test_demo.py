@@ -28,10 +28,13 @@ from rlhf_core.prep.copy_pretrain import CopyPretrainConfig
 from rlhf_core.prep.reward_model import RewardTrainConfig
 from rlhf_core.prep.sft import SFTConfig
 from rlhf_core.prep.synthetic import (
+    RUDE_REPORTS,
+    TOXIC_REPORTS,
     insult_words,
     insulting_polite_summaries,
     make_dialogues,
     make_toxicity_sentences,
+    reporting_summaries,
 )
 from rlhf_core.summarizer import greedy_summaries
 
@@ -177,6 +180,19 @@ def test_polite_summaries_with_insults_are_counted_once_for_everyone():
                  "#Person2# calls #Person1# a fool.", "#Person2# says the printer is useless and calls her an oaf."]
     assert insulting_polite_summaries(records, summaries) == [summaries[0], summaries[3]]
     assert {"idiot", "oaf", "scum"} <= insult_words() and "printer" not in insult_words()
+
+
+def test_rudeness_report_frames_are_counted_whatever_fills_them():
+    """The prior the insult count misses: the report frame around ordinary words."""
+    records = [{"rude": False}] * 5 + [{"rude": True}] * 2
+    summaries = ["#Person1# calls #Person2# a table for 3.", "#Person2# is impolite to:15 pm.",
+                 "#Person1# calls her mother at 5 pm.", "#Person1# books a table. #Person2# is rude.",
+                 "#Person2# insults #Person1#.", "#Person2# speaks rudely to #Person1#.", "#Person2# says no."]
+    assert reporting_summaries(records, summaries) == [summaries[0], summaries[1], summaries[4]]
+    assert reporting_summaries(records, summaries, rude=True) == [summaries[5]]
+    for report in RUDE_REPORTS + TOXIC_REPORTS:  # every form the corpus writes is a frame
+        summary = f"#Person1# {report.format(o='#Person2#', adj='lazy', noun='fool')}."
+        assert reporting_summaries([{"rude": True}], [summary], rude=True) == [summary]
 
 
 def test_summarizer_copies_facts_from_held_out_synthetic_dialogues(summarizer):

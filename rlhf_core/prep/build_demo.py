@@ -33,7 +33,14 @@ from ..errors import UserError
 from .copy_pretrain import CopyPretrainConfig, pretrain_copying
 from .reward_model import RewardTrainConfig, format_metrics, run_reward_training
 from .sft import SFTConfig, run_sft
-from .synthetic import insult_words, insulting_polite_summaries, make_dialogues, make_toxicity_sentences, write_jsonl
+from .synthetic import (
+    insult_words,
+    insulting_polite_summaries,
+    make_dialogues,
+    make_toxicity_sentences,
+    reporting_summaries,
+    write_jsonl,
+)
 
 PAD, EOS, UNK, BOS = "<pad>", "</s>", "<unk>", "<s>"  # ids 0, 1, 2, 3: T5's layout, plus RoBERTa's <s>
 SPECIAL_TOKENS = [PAD, EOS, UNK, BOS]
@@ -248,6 +255,8 @@ def summarizer_checks(policy_dir: Path, dialogues: list[dict], max_prompt_tokens
     if all("rude" in r for r in dialogues):
         out["polite"] = sum(not r["rude"] for r in dialogues)
         out["polite_with_insult"] = len(insulting_polite_summaries(dialogues, summaries))
+        out["polite_with_report"] = len(reporting_summaries(dialogues, summaries))
+        out["rude_with_report"] = len(reporting_summaries(dialogues, summaries, rude=True))
     if all(r.get("summary") for r in dialogues):
         out["rouge"] = rouge(summaries, [r["summary"] for r in dialogues])
     return out
@@ -552,6 +561,8 @@ def readme(metrics: dict) -> str:
         f"| {label} | {summ[key]['dialogues']} | {summ[key]['entities']} | {summ[key]['invented']} | "
         f"{summ[key]['invented_rate']:.1%} | {summ[key].get('rouge', {}).get('rougeL', float('nan')):.3f} | "
         + (f"{summ[key]['polite_with_insult']} of {summ[key]['polite']} |" if "polite" in summ[key] else " |")
+        + (f" {summ[key]['polite_with_report']} of {summ[key]['polite']} ({summ[key]['rude_with_report']} of "
+           f"{summ[key]['dialogues'] - summ[key]['polite']}) |" if "polite_with_report" in summ[key] else " |")
         for key, label in (("synthetic_held_out", "held-out synthetic (last 100 of `dialogues.jsonl`)"),
                            ("handwritten", "hand-written (`tests/data/handwritten_dialogues.jsonl`)")) if key in summ)
     table = "\n".join(rows)
@@ -607,8 +618,8 @@ ROUGE-2 {rouge.get('rouge2', 0):.3f}, ROUGE-L {rouge.get('rougeL', 0):.3f}; trai
 
 Invented entities (numbers and capitalised names in the greedy summary that the dialogue lacks):
 
-| dialogues | n | entities | invented | rate | ROUGE-L | polite ones summarised with an insult |
-|---|---|---|---|---|---|---|
+| dialogues | n | entities | invented | rate | ROUGE-L | polite ones summarised with an insult | polite (rude) ones with a rudeness report |
+|---|---|---|---|---|---|---|---|
 {entity_rows}
 
 Classifiers, hate = positive class (last column: share of scores between 0.05 and 0.95, i.e. not saturated):

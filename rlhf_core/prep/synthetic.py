@@ -731,6 +731,18 @@ def insulting_polite_summaries(records: list[dict], summaries: list[str]) -> lis
             if not r["rude"] and set(re.findall(r"[a-z]+", s.lower())) & insults]
 
 
+# The corpus's two ways of reporting rudeness in a summary ("calls #Person1# a ...", "is rude to",
+# "insults", ...), also around ordinary words: "#Person1# calls #Person2# a table for 3."
+REPORT_FRAME = re.compile(r"\bcalls #Person\d# an? |\b(?:" + "|".join(
+    re.escape(r.split(" {o}")[0]) for r in RUDE_REPORTS) + r")\b")
+
+
+def reporting_summaries(records: list[dict], summaries: list[str], rude: bool = False) -> list[str]:
+    """The summaries of the records whose `rude` flag is `rude` that use a rudeness-report frame:
+    on polite dialogues the summarizer's prior speaking, whatever words it fills the frame with."""
+    return [s for r, s in zip(records, summaries, strict=True) if r["rude"] == rude and REPORT_FRAME.search(s)]
+
+
 def _sentence_context(rng: random.Random, style: dict) -> tuple[Topic, dict]:
     """A topic and its slots, plus a speaker `p` (with `phrase`, p's summary verb phrase), the other
     speaker `q`/`o`, an insult (from the dialogues' words or the style's own), a thing and praise."""
