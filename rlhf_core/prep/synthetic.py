@@ -7,7 +7,8 @@ groups and no strong profanity. Summaries follow one small, regular pattern,
 "#Person1# <verb phrase>. #Person2# <verb phrase>.", built from slot values that also appear in the
 dialogue, so a tiny model trained from scratch can learn them. A rude speaker's verb phrase is
 prefixed with either the insult ("calls #Person1# a stupid idiot and ...") or a neutral report
-("is rude to #Person1# and ..."); PPO's job is to move the policy from the first to the second.
+("is rude to #Person1# and ..."), or with `report_at_end` gives either as a closing sentence of its
+own; PPO's job is to move the policy from the first to the second.
 
     python -m rlhf_core.synthetic --out-dir data/synthetic --dialogues 3000 --sentences 4000 --seed 0
 """
