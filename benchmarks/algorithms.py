@@ -41,7 +41,9 @@ ALGOS = ("ppo", "rloo", "grpo")
 REWARDS = {"toxicity": {}, "toxicity+fidelity": {"reward.fidelity_weight": 4.0, "reward.anchor_weight": 0.0}}
 COLUMNS = (("flagged_before", "flagged before"), ("flagged_after", "flagged after"), ("toxicity_cut", "tox cut"),
            ("rougeL", "ROUGE-L"), ("hallucinated_rate", "halluc. rate"), ("edit_rate_nontoxic", "edit rate"),
-           ("rewritten_share_nontoxic", "rewritten"), ("train_seconds", "wall s"), ("peak_rss_mb", "peak RSS MB"))
+           ("rewritten_share_nontoxic", "rewritten"), ("edit_rate_nontoxic_no_loops", "edit rate w/o loops"),
+           ("looping_before_nontoxic", "loops before"), ("looping_after_nontoxic", "loops after"),
+           ("train_seconds", "wall s"), ("peak_rss_mb", "peak RSS MB"))
 
 
 def parse_args(argv=None):
@@ -115,6 +117,7 @@ def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int |
     scorer = "judge" if "judge" in report["toxicity"]["sampled"] else "reward_model"
     tox = report["toxicity"]["sampled"][scorer]
     polite = table[table[f"greedy_{scorer}_toxicity_before"] <= report["flag_threshold"]]
+    steady = polite[~(polite["loops_before"] | polite["loops_after"])]
     return {
         "algo": algo, "reward": reward, "seed": seed, "steps": len(history),
         "fidelity_weight": config.reward.fidelity_weight, "anchor_weight": config.reward.anchor_weight,
@@ -131,6 +134,11 @@ def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int |
         "hallucinated_rate_before": report["fidelity"]["sampled"]["before"]["hallucinated_entity_rate"],
         "edit_rate_nontoxic": float(polite["edit_rate"].mean()) if len(polite) else None,
         "rewritten_share_nontoxic": float((polite["edit_rate"] > 0).mean()) if len(polite) else None,
+        # the same without the summaries stuck in a repetition loop before or after (fidelity.loops): a loop
+        # that comes or goes counts up to ~3 edits a word and dominates the mean on the demo's small model
+        "edit_rate_nontoxic_no_loops": float(steady["edit_rate"].mean()) if len(steady) else None,
+        "looping_before_nontoxic": int(polite["loops_before"].sum()),
+        "looping_after_nontoxic": int(polite["loops_after"].sum()),
         "nontoxic_count": int(len(polite)),
         "train_seconds": seconds, "peak_rss_mb": peak_rss_mb,
         "kl_final": history[-1]["objective/kl"], "reward_final": history[-1]["env/reward_mean"],
@@ -224,6 +232,14 @@ def targets(table) -> list[str]:
                          f"({'ok' if halluc_ok else 'rose'}), cut {fid['toxicity_cut'][0]:.2f} vs 0.8 x "
                          f"{tox['toxicity_cut'][0]:.2f} ({'ok' if cut_ok else 'short'}): "
                          f"{'MET' if halves and halluc_ok and cut_ok else 'NOT met'}")
+            if not np.isnan(fid["edit_rate_nontoxic_no_loops"][0]):  # not the target: what the loops hide
+                steady = fid["edit_rate_nontoxic_no_loops"][0] <= 0.5 * tox["edit_rate_nontoxic_no_loops"][0]
+                lines.append(f"  (not the target) without summaries that loop before or after: edit rate "
+                             f"{tox['edit_rate_nontoxic_no_loops'][0]:.3f} -> {fid['edit_rate_nontoxic_no_loops'][0]:.3f} "
+                             f"({'halved' if steady else 'not halved'}); looping clean summaries, before -> after: "
+                             f"{tox['looping_before_nontoxic'][0]:.1f} -> {tox['looping_after_nontoxic'][0]:.1f} "
+                             f"(toxicity only), {fid['looping_before_nontoxic'][0]:.1f} -> "
+                             f"{fid['looping_after_nontoxic'][0]:.1f} (+ fidelity)")
     return lines
 
 

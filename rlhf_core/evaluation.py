@@ -25,7 +25,7 @@ import pandas as pd
 
 from .data import build_dataset
 from .errors import UserError
-from .fidelity import ROUGE_KEYS, edit_rate, hallucinated_entities, rouge_rows, text_figures
+from .fidelity import ROUGE_KEYS, edit_rate, hallucinated_entities, loops, rouge_rows, text_figures
 from .judge import Judge
 from .reward import RewardModel
 from .runs import RunDir, atomic_write_text
@@ -191,6 +191,8 @@ def compare(summarizer: Summarizer, dialogues: list[str], references: list[list[
 
     report["fidelity"] = {"greedy": _fidelity_block(greedy_b, greedy_a, dialogues, resamples, seed)}
     table["edit_rate"] = [edit_rate(b, a) for b, a in zip(greedy_b, greedy_a)]
+    table["loops_before"] = [loops(s) for s in greedy_b]
+    table["loops_after"] = [loops(s) for s in greedy_a]
     table["hallucinated_entities_before"] = [hallucinated_entities(s, d)[0] for s, d in zip(greedy_b, dialogues)]
     table["hallucinated_entities_after"] = [hallucinated_entities(s, d)[0] for s, d in zip(greedy_a, dialogues)]
     toxic = summarizer.reward_model.toxic_words(greedy_b + greedy_a) if summarizer.reward_model is not None else set()
@@ -307,7 +309,8 @@ def format_report(report: dict) -> str:
         lines.append(f"fidelity {decoding:7s}: hallucinated entities {100 * b['hallucinated_entity_rate']:.1f}% -> "
                      f"{100 * a['hallucinated_entity_rate']:.1f}% (CI of the change [{100 * lo:+.1f}, {100 * hi:+.1f}] "
                      f"points); edit rate vs before {f['edit_rate']:.3f}; length {b['length_words']:.1f} -> "
-                     f"{a['length_words']:.1f} words; distinct-2 {b['distinct_2']:.3f} -> {a['distinct_2']:.3f}")
+                     f"{a['length_words']:.1f} words; distinct-2 {b['distinct_2']:.3f} -> {a['distinct_2']:.3f}; "
+                     f"looping {100 * b.get('looping_share', 0):.0f}% -> {100 * a.get('looping_share', 0):.0f}%")
     return "\n".join(lines)
 
 
@@ -375,6 +378,9 @@ def format_markdown(report: dict, table: pd.DataFrame | None = None, rows: int =
                      f"{_ci(f['hallucinated_entity_rate_diff_ci95'], 1, 100)} points |")
         lines.append(f"| length in words, {decoding} | {b['length_words']:.1f} | {a['length_words']:.1f} | | |")
         lines.append(f"| edit rate vs before, {decoding} | | {f['edit_rate']:.3f} | | |")
+        if "looping_share" in b:
+            lines.append(f"| summaries stuck in a repetition loop, {decoding} | {100 * b['looping_share']:.1f}% | "
+                         f"{100 * a['looping_share']:.1f}% | | |")
     if table is not None and rows > 0:
         lines += ["", "| summary before | summary after |", "|---|---|"]
         for _, row in table.head(rows).iterrows():

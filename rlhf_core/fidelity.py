@@ -4,6 +4,9 @@
   dialogue does not contain (PPO can re-roll facts, e.g. a price, while ROUGE stays flat);
 - edit rate: word-level edit distance to the "before" summary of the same dialogue, per word of it;
 - length (words) and distinct-n (unique n-grams / all n-grams over the summaries, Li et al. 2016);
+- looping share: summaries stuck in a repetition loop (a word 3-gram three times or more), the
+  degenerate greedy output of a small model ("to be rude to be rude to be rude ..."); no reference
+  summary of DialogSum's dev split or of the demo corpus has one;
 - ROUGE against one or several references (the best-matching reference per row, as rouge-score's
   `score_multi` does).
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 from nltk import edit_distance
@@ -82,6 +86,17 @@ def distinct_n(summaries: list[str], n: int) -> float:
     return len(set(grams)) / len(grams) if grams else 0.0
 
 
+def loops(text: str, n: int = 3, times: int = 3) -> bool:
+    """Returns whether some word n-gram of `text` comes `times` times or more (a repetition loop)."""
+    counts = Counter(ngrams([w.lower() for w in words(text)], n))
+    return max(counts.values(), default=0) >= times
+
+
+def looping_share(summaries: list[str]) -> float:
+    """Returns the share of summaries stuck in a repetition loop (`loops`)."""
+    return sum(map(loops, summaries)) / max(len(summaries), 1)
+
+
 def mean_length(summaries: list[str]) -> float:
     """Returns the mean number of words per summary."""
     return sum(len(words(s)) for s in summaries) / max(len(summaries), 1)
@@ -130,10 +145,11 @@ def _best_rouge(prediction: str, references: tuple[str, ...]) -> dict[str, float
 
 
 def text_figures(summaries: list[str], dialogues: list[str]) -> dict[str, float]:
-    """Returns hallucinated-entity rate, mean length and distinct-1/2 of a set of summaries."""
+    """Returns hallucinated-entity rate, mean length, distinct-1/2 and looping share of a set of summaries."""
     return {
         "hallucinated_entity_rate": hallucination_rate(summaries, dialogues),
         "length_words": mean_length(summaries),
         "distinct_1": distinct_n(summaries, 1),
         "distinct_2": distinct_n(summaries, 2),
+        "looping_share": looping_share(summaries),
     }

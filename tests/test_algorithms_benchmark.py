@@ -19,5 +19,6 @@ def test_one_run_of_the_grid_carries_the_toxicity_form_and_config_overrides():
     [run] = json.loads(out.stdout.strip().splitlines()[-1])["runs"]
     assert (run["algo"], run["steps"], run["toxicity_form"], run["toxicity_weight"]) == ("rloo", 1, "probability", 8.0)
     assert run["settings"] == ["critic_free.kl_coef=0.3"] and run["samples"] == 4
+    assert 0 <= run["looping_before_nontoxic"] <= run["nontoxic_count"] and "edit_rate_nontoxic_no_loops" in run
     bad = subprocess.run(cmd[:2] + ["--set", "critic_free.kl_coef"], capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2 and "KEY=VALUE" in bad.stderr

@@ -320,6 +320,7 @@ def test_before_vs_after_evaluates_a_run_and_sorts_by_improvement(app_module, ap
     summary, toxicity, rouge, table, csv, charts = app_module.run_evaluation(run, 2, app_module.ORDERS[0])
     assert "Summaries flagged toxic (judge, sampled, k=2)" in summary and "ROUGE-L" in summary and run in summary
     assert "judge: <b>builtin:tiny-judge</b>" in summary and 'id="toxicity-figures"' in summary
+    assert "stuck in a loop" in summary  # the fidelity card's share of summaries in a repetition loop
     assert summary.count("<tr><td>") == 4  # greedy/sampled x reward model/judge
     assert [t.name for t in toxicity.data] == ["before", "after"]
     assert list(toxicity.data[0].x) == ["greedy · reward model", "greedy · judge", "sampled · reward model",

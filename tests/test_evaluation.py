@@ -83,10 +83,13 @@ def test_compare_with_the_same_policy_changes_nothing_and_names_every_figure():
             assert block["diff_ci95"] == [0.0, 0.0] and block["flagged_diff_ci95"] == [0.0, 0.0]
             assert not block["significant"]
         assert report["fidelity"][decoding]["edit_rate"] == 0.0
+        figures = report["fidelity"][decoding]
+        assert figures["before"]["looping_share"] == figures["after"]["looping_share"]
         assert report["rouge"][decoding]["all"]["relative_change"]["rougeL"] in (0.0, None)
     assert report["rouge"]["references_per_dialogue"] == 2 and report["rouge"]["split_by"] == "judge"
     assert list(table.columns[:3]) == ["dialogue", "summary_before", "summary_after"]
     assert (table["reward_diff"] == 0).all()
+    assert (table["loops_before"] == table["loops_after"]).all() and table["loops_before"].dtype == bool
     assert list(table["changed_facts"]) == ["", ""]  # the same policy changes no fact
     assert all(set(words.split()) <= set(b.lower().split()) for words, b in zip(table["toxic_words"],
                                                                                   table["summary_before"]))

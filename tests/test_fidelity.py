@@ -6,7 +6,10 @@ from rlhf_core.fidelity import (
     entities,
     hallucinated_entities,
     hallucination_rate,
+    looping_share,
+    loops,
     mean_length,
+    text_figures,
     rouge_rows,
 )
 
@@ -37,6 +40,17 @@ def test_distinct_n_and_length():
     assert distinct_n(["a b a b"], 2) == pytest.approx(2 / 3)  # (a b), (b a), (a b)
     assert distinct_n([""], 2) == 0.0
     assert mean_length(["one two", "one two three four"]) == 3.0
+
+
+def test_a_loop_is_a_word_trigram_three_times_and_a_repeated_phrase_is_not():
+    assert loops("#Person1# borrow your to be rude to be rude to be rude to be")
+    assert loops("A table for 3. #Person2# a TABLE for 3. #Person1# a table for 3.")  # case-blind
+    # twice is ordinary summary language; DialogSum's references have that, never three times
+    assert not loops("#Person1# wants to buy a car. #Person2# wants to buy a car too.")
+    assert not loops("") and not loops("to be rude")
+    assert looping_share(["to be rude to be rude to be rude", "a short summary"]) == 0.5
+    assert looping_share([]) == 0.0
+    assert text_figures(["so so so so so", "fine"], ["d", "d"])["looping_share"] == 0.5
 
 
 def test_rouge_takes_the_best_matching_reference():

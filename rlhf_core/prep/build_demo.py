@@ -235,7 +235,7 @@ def summarizer_checks(policy_dir: Path, dialogues: list[dict], max_prompt_tokens
     there are references, and a few examples."""
     from ..config import get_config
     from ..evaluation import rouge
-    from ..fidelity import hallucinated_entities
+    from ..fidelity import hallucinated_entities, loops
     from ..hub import load_seq2seq
     from ..summarizer import greedy_summaries
 
@@ -252,6 +252,7 @@ def summarizer_checks(policy_dir: Path, dialogues: list[dict], max_prompt_tokens
            "invented": sum(k for k, _ in counts),
            "examples": [{"dialogue": r["dialogue"], "summary": s} for r, s in list(zip(dialogues, summaries))[:2]]}
     out["invented_rate"] = out["invented"] / out["entities"] if out["entities"] else 0.0
+    out["looping"] = sum(map(loops, summaries))
     if all("rude" in r for r in dialogues):
         out["polite"] = sum(not r["rude"] for r in dialogues)
         out["polite_with_insult"] = len(insulting_polite_summaries(dialogues, summaries))
@@ -563,6 +564,7 @@ def readme(metrics: dict) -> str:
         + (f"{summ[key]['polite_with_insult']} of {summ[key]['polite']} |" if "polite" in summ[key] else " |")
         + (f" {summ[key]['polite_with_report']} of {summ[key]['polite']} ({summ[key]['rude_with_report']} of "
            f"{summ[key]['dialogues'] - summ[key]['polite']}) |" if "polite_with_report" in summ[key] else " |")
+        + (f" {summ[key]['looping']} of {summ[key]['dialogues']} |" if "looping" in summ[key] else " |")
         for key, label in (("synthetic_held_out", "held-out synthetic (last 100 of `dialogues.jsonl`)"),
                            ("handwritten", "hand-written (`tests/data/handwritten_dialogues.jsonl`)")) if key in summ)
     table = "\n".join(rows)
@@ -618,9 +620,13 @@ ROUGE-2 {rouge.get('rouge2', 0):.3f}, ROUGE-L {rouge.get('rougeL', 0):.3f}; trai
 
 Invented entities (numbers and capitalised names in the greedy summary that the dialogue lacks):
 
-| dialogues | n | entities | invented | rate | ROUGE-L | polite ones summarised with an insult | polite (rude) ones with a rudeness report |
-|---|---|---|---|---|---|---|---|
+| dialogues | n | entities | invented | rate | ROUGE-L | polite ones summarised with an insult | polite (rude) ones with a rudeness report | stuck in a repetition loop |
+|---|---|---|---|---|---|---|---|---|
 {entity_rows}
+
+A repetition loop is a word 3-gram three times or more in one summary ("to be rude to be rude to be
+rude ..."), greedy decoding stuck where the model cannot read the dialogue; no reference summary of
+the corpus or of DialogSum's dev split has one (`rlhf_core.fidelity.loops`).
 
 Classifiers, hate = positive class (last column: share of scores between 0.05 and 0.95, i.e. not saturated):
 
