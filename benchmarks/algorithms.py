@@ -232,10 +232,11 @@ def targets(table) -> list[str]:
                          f"({'ok' if halluc_ok else 'rose'}), cut {fid['toxicity_cut'][0]:.2f} vs 0.8 x "
                          f"{tox['toxicity_cut'][0]:.2f} ({'ok' if cut_ok else 'short'}): "
                          f"{'MET' if halves and halluc_ok and cut_ok else 'NOT met'}")
-            if not np.isnan(fid["edit_rate_nontoxic_no_loops"][0]):  # not the target: what the loops hide
-                steady = fid["edit_rate_nontoxic_no_loops"][0] <= 0.5 * tox["edit_rate_nontoxic_no_loops"][0]
+            before, after = tox["edit_rate_nontoxic_no_loops"][0], fid["edit_rate_nontoxic_no_loops"][0]
+            if not np.isnan(after):  # not the target: what the loops hide
+                steady = after <= 0.5 * before
                 lines.append(f"  (not the target) without summaries that loop before or after: edit rate "
-                             f"{tox['edit_rate_nontoxic_no_loops'][0]:.3f} -> {fid['edit_rate_nontoxic_no_loops'][0]:.3f} "
+                             f"{before:.3f} -> {after:.3f} "
                              f"({'halved' if steady else 'not halved'}); looping clean summaries, before -> after: "
                              f"{tox['looping_before_nontoxic'][0]:.1f} -> {tox['looping_after_nontoxic'][0]:.1f} "
                              f"(toxicity only), {fid['looping_before_nontoxic'][0]:.1f} -> "

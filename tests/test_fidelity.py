@@ -9,8 +9,8 @@ from rlhf_core.fidelity import (
     looping_share,
     loops,
     mean_length,
-    text_figures,
     rouge_rows,
+    text_figures,
 )
 
 DIALOGUE = "#Person1#: Hi Laura, the ticket costs 300 dollars.\n#Person2#: The price is fine, see you on Friday."

@@ -287,13 +287,17 @@ def evaluation_html(evaluation: serving.Evaluation | None, run_name: str | None)
             f'<div class="metric-card"><div class="label">Numbers and names not in the dialogue ({which})</div>'
             f'<div class="value">{100 * hb:.1f}% → {100 * ha:.1f}%</div>'
             f'<div class="sub">edit rate vs before {f["edit_rate"]:.2f} · length {f["before"]["length_words"]:.1f} → '
-            f'{f["after"]["length_words"]:.1f} words'
-            + (f' · stuck in a loop {100 * f["before"]["looping_share"]:.0f}% → {100 * f["after"]["looping_share"]:.0f}%'
-               if "looping_share" in f["before"] else "") + '</div></div>')
+            f'{f["after"]["length_words"]:.1f} words{_looping(f)}</div></div>')
     head = (f'<div class="muted">Run <b>{esc(run_name)}</b> at step {esc(report.get("step"))}, '
             f'{report["samples"]} test dialogues (the same for every run); toxicity is P(toxic) of the summary '
             f'alone, flagged above {report.get("flag_threshold", 0.5)}; {_judge_note(report)}.</div>')
     return f'{head}<div class="metric-cards">{"".join(cards)}</div>{toxicity_rows_html(report)}'
+
+
+def _looping(fidelity: dict) -> str:
+    """' · stuck in a loop 8% → 3%' (summaries in a repetition loop); '' for evaluations saved before that figure."""
+    before, after = fidelity["before"].get("looping_share"), fidelity["after"].get("looping_share")
+    return "" if before is None else f" · stuck in a loop {100 * before:.0f}% → {100 * after:.0f}%"
 
 
 def evaluation_cells(report: dict) -> tuple[str, str]:
