@@ -18,6 +18,7 @@ a last stdout line of JSON with every per-run figure.
 
     python benchmarks/algorithms.py --seeds 0,1,2,3,4                      # the full grid, one run at a time
     python benchmarks/algorithms.py --seeds 0 --steps 4 --samples 16      # a smoke run
+    python benchmarks/algorithms.py --rewards shuffled-toxicity           # the control: training's noise floor
 """
 
 from __future__ import annotations
@@ -38,7 +39,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 ALGOS = ("ppo", "rloo", "grpo")
-REWARDS = {"toxicity": {}, "toxicity+fidelity": {"reward.fidelity_weight": 4.0, "reward.anchor_weight": 0.0}}
+REWARDS = {"toxicity": {}, "toxicity+fidelity": {"reward.fidelity_weight": 4.0, "reward.anchor_weight": 0.0},
+           "shuffled-toxicity": {}}
+# "shuffled-toxicity" is a control, not a reward to use: the batch's toxicity rewards in random order, the same
+# values without their signal. Its updates are as large as a toxicity run's but aim nowhere, so the edit rate of
+# clean summaries they cause is the noise floor of training itself.
 COLUMNS = (("flagged_before", "flagged before"), ("flagged_after", "flagged after"), ("toxicity_cut", "tox cut"),
            ("rougeL", "ROUGE-L"), ("hallucinated_rate", "halluc. rate"), ("edit_rate_nontoxic", "edit rate"),
            ("rewritten_share_nontoxic", "rewritten"), ("edit_rate_nontoxic_no_loops", "edit rate w/o loops"),
@@ -79,6 +84,21 @@ def parse_args(argv=None):
 # ------------------------------------------------------------------------------------------ one run
 
 
+def shuffled_toxicity(config, seed: int):
+    """A reward_fn giving each batch its own toxicity rewards (the classifier's, as configured) in a random order."""
+    from rlhf_core.reward import Reward, RewardModel
+
+    toxicity = Reward(RewardModel.from_config(config.reward), config.reward.text, config.data.prompt_template,
+                      {"toxicity": 1.0}, config.reward.toxicity_form)  # the run's Reward applies the weight
+    rng = np.random.default_rng(seed)
+
+    def reward_fn(prompts, summaries):
+        return [float(v) for v in rng.permutation(toxicity(prompts, summaries))]
+
+    return reward_fn
+
+
+
 def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int | None, judge, judge_label,
             sampled_k: int, fidelity_weight: float, anchor_weight: float, toxicity_form: str = "logit",
             toxicity_weight: float = 1.0, settings: list[str] = ()) -> dict:
@@ -103,7 +123,8 @@ def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int |
         run_dir = Path(scratch) / "run"
         t0 = time.perf_counter()
         history = []
-        for result in iter_train(config, run_dir):
+        for result in iter_train(config, run_dir, shuffled_toxicity(config, seed) if reward == "shuffled-toxicity"
+                                 else None):
             history.append(result.stats)
             if result.step % 10 == 0:
                 stats = result.stats
@@ -263,7 +284,7 @@ def draw(results: list[dict], path: str, scorer: str) -> None:
     from rlhf_core.pareto import pareto_front
 
     colors = {"ppo": "tab:blue", "rloo": "tab:orange", "grpo": "tab:green"}
-    markers = {"toxicity": "o", "toxicity+fidelity": "^"}
+    markers = {"toxicity": "o", "toxicity+fidelity": "^", "shuffled-toxicity": "x"}
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, key, label, higher in ((axes[0], "rougeL", "ROUGE-L (higher is better)", True),
                                    (axes[1], "hallucinated_rate", "hallucinated-entity rate (lower is better)", False)):

@@ -22,3 +22,21 @@ def test_one_run_of_the_grid_carries_the_toxicity_form_and_config_overrides():
     assert 0 <= run["looping_before_nontoxic"] <= run["nontoxic_count"] and "edit_rate_nontoxic_no_loops" in run
     bad = subprocess.run(cmd[:2] + ["--set", "critic_free.kl_coef"], capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2 and "KEY=VALUE" in bad.stderr
+
+
+def test_the_shuffled_control_gives_each_batch_its_own_toxicity_rewards_in_another_order():
+    import pytest
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import algorithms
+
+    from rlhf_core import get_config
+    from rlhf_core.reward import Reward, RewardModel
+
+    config = get_config("tiny")
+    summaries = [f"summary {i}, you idiot" if i % 2 else f"a polite summary, number {i}" for i in range(12)]
+    prompts = ["Summarize: a dialogue"] * len(summaries)
+    real = Reward(RewardModel.from_config(config.reward), config.reward.text, config.data.prompt_template)(
+        prompts, summaries)
+    shuffled = algorithms.shuffled_toxicity(config, seed=0)(prompts, summaries)
+    assert sorted(shuffled) == pytest.approx(sorted(real)) and shuffled != pytest.approx(real)
