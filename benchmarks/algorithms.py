@@ -55,7 +55,8 @@ def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated run seeds")
     p.add_argument("--algos", default=",".join(ALGOS))
-    p.add_argument("--rewards", default=",".join(REWARDS), help=f"any of: {', '.join(REWARDS)}")
+    p.add_argument("--rewards", default="toxicity,toxicity+fidelity",
+                   help=f"any of: {', '.join(REWARDS)} (the last is a control, not in the default grid)")
     p.add_argument("--steps", type=int, default=None, help="training steps (default: the demo preset's)")
     p.add_argument("--samples", type=int, default=None, help="test dialogues to evaluate (default: all)")
     p.add_argument("--judge", default=None, help="independent judge classifier folder (needs rlhf_core.judge)")

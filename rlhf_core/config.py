@@ -314,7 +314,10 @@ def _demo() -> Config:
     cfg.generation.max_new_tokens_max = 80
     cfg.ppo.batch_size = 16
     cfg.ppo.mini_batch_size = 4
-    cfg.ppo.learning_rate = 1e-3
+    # 5e-4, not 1e-3: over 5 seeds each algorithm cuts as much or more at half the step (PPO 64% +- 8
+    # against 64% +- 21, every seed >= 55%; RLOO 84%; GRPO 70% against 57%), with ROUGE-L at "before"
+    # instead of below it and a third fewer clean summaries rewritten (README, "Algorithms").
+    cfg.ppo.learning_rate = 5e-4
     # The reward (not-hate logit of a label-smoothed classifier) spans only about +-1.8 and the
     # KL penalty sums over 40-80 summary tokens: at init_kl_coef 1.0 the anchor outweighed the
     # toxicity signal and a default run did not detoxify; 0.2 with two epochs per batch does
