@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """PPO vs RLOO vs GRPO on the offline demo, with a toxicity-only and a toxicity+fidelity reward.
 
-Every run trains the `demo` preset with the same number of sampled summaries (ppo.batch_size
+Every run trains the `demo` preset (or `--preset`) with the same number of sampled summaries (ppo.batch_size
 samples a step: 16 dialogues for PPO, 4 dialogues x k=4 for RLOO/GRPO, times the same steps),
 then evaluates on the same held-out test dialogues:
 with the project's evaluation (`evaluate_run`, #11: fixed test split, k sampled summaries each):
@@ -53,6 +53,10 @@ COLUMNS = (("flagged_before", "flagged before"), ("flagged_after", "flagged afte
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--preset", default="demo",
+                   help="the preset every run starts from (default: the offline demo; e.g. flan-t5-base on a "
+                        "GPU with the Hub, with its judge: --judge s-nlp/roberta_toxicity_classifier "
+                        "--judge-label toxic)")
     p.add_argument("--seeds", default="0,1,2,3,4", help="comma-separated run seeds")
     p.add_argument("--algos", default=",".join(ALGOS))
     p.add_argument("--rewards", default="toxicity,toxicity+fidelity",
@@ -102,7 +106,7 @@ def shuffled_toxicity(config, seed: int):
 
 def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int | None, judge, judge_label,
             sampled_k: int, fidelity_weight: float, anchor_weight: float, toxicity_form: str = "logit",
-            toxicity_weight: float = 1.0, settings: list[str] = ()) -> dict:
+            toxicity_weight: float = 1.0, settings: list[str] = (), preset: str = "demo") -> dict:
     import torch
 
     from rlhf_core import get_config, iter_train
@@ -119,7 +123,7 @@ def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int |
         overrides["steps"] = steps
     if judge:
         overrides.update({"eval.judge": judge, "eval.judge_label": judge_label})
-    config = get_config("demo", overrides)
+    config = get_config(preset, overrides)
     with tempfile.TemporaryDirectory(prefix="algorithms-") as scratch:
         run_dir = Path(scratch) / "run"
         t0 = time.perf_counter()
@@ -141,7 +145,7 @@ def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int |
     polite = table[table[f"greedy_{scorer}_toxicity_before"] <= report["flag_threshold"]]
     steady = polite[~(polite["loops_before"] | polite["loops_after"])]
     return {
-        "algo": algo, "reward": reward, "seed": seed, "steps": len(history),
+        "preset": preset, "algo": algo, "reward": reward, "seed": seed, "steps": len(history),
         "fidelity_weight": config.reward.fidelity_weight, "anchor_weight": config.reward.anchor_weight,
         "toxicity_form": config.reward.toxicity_form, "toxicity_weight": config.reward.toxicity_weight,
         "settings": list(settings),
@@ -182,7 +186,8 @@ def run_grid(args) -> list[dict]:
             a, r, s = jobs.pop(0)
             out = Path(scratch) / f"{a}_{r}_{s}.json".replace("+", "-")
             cmd = [sys.executable, __file__, "--one", f"{a}:{r}:{s}", "--out", str(out)]
-            for flag, value in (("--steps", args.steps), ("--samples", args.samples), ("--judge", args.judge),
+            for flag, value in (("--preset", args.preset), ("--steps", args.steps), ("--samples", args.samples),
+                                ("--judge", args.judge),
                                 ("--judge-label", args.judge_label), ("--sampled-k", args.sampled_k),
                                 ("--fidelity-weight", args.fidelity_weight),
                                 ("--anchor-weight", args.anchor_weight), ("--toxicity-form", args.toxicity_form),
@@ -318,7 +323,7 @@ def main(argv=None) -> int:
         algo, reward, seed = args.one.split(":")
         result = run_one(algo, reward, int(seed), args.steps, args.samples, args.judge, args.judge_label,
                          args.sampled_k, args.fidelity_weight, args.anchor_weight, args.toxicity_form,
-                         args.toxicity_weight, args.set)
+                         args.toxicity_weight, args.set, args.preset)
         Path(args.out).write_text(json.dumps(result))
         return 0
     for item in args.set:
