@@ -103,7 +103,6 @@ def shuffled_toxicity(config, seed: int):
     return reward_fn
 
 
-
 def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int | None, judge, judge_label,
             sampled_k: int, fidelity_weight: float, anchor_weight: float, toxicity_form: str = "logit",
             toxicity_weight: float = 1.0, settings: list[str] = (), preset: str = "demo") -> dict:
