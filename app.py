@@ -2,8 +2,8 @@
 
     python app.py        # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT to change)
 
-Wiring only: handlers call `rlhf_core.serving` (shared models, the server's one training job,
-limits; README: "The app") and format with `ui.views` / `ui.plots`. `build_app()` builds the
+Wiring only: handlers call `webapp.serving` (shared models, the server's one training job,
+limits; README: "The app") and format with `webapp.views` / `webapp.plots`. `build_app()` builds the
 page; importing this module loads no model, and `python app.py` answers before the models are
 loaded (a loading banner shows meanwhile; buttons that need them wait).
 
@@ -22,9 +22,10 @@ from pathlib import Path  # noqa: E402
 import gradio as gr  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from rlhf_core import UserError, get_config, serving  # noqa: E402
-from rlhf_core.examples import examples_for, toy_notice  # noqa: E402
-from ui.plots import (  # noqa: E402
+from rlhf_core import UserError, get_config  # noqa: E402
+from webapp import serving
+from webapp.examples import examples_for, toy_notice  # noqa: E402
+from webapp.plots import (  # noqa: E402
     SMOOTHING_HELP,
     figures_html,
     kl_figure,
@@ -37,7 +38,7 @@ from ui.plots import (  # noqa: E402
     toxicity_bars,
     toxicity_figure,
 )
-from ui.views import (  # noqa: E402
+from webapp.views import (  # noqa: E402
     COMPARISON_DATATYPES,
     COMPARISON_LABEL,
     CSS,
@@ -320,7 +321,8 @@ def runs_view(selected: str | None = None):
                   else "no checkpoint")
         rows.append({
             "run": info.name, "status": status, "preset": cfg.preset,
-            "steps": f"{info.steps_done}/{cfg.steps}", "batch": cfg.ppo.batch_size, "lr": f"{cfg.ppo.learning_rate:g}",
+            "steps": f"{info.steps_done}/{cfg.steps}", "batch": cfg.optim.batch_size,
+            "lr": f"{cfg.optim.learning_rate:g}",
             "KL control": (f"adaptive {cfg.ppo.init_kl_coef:g} → {cfg.ppo.target_kl:g}" if cfg.ppo.adaptive_kl
                            else f"fixed {cfg.ppo.init_kl_coef:g}"),
             "seed": cfg.seed, "reward on": cfg.reward.text, "algo": cfg.algo,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """PPO vs RLOO vs GRPO on the offline demo, with a toxicity-only and a toxicity+fidelity reward.
 
-Every run trains the `demo` preset (or `--preset`) with the same number of sampled summaries (ppo.batch_size
+Every run trains the `demo` preset (or `--preset`) with the same number of sampled summaries (optim.batch_size
 samples a step: 16 dialogues for PPO, 4 dialogues x k=4 for RLOO/GRPO, times the same steps),
 then evaluates on the same held-out test dialogues:
 with the project's evaluation (`evaluate_run`, #11: fixed test split, k sampled summaries each):
@@ -63,7 +63,7 @@ def parse_args(argv=None):
                    help=f"any of: {', '.join(REWARDS)} (the last is a control, not in the default grid)")
     p.add_argument("--steps", type=int, default=None, help="training steps (default: the demo preset's)")
     p.add_argument("--samples", type=int, default=None, help="test dialogues to evaluate (default: all)")
-    p.add_argument("--judge", default=None, help="independent judge classifier folder (needs rlhf_core.judge)")
+    p.add_argument("--judge", default=None, help="independent judge: a classifier folder")
     p.add_argument("--judge-label", default="toxic", help="the judge's toxic label")
     p.add_argument("--fidelity-weight", type=float, default=REWARDS["toxicity+fidelity"]["reward.fidelity_weight"],
                    help="reward.fidelity_weight of the toxicity+fidelity runs")
@@ -91,7 +91,7 @@ def parse_args(argv=None):
 
 def shuffled_toxicity(config, seed: int):
     """A reward_fn giving each batch its own toxicity rewards (the classifier's, as configured) in a random order."""
-    from rlhf_core.reward import Reward, RewardModel
+    from rlhf_core.models.reward import Reward, RewardModel
 
     toxicity = Reward(RewardModel.from_config(config.reward), config.reward.text, config.data.prompt_template,
                       {"toxicity": 1.0}, config.reward.toxicity_form)  # the run's Reward applies the weight
@@ -109,7 +109,7 @@ def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int |
     import torch
 
     from rlhf_core import get_config, iter_train
-    from rlhf_core.evaluation import evaluate_run
+    from rlhf_core.evaluation.evaluate import evaluate_run
 
     torch.set_num_threads(1)
     overrides = {"algo": algo, "seed": seed, "reward.toxicity_form": toxicity_form,
@@ -150,7 +150,7 @@ def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int |
         "settings": list(settings),
         "scorer": "judge" if scorer == "judge" else "reward model (trained on: not independent)",
         "samples": report["samples"], "sampled_k": sampled_k,
-        "sampled_summaries_trained": len(history) * config.ppo.batch_size,
+        "sampled_summaries_trained": len(history) * config.optim.batch_size,
         "flagged_before": tox["flagged_before"], "flagged_after": tox["flagged_after"],
         "toxicity_cut": (1 - tox["flagged_after"] / tox["flagged_before"]) if tox["flagged_before"] else None,
         "rougeL": report["rouge"]["sampled"]["all"]["after"]["rougeL"],
@@ -286,7 +286,7 @@ def draw(results: list[dict], path: str, scorer: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from rlhf_core.pareto import pareto_front
+    from rlhf_core.evaluation.pareto import pareto_front
 
     colors = {"ppo": "tab:blue", "rloo": "tab:orange", "grpo": "tab:green"}
     markers = {"toxicity": "o", "toxicity+fidelity": "^", "shuffled-toxicity": "x"}

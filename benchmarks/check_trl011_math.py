@@ -22,8 +22,8 @@ from trl import PPOConfig  # noqa: E402
 from trl.core import stack_dicts, stats_to_np  # noqa: E402
 from trl.trainer.ppo_trainer import PPOTrainer as TRLPPOTrainer  # noqa: E402
 
-from rlhf_core import ppo  # noqa: E402
-from rlhf_core.step_stats import average_minibatch_stats, rollout_stats  # noqa: E402
+from rlhf_core.algorithms import ppo  # noqa: E402
+from rlhf_core.algorithms.step_stats import average_minibatch_stats, rollout_stats  # noqa: E402
 
 TOLERANCE = 1e-6
 

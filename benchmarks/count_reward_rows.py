@@ -11,7 +11,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from rlhf_core import PPOTrainer, Reward, RewardModel, build_dataset, build_policy, get_config  # noqa: E402
 
-config = get_config("demo", {"ppo.batch_size": 8, "ppo.mini_batch_size": 4})
+config = get_config("demo", {"optim.batch_size": 8, "optim.mini_batch_size": 4})
 torch.manual_seed(0)
 policy, tokenizer = build_policy(config.model)
 data = build_dataset(config.data, tokenizer, config.model.max_prompt_tokens)["train"].select(range(8))

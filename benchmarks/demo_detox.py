@@ -127,7 +127,7 @@ def main(argv=None) -> int:
     import torch
 
     from rlhf_core import evaluate_run, format_report, get_config, iter_train
-    from rlhf_core.judge import Judge
+    from rlhf_core.evaluation.judge import Judge
 
     torch.set_num_threads(args.threads)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]

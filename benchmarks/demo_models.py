@@ -42,7 +42,7 @@ def toxicity(model, texts: list[str]) -> dict:
 
 
 def entity_rate(summaries: list[str], dialogues: list[str]) -> dict:
-    from rlhf_core.fidelity import hallucinated_entities
+    from rlhf_core.evaluation.fidelity import hallucinated_entities
 
     counts = [hallucinated_entities(s, d) for s, d in zip(summaries, dialogues)]
     total = sum(n for _, n in counts)
@@ -56,13 +56,13 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(args.threads)
     from rlhf_core.config import DEMO_DIR
-    from rlhf_core.data import build_dataset
-    from rlhf_core.evaluation import rouge
+    from rlhf_core.data.dialogues import build_dataset
+    from rlhf_core.evaluation.figures import rouge
+    from rlhf_core.models.reward import RewardModel
+    from rlhf_core.models.summarizer import BEFORE, Summarizer
     from rlhf_core.prep.build_demo import HANDWRITTEN_FILE, read_jsonl
     from rlhf_core.prep.synthetic import insulting_polite_summaries
-    from rlhf_core.reward import RewardModel
-    from rlhf_core.runs import RunDir
-    from rlhf_core.summarizer import BEFORE, Summarizer
+    from rlhf_core.training.runs import RunDir
 
     run = RunDir(args.run_dir)
     config = run.config()

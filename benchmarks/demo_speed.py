@@ -43,11 +43,11 @@ def main(argv=None):
     if args.threads:
         torch.set_num_threads(args.threads)
     from rlhf_core import get_config
-    from rlhf_core.evaluation import evaluate_run
-    from rlhf_core.judge import Judge
-    from rlhf_core.reward import RewardModel
-    from rlhf_core.run_loop import iter_train
-    from rlhf_core.summarizer import Summarizer
+    from rlhf_core.evaluation.evaluate import evaluate_run
+    from rlhf_core.evaluation.judge import Judge
+    from rlhf_core.models.reward import RewardModel
+    from rlhf_core.models.summarizer import Summarizer
+    from rlhf_core.training.run_loop import iter_train
 
     out: dict = {"bench": "demo_speed", "threads": torch.get_num_threads(),  # torch's, before the preset's setting
                  "load_average_start": os.getloadavg()}
@@ -64,7 +64,7 @@ def main(argv=None):
             out.update(step_seconds=seconds, s_per_step=statistics.median(counted))
             print(f"train: {out['s_per_step']:.3f} s/step (median of steps 2..{len(seconds)})", flush=True)
         if not args.skip_eval:
-            from rlhf_core.runs import RunDir
+            from rlhf_core.training.runs import RunDir
 
             config = RunDir(run_dir).config()
             t0 = time.perf_counter()

@@ -23,8 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-TASK = {"steps": 30, "ppo.batch_size": 8, "ppo.mini_batch_size": 4, "ppo.ppo_epochs": 4,
-        "ppo.learning_rate": 1e-2, "reward.text": "summary", "ppo.init_kl_coef": 0.05,
+TASK = {"steps": 30, "optim.batch_size": 8, "optim.mini_batch_size": 4, "ppo.ppo_epochs": 4,
+        "optim.learning_rate": 1e-2, "reward.text": "summary", "ppo.init_kl_coef": 0.05,
         "model.lora_target_modules": "q,v,lm_head", "generation.max_new_tokens_min": 12,
         "generation.max_new_tokens_max": 12}
 
@@ -42,7 +42,7 @@ def main(argv=None):
     import torch
 
     from rlhf_core import get_config
-    from rlhf_core.run_loop import train
+    from rlhf_core.training.run_loop import train
 
     torch.set_num_threads(1)
     overrides = dict(TASK)

@@ -46,7 +46,7 @@ def main(argv=None) -> int:
     from gradio_client import Client
 
     import app
-    from rlhf_core import serving
+    from webapp import serving
 
     preset = serving.startup().preset
 

@@ -87,7 +87,7 @@ def resolve_device_and_dtype(args) -> None:
     """Turns `auto` into what the CLI would pick, so the report names the precision that ran."""
     import torch
 
-    from rlhf_core.hub import resolve_dtype
+    from rlhf_core.models.precision import resolve_dtype
 
     if args.device == "auto":
         args.device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -95,7 +95,7 @@ def resolve_device_and_dtype(args) -> None:
         raise SystemExit("error: --device cuda, but torch sees no CUDA GPU")
     args.dtype_requested = args.dtype
     if args.dtype == "auto" and args.device == "cpu" and torch.cuda.is_available():
-        from rlhf_core.hub import cpu_has_native_bf16
+        from rlhf_core.models.precision import cpu_has_native_bf16
 
         args.dtype = "bfloat16" if cpu_has_native_bf16() else "float32"  # the CPU's choice, not the GPU's
     else:
@@ -132,14 +132,14 @@ def build(args):
     from transformers import RobertaConfig, RobertaForSequenceClassification, T5Config, T5ForConditionalGeneration
 
     from rlhf_core import get_config
-    from rlhf_core.policy import PolicyWithValueHead, lora_config
+    from rlhf_core.models.policy import PolicyWithValueHead, lora_config
 
     config = get_config("flan-t5-small", {
-        "ppo.batch_size": args.batch_size, "ppo.mini_batch_size": args.mini_batch_size,
+        "optim.batch_size": args.batch_size, "optim.mini_batch_size": args.mini_batch_size,
         "ppo.ppo_epochs": args.ppo_epochs, "generation.min_new_tokens": args.max_new_tokens,
         "generation.batch_size": args.gen_batch_size, "mixed_precision": args.mixed_precision,
-        "seed": args.seed, "ppo.forward_batch_size": args.forward_batch_size,
-        "ppo.micro_batch_size": args.micro_batch_size, "algo": args.algo, "critic_free.num_generations": args.k,
+        "seed": args.seed, "optim.forward_batch_size": args.forward_batch_size,
+        "optim.micro_batch_size": args.micro_batch_size, "algo": args.algo, "critic_free.num_generations": args.k,
     })
     t5 = T5Config(vocab_size=T5_VOCAB, **T5_SHAPES[args.size], feed_forward_proj="gated-gelu", dropout_rate=0.1,
                   pad_token_id=T5_PAD, eos_token_id=T5_EOS, decoder_start_token_id=T5_PAD)
@@ -177,8 +177,8 @@ def score(reward_model, response_ids, mask, batch_size=16):
     """The anchor's scoring on response ids (mapped into RoBERTa's ids), batched by length."""
     import torch
 
-    from rlhf_core.batching import length_buckets, pad_right
-    from rlhf_core.reward import label_index
+    from rlhf_core.models.batching import length_buckets, pad_right
+    from rlhf_core.models.reward import label_index
 
     not_hate = label_index(reward_model.config.id2label, "nothate")
     seqs = []
@@ -354,9 +354,9 @@ def main(argv=None):
     import peft
     import transformers
 
-    from rlhf_core.ppo_trainer import Rollout
-    from rlhf_core.reward import Reward
-    from rlhf_core.run_loop import make_trainer
+    from rlhf_core.algorithms.ppo_trainer import Rollout
+    from rlhf_core.models.reward import Reward
+    from rlhf_core.training.run_loop import make_trainer
 
     versions = {"python": platform.python_version(), "torch": torch.__version__,
                 "transformers": transformers.__version__, "peft": peft.__version__}

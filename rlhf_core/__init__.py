@@ -17,26 +17,27 @@ Public API (what the CLI and the app use):
     UserError                                  bad input, with a message for the user
 """
 
-from . import memory  # noqa: F401  first: caps oneDNN's cache before any matmul runs (memory.py)
+from .models import memory  # noqa: F401  first: caps oneDNN's cache before any matmul runs (memory.py)
 
 # The public API, imported on first use: `python -m rlhf_core` then reaches its Hub probe and
 # its one-line errors in a second instead of after importing torch, transformers and peft.
 _API = {
     "config": ["Config", "apply_overrides", "get_config", "list_presets", "validate"],
-    "data": ["build_dataset"],
+    "data.dialogues": ["build_dataset"],
     "errors": ["UserError"],
-    "evaluation": ["compare", "evaluate_run", "format_markdown", "format_report", "headline_toxicity"],
-    "judge": ["Judge"],
-    "model_card": ["write_model_card"],
-    "publish": ["push_run"],
-    "summarizer": ["Summarizer"],
-    "text_input": ["clean_dialogue"],
-    "policy": ["PolicyWithValueHead", "build_policy"],
-    "reward": ["Reward", "RewardModel", "label_index"],
-    "runs": ["RunDir", "delete_run", "list_runs", "run_path", "runs_root"],
-    "ppo_trainer": ["PPOTrainer"],
-    "critic_free_trainer": ["CriticFreeTrainer"],
-    "run_loop": ["StepResult", "iter_train", "train"],
+    "evaluation.evaluate": ["compare", "evaluate_run"],
+    "evaluation.report": ["format_markdown", "format_report", "headline_toxicity"],
+    "evaluation.judge": ["Judge"],
+    "evaluation.model_card": ["write_model_card"],
+    "evaluation.publish": ["push_run"],
+    "models.summarizer": ["Summarizer"],
+    "data.text_input": ["clean_dialogue"],
+    "models.policy": ["PolicyWithValueHead", "build_policy"],
+    "models.reward": ["Reward", "RewardModel", "label_index"],
+    "training.runs": ["RunDir", "delete_run", "list_runs", "run_path", "runs_root"],
+    "algorithms.ppo_trainer": ["PPOTrainer"],
+    "algorithms.critic_free_trainer": ["CriticFreeTrainer"],
+    "training.run_loop": ["StepResult", "iter_train", "train"],
 }
 _WHERE = {name: module for module, names in _API.items() for name in names}
 __all__ = list(_WHERE)

@@ -1,6 +1,6 @@
 """Command line: `python -m rlhf_core {train,evaluate,push,presets,sft,reward-train,build-demo} ...`.
 
-Every configuration field is a flag (`--ppo.learning_rate 1e-5`, `--data.dataset FILE`), and the
+Every configuration field is a flag (`--optim.learning_rate 1e-5`, `--data.dataset FILE`), and the
 common ones have short forms (`--batch-size`, `--dataset`, ...). Bad input prints one line on
 stderr and exits with status 2; it never shows a traceback or waits on the network.
 """
@@ -14,7 +14,7 @@ import sys
 import typing
 
 from .config import apply_overrides, coerce, field_paths, get_config, list_presets, validate
-from .config_docs import describe, field_docs
+from .config.describe import describe, field_docs
 from .errors import UserError
 
 SHORT_FLAGS = {
@@ -22,9 +22,9 @@ SHORT_FLAGS = {
     "--adapter": "model.adapter",
     "--policy": "model.policy",
     "--reward-model": "reward.model",
-    "--batch-size": "ppo.batch_size",
-    "--mini-batch-size": "ppo.mini_batch_size",
-    "--learning-rate": "ppo.learning_rate",
+    "--batch-size": "optim.batch_size",
+    "--mini-batch-size": "optim.mini_batch_size",
+    "--learning-rate": "optim.learning_rate",
     "--seed": "seed",
     "--steps": "steps",
     "--report-to": "report_to",
@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     train = sub.add_parser("train", help="run PPO and save the run", epilog=(
-        "Every configuration field is also a flag, e.g. --ppo.learning_rate 1e-5 --generation.max_new_tokens_max 64; "
+        "Every configuration field is also a flag, e.g. --optim.learning_rate 1e-5 --generation.max_new_tokens_max 64; "
         "see `python -m rlhf_core presets --show tiny` for a preset's values. With --resume the saved run's settings "
         "are the base: flags that change how it learns are refused; steps, save_every, eval.* and batch splits apply."))
     train.add_argument("--preset", default=None, help=(
@@ -157,7 +157,7 @@ def _train_overrides(args) -> dict:
     """The --trl-config file's settings (if any), then every configuration flag on top."""
     if not args.trl_config:
         return _overrides(args)
-    from .trl_config import load_trl_config
+    from .config.trl import load_trl_config
 
     trl, ignored = load_trl_config(args.trl_config)
     if ignored:
@@ -166,13 +166,14 @@ def _train_overrides(args) -> dict:
 
 
 def cmd_train(args) -> int:
-    from .diagnostics import kl_warning
-    from .hub import check_adapter_folder, ensure_downloadable, limit_hub_timeouts
+    from .models.hub import ensure_downloadable, limit_hub_timeouts
+    from .models.loading import check_adapter_folder
+    from .training.diagnostics import kl_warning
 
     if not args.run_dir.strip():
         raise UserError("--run-dir is empty: name the folder for the run's config, metrics and checkpoints")
     if args.resume:  # the saved run is the base; flags change it (iter_train refuses unsafe changes)
-        from .runs import RunDir
+        from .training.runs import RunDir
 
         saved = RunDir(args.run_dir)
         if not saved.exists():
@@ -188,7 +189,7 @@ def cmd_train(args) -> int:
         check_adapter_folder(config.model.adapter)
     if int(os.environ.get("RANK", "0")) != 0:  # under `accelerate launch`, only rank 0 reports
         sys.stderr = open(os.devnull, "w")
-    from .tracking import check_trackers
+    from .training.tracking import check_trackers
 
     check_trackers(config, args.run_dir)
     limit_hub_timeouts()
@@ -198,7 +199,7 @@ def cmd_train(args) -> int:
     print(f"resolved configuration (preset {config.preset}):\n{describe(config)}", file=sys.stderr)
     from tqdm import tqdm
 
-    from .run_loop import iter_train
+    from .training.run_loop import iter_train
 
     bar, warned = None, None
     for result in iter_train(config, args.run_dir, resume=args.resume,
@@ -219,6 +220,9 @@ def cmd_train(args) -> int:
         bar.set_postfix_str(line)
     if bar is not None:
         bar.close()
+    from .evaluation.model_card import write_model_card
+
+    write_model_card(args.run_dir)
     print(f"saved to {args.run_dir}", file=sys.stderr)
     return 0
 
@@ -226,7 +230,8 @@ def cmd_train(args) -> int:
 def cmd_evaluate(args) -> int:
     import pandas as pd
 
-    from .evaluation import evaluate_run, format_markdown, format_report
+    from .evaluation.evaluate import evaluate_run
+    from .evaluation.report import format_markdown, format_report
 
     if args.samples is not None and args.samples < 1:
         raise UserError(f"--samples must be at least 1 (got {args.samples})")
@@ -234,8 +239,8 @@ def cmd_evaluate(args) -> int:
         raise UserError(f"--sampled-k must be 0 or more (got {args.sampled_k})")
     judge = None
     if args.judge is not None or args.judge_label is not None:
-        from .judge import Judge
-        from .runs import RunDir
+        from .evaluation.judge import Judge
+        from .training.runs import RunDir
 
         cfg = RunDir(args.run_dir).config().eval
         if args.judge is not None:
@@ -257,8 +262,8 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_push(args) -> int:
-    from .hub import limit_hub_timeouts
-    from .publish import push_run
+    from .evaluation.publish import push_run
+    from .models.hub import limit_hub_timeouts
 
     limit_hub_timeouts()
     url = push_run(args.run_dir, args.repo_id, private=args.private)

@@ -33,7 +33,7 @@ import pytest  # noqa: E402
 @pytest.fixture(scope="session")
 def app_module():
     """app.py with the server's shared models loaded once, on the tiny preset."""
-    from rlhf_core import serving
+    from webapp import serving
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RLHF_PRESET", "tiny")
@@ -46,7 +46,7 @@ def app_module():
 @pytest.fixture
 def app_runs(app_module, monkeypatch, tmp_path):
     """A fresh runs folder (RLHF_RUNS_DIR) for one test; the server's training job is idle before and after."""
-    from rlhf_core import serving
+    from webapp import serving
 
     runs = tmp_path / "runs"
     monkeypatch.setenv("RLHF_RUNS_DIR", str(runs))

@@ -42,7 +42,7 @@ def test_the_shuffled_control_gives_each_batch_its_own_toxicity_rewards_in_anoth
     import algorithms
 
     from rlhf_core import get_config
-    from rlhf_core.reward import Reward, RewardModel
+    from rlhf_core.models.reward import Reward, RewardModel
 
     config = get_config("tiny")
     summaries = [f"summary {i}, you idiot" if i % 2 else f"a polite summary, number {i}" for i in range(12)]

@@ -12,8 +12,9 @@ import gradio as gr
 import pandas as pd
 import pytest
 
-from rlhf_core import RunDir, UserError, serving
-from ui.views import COMPARISON_COLUMNS
+from rlhf_core import RunDir, UserError
+from webapp import serving
+from webapp.views import COMPARISON_COLUMNS
 
 TINY = dict(preset="tiny", steps=3, batch_size=4, learning_rate=1e-3, init_kl_coef=0.2, adaptive_kl=True,
             target_kl=6.0, seed=42)
@@ -133,7 +134,7 @@ def test_limits_come_from_env_vars_and_are_checked_before_anything_starts(app_mo
 @pytest.mark.parametrize("batch,mini", [(6, 2), (3, 1), (4, 2), (1, 1)])
 def test_the_mini_batch_always_divides_the_batch(batch, mini):
     config = serving.training_config(serving.TrainSettings(**{**TINY, "batch_size": batch}))
-    assert (config.ppo.batch_size, config.ppo.mini_batch_size) == (batch, mini)
+    assert (config.optim.batch_size, config.optim.mini_batch_size) == (batch, mini)
 
 
 def test_a_failing_run_shows_its_error_and_frees_start(app_module, app_runs):
@@ -156,7 +157,7 @@ def test_negative_or_exploding_kl_is_flagged(app_module):
 
 
 def test_figures_show_reward_band_kl_axes_and_missing_toxicity(app_module):
-    from ui import plots as ui_plots
+    from webapp import plots as ui_plots
 
     rows = [stats(1), stats(2), stats(3)]
     reward = ui_plots.reward_figure(rows, total_steps=10)
@@ -184,7 +185,7 @@ def test_figures_show_reward_band_kl_axes_and_missing_toxicity(app_module):
 
 
 def test_the_returns_chart_shows_advantage_spread_for_critic_free_runs(app_module):
-    from ui import plots as ui_plots
+    from webapp import plots as ui_plots
 
     ppo = ui_plots.returns_figure([{"step": 1, "ppo/returns/mean": 0.5, "ppo/policy/advantages_mean": 0.0}])
     assert [t.name for t in ppo.data][-1] == "advantages" and "Returns" in ppo.layout.title.text
@@ -196,7 +197,7 @@ def test_the_returns_chart_shows_advantage_spread_for_critic_free_runs(app_modul
 
 
 def test_the_headline_compares_toxicity_now_with_the_start(app_module):
-    from ui.views import headline_html
+    from webapp.views import headline_html
 
     assert "after the first step" in headline_html([])
     rows = [stats(i, **{"env/toxicity_mean": t}) for i, t in enumerate([0.5, 0.4, 0.3, 0.2, 0.1, 0.0], 1)]
@@ -473,7 +474,7 @@ def test_train_tab_runs_grpo_with_a_fidelity_term_and_draws_each_term(app_module
 
 
 def test_the_fast_placeholder_chart_equals_the_validated_one():
-    from ui.plots import placeholder, validated_placeholder
+    from webapp.plots import placeholder, validated_placeholder
 
     for title, message in (("Reward", "Start a run to see it"), ("Toxicity", "Evaluate a run to compare")):
         assert placeholder(title, message).to_plotly_json() == validated_placeholder(title, message).to_plotly_json()

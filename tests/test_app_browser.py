@@ -131,7 +131,7 @@ LAYOUTS = [("desktop", {"width": 1400, "height": 1000}, "light"), ("phone", {"wi
 
 @pytest.mark.parametrize("name,viewport,scheme", LAYOUTS, ids=[n for n, _, _ in LAYOUTS])
 def test_every_tab_fits_the_screen_and_reads_in_its_colour_scheme(browser, app_url, app_runs, name, viewport, scheme):
-    from rlhf_core import serving
+    from webapp import serving
 
     serving.start_training(serving.TrainSettings("tiny", 2, 2, 1e-3, 0.2, True, 6.0, 1))
     assert serving.JOBS.wait(60)
@@ -170,7 +170,7 @@ def test_every_tab_fits_the_screen_and_reads_in_its_colour_scheme(browser, app_u
 
 
 def test_stop_acts_at_once_and_the_run_ends_after_the_current_step(page, app_url, app_runs):
-    from rlhf_core import serving
+    from webapp import serving
 
     page.set_viewport_size(VIEWPORT)
     page.goto(app_url)
@@ -188,7 +188,7 @@ def test_stop_acts_at_once_and_the_run_ends_after_the_current_step(page, app_url
 
 
 def test_a_run_link_opens_its_comparison(page, app_url, app_runs):
-    from rlhf_core import serving
+    from webapp import serving
 
     serving.start_training(serving.TrainSettings("tiny", 1, 2, 1e-3, 0.2, True, 6.0, 1), label="Shared link!")
     assert serving.JOBS.wait(60)
@@ -222,7 +222,7 @@ def _free_port() -> int:
 @pytest.mark.skipif(not os.environ.get("RLHF_SCREENSHOT_DIR"),
                     reason="writes the README screenshots; set RLHF_SCREENSHOT_DIR=docs/screenshots to run it")
 def test_readme_screenshots(browser, tmp_path):
-    from rlhf_core import serving
+    from webapp import serving
 
     if not serving.preset_available("demo"):
         pytest.skip("the demo preset's checkpoints are missing (python -m rlhf_core build-demo)")

@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT
 
 from rlhf_core import cli, get_config, train
-from rlhf_core.runs import OPTIMIZER_FILE, STATE_FILE
+from rlhf_core.training.runs import OPTIMIZER_FILE, STATE_FILE
 
 TRAIN = ["train", "--preset", "tiny", "--steps", "1"]
 
@@ -34,12 +34,12 @@ BEFORE_ANY_MODEL = [
     (["--ppo.cliprange", "-5"], r"ppo.cliprange must be greater than 0"),
     (["--ppo.lam", "-3"], r"ppo.lam must be at least 0 and at most 1"),
     (["--generation.temperature", "inf"], r"generation.temperature must be a finite number"),
-    (["--ppo.learning_rate", "inf"], r"ppo.learning_rate must be a finite number"),
-    (["--ppo.max_grad_norm", "-1"], r"ppo.max_grad_norm must be greater than 0"),
+    (["--optim.learning_rate", "inf"], r"optim.learning_rate must be a finite number"),
+    (["--optim.max_grad_norm", "-1"], r"optim.max_grad_norm must be greater than 0"),
     (["--ppo.ratio_threshold", "nan"], r"ppo.ratio_threshold must be a finite number"),
     (["--model.max_prompt_tokens", "0"], r"model.max_prompt_tokens must be at least 1"),
     (["--reward.max_length", "0"], r"reward.max_length must be at least 1"),
-    (["--ppo.forward_batch_size", "0"], r"ppo.forward_batch_size must be at least 1"),
+    (["--optim.forward_batch_size", "0"], r"optim.forward_batch_size must be at least 1"),
     (["--eval.bootstrap", "0"], r"eval.bootstrap must be at least 1"),
     (["--data.max_examples", "-100"], r"data.max_examples must be at least 1"),
     (["--data.test_size", "1.5"], r"data.test_size must be greater than 0 and less than 1"),
@@ -63,8 +63,8 @@ def assert_one_error(code, lines, err, pattern):
 @pytest.fixture
 def no_model_loads(monkeypatch):
     """Fails the test if anything tries to load a model."""
-    import rlhf_core.policy as policy
-    import rlhf_core.reward as reward
+    import rlhf_core.models.policy as policy
+    import rlhf_core.models.reward as reward
 
     def refuse(*args, **kwargs):
         raise AssertionError("a model was loaded before the bad input was refused")

@@ -28,7 +28,7 @@ def load_ppo_step():
 
 
 def test_ppo_step_on_cpu_reports_the_cli_precision_and_gpu_fields(capsys):
-    from rlhf_core.hub import resolve_dtype
+    from rlhf_core.models.precision import resolve_dtype
 
     threads = torch.get_num_threads()
     try:

@@ -18,7 +18,7 @@ def run_cli(*args, timeout=300):
 def test_train_then_evaluate_end_to_end(tmp_path):
     run = tmp_path / "run"
     done = run_cli("train", "--preset", "tiny", "--steps", "2", "--run-dir", str(run), "--seed", "3",
-                   "--ppo.learning_rate", "1e-3", "--no-progress")
+                   "--optim.learning_rate", "1e-3", "--no-progress")
     assert done.returncode == 0, done.stderr
     assert "step 2/2" in done.stderr
     assert json.loads((run / "config.json").read_text())["seed"] == 3
@@ -49,12 +49,12 @@ def test_resume_continues_a_run_and_refuses_changes_that_alter_learning(tmp_path
     run = tmp_path / "run"
     first = run_cli("train", "--preset", "tiny", "--steps", "1", "--run-dir", str(run), "--seed", "5")
     assert first.returncode == 0, first.stderr
-    assert "resolved configuration (preset tiny)" in first.stderr and "  ppo.learning_rate = " in first.stderr
+    assert "resolved configuration (preset tiny)" in first.stderr and "  optim.learning_rate = " in first.stderr
 
     refused = run_cli("train", "--run-dir", str(run), "--resume", "--learning-rate", "0.5")
     lines = [line for line in refused.stderr.splitlines() if line.startswith("error:")]
     assert refused.returncode == 2 and len(lines) == 1, refused.stderr
-    assert "ppo.learning_rate=0.5" in lines[0] and "new --run-dir" in lines[0]
+    assert "optim.learning_rate=0.5" in lines[0] and "new --run-dir" in lines[0]
 
     # No --preset: the saved run (tiny, seed 5) is the base; more steps are a safe change, applied and saved.
     again = run_cli("train", "--steps", "2", "--run-dir", str(run), "--resume", "--no-progress")

@@ -1,4 +1,4 @@
-"""RLOO / GRPO / Dr. GRPO math: hand-computed cases and hypothesis properties (rlhf_core.critic_free)."""
+"""RLOO / GRPO / Dr. GRPO math: hand-computed cases and hypothesis properties (rlhf_core.algorithms.critic_free)."""
 
 import math
 
@@ -7,7 +7,7 @@ import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from rlhf_core.critic_free import (
+from rlhf_core.algorithms.critic_free import (
     GRPO_STD_EPS,
     clipped_surrogate,
     grpo_advantages,

@@ -7,14 +7,14 @@ import pytest
 import torch
 
 from rlhf_core import Reward, RunDir, UserError, build_dataset, build_policy, get_config, iter_train, train
-from rlhf_core.critic_free_trainer import CriticFreeTrainer
-from rlhf_core.reward import term_weights
-from rlhf_core.reward_terms import anchor_scores
-from rlhf_core.run_loop import make_trainer
+from rlhf_core.algorithms.critic_free_trainer import CriticFreeTrainer
+from rlhf_core.models.reward import term_weights
+from rlhf_core.models.reward_terms import anchor_scores
+from rlhf_core.training.run_loop import make_trainer
 
 
 def tiny(algo="grpo", **overrides):
-    return get_config("tiny", {"steps": 3, "algo": algo, "ppo.batch_size": 4, "critic_free.num_generations": 2,
+    return get_config("tiny", {"steps": 3, "algo": algo, "optim.batch_size": 4, "critic_free.num_generations": 2,
                                **overrides})
 
 
@@ -25,7 +25,7 @@ def trainer_for(config, reward_fn):
 
 
 def test_k_samples_per_prompt_in_prompt_major_order_and_no_value_head():
-    config = tiny("rloo", **{"critic_free.num_generations": 3, "ppo.batch_size": 6, "ppo.mini_batch_size": 3})
+    config = tiny("rloo", **{"critic_free.num_generations": 3, "optim.batch_size": 6, "optim.mini_batch_size": 3})
     trainer, data = trainer_for(config, lambda p, s: [0.0] * len(s))
     assert isinstance(trainer, CriticFreeTrainer) and trainer.unwrapped.value_head is None
     assert not any(name.startswith("value_head") for name, _ in trainer.unwrapped.named_parameters())
@@ -41,7 +41,7 @@ def test_a_reward_without_spread_teaches_nothing(algo):
     # Equal rewards in every group: zero advantages, zero gradient: the adapter must not move. The KL
     # is off here: sampled and teacher-forced log-probs agree only to float rounding (~1e-7), and
     # Adam would turn even that dust into a full-size step.
-    config = tiny(algo, **{"ppo.mini_batch_size": 4, "critic_free.kl_coef": 0.0})
+    config = tiny(algo, **{"optim.mini_batch_size": 4, "critic_free.kl_coef": 0.0})
     trainer, data = trainer_for(config, lambda p, s: [1.5] * len(s))
     before = {n: p.detach().clone() for n, p in trainer.unwrapped.named_parameters() if p.requires_grad}
     rows = data.select([0, 1])
@@ -55,7 +55,7 @@ def test_a_reward_without_spread_teaches_nothing(algo):
 
 @pytest.mark.parametrize("iterations", [1, 3])
 def test_num_iterations_sets_the_passes_over_a_batch_not_ppo_epochs(iterations):
-    config = tiny("grpo", **{"ppo.mini_batch_size": 2, "ppo.ppo_epochs": 5, "critic_free.num_iterations": iterations})
+    config = tiny("grpo", **{"optim.mini_batch_size": 2, "ppo.ppo_epochs": 5, "critic_free.num_iterations": iterations})
     trainer, data = trainer_for(config, lambda p, s: [float(len(x)) for x in s])
     calls = []
     step = trainer.optimizer.step
@@ -102,7 +102,7 @@ def test_grpo_resume_matches_an_uninterrupted_run(tmp_path):
 
 def test_bad_critic_free_settings_are_one_line_errors():
     with pytest.raises(UserError, match="multiple of critic_free.num_generations"):
-        train(tiny("rloo", **{"ppo.batch_size": 4, "critic_free.num_generations": 3}))
+        train(tiny("rloo", **{"optim.batch_size": 4, "critic_free.num_generations": 3}))
     with pytest.raises(UserError, match="num_generations must be at least 2"):
         train(tiny("grpo", **{"critic_free.num_generations": 1}))
     with pytest.raises(UserError, match="algo must be one of ppo, rloo, grpo"):
@@ -119,8 +119,8 @@ def test_reward_rises_on_a_simple_task(algo):
     here as 2 prompts x k=4: the share of lowercase letters must rise on average and in most seeds."""
     gains = []
     for seed in (42, 43, 44, 45):
-        config = get_config("tiny", {"algo": algo, "steps": 30, "ppo.batch_size": 8, "ppo.mini_batch_size": 4,
-                                     "critic_free.num_iterations": 4, "ppo.learning_rate": 3e-2,
+        config = get_config("tiny", {"algo": algo, "steps": 30, "optim.batch_size": 8, "optim.mini_batch_size": 4,
+                                     "critic_free.num_iterations": 4, "optim.learning_rate": 3e-2,
                                      "reward.text": "summary",
                                      "model.lora_target_modules": "q,v,lm_head",
                                      "generation.max_new_tokens_min": 12, "generation.max_new_tokens_max": 12,
@@ -134,7 +134,7 @@ def test_reward_rises_on_a_simple_task(algo):
 
 
 def test_app_settings_pick_a_k_that_divides_the_batch():
-    from rlhf_core.limits import TrainSettings, default_settings, training_config
+    from webapp.limits import TrainSettings, default_settings, training_config
 
     base = default_settings("tiny")
     settings = TrainSettings(**{**base.__dict__, "algo": "grpo", "batch_size": 6, "fidelity_weight": 0.5})
@@ -149,9 +149,9 @@ def test_app_settings_pick_a_k_that_divides_the_batch():
 def test_shared_encoder_passes_match_one_pass_per_row():
     # Sampling and the reference pass encode each prompt once for its k rows: the same tokens and
     # log-probs as encoding every row on its own.
-    from rlhf_core.sampling import sample
+    from rlhf_core.models.sampling import sample
 
-    config = tiny("grpo", **{"critic_free.num_generations": 2, "ppo.batch_size": 4})
+    config = tiny("grpo", **{"critic_free.num_generations": 2, "optim.batch_size": 4})
     trainer, data = trainer_for(config, lambda p, s: [0.0] * len(s))
     rows = data.select([0, 1])
     queries = [q for q in rows["input_ids"] for _ in range(2)]
@@ -211,7 +211,7 @@ def test_the_probability_form_reaches_training_as_p_not_hate():
 
 def test_the_update_encodes_each_prompt_once_for_its_k_rows():
     # Rows of one prompt in a micro-batch (2 rows on a CPU, here one prompt's k=2) share one encoder pass.
-    config = tiny("rloo", **{"critic_free.num_generations": 2, "ppo.batch_size": 4, "ppo.mini_batch_size": 4})
+    config = tiny("rloo", **{"critic_free.num_generations": 2, "optim.batch_size": 4, "optim.mini_batch_size": 4})
     trainer, data = trainer_for(config, lambda p, s: [float(len(x)) for x in s])
     encoder = trainer.unwrapped.model.get_base_model().get_encoder()
     rows_per_pass, in_update = [], []

@@ -4,8 +4,8 @@ from conftest import DIALOGSUM_DEV
 
 from rlhf_core import UserError, build_dataset, get_config
 from rlhf_core.config import PROMPT_TEMPLATE
-from rlhf_core.data import fit_prompts
-from rlhf_core.tiny import tiny_tokenizer
+from rlhf_core.data.dialogues import fit_prompts
+from rlhf_core.models.tiny import tiny_tokenizer
 
 
 def test_dialogsum_dev_file_is_filtered_wrapped_tokenized_and_split():
@@ -104,7 +104,7 @@ def test_non_utf8_file_is_a_clear_error(tmp_path):
 def test_a_hub_dataset_is_evaluated_on_its_own_test_split(monkeypatch):
     import datasets
 
-    from rlhf_core import data
+    from rlhf_core.data import dialogues as data
 
     tables = {split: pd.DataFrame({"id": [f"{split}_{i}" for i in range(6)],
                                    "dialogue": [f"#Person1#: {split} dialogue {i}" for i in range(6)],

@@ -9,9 +9,10 @@ import pytest
 
 from rlhf_core import RewardModel, get_config, train, validate
 from rlhf_core.config import DEMO_DIR
-from rlhf_core.evaluation import rouge
-from rlhf_core.fidelity import hallucinated_entities, loops
-from rlhf_core.hub import load_seq2seq
+from rlhf_core.evaluation.fidelity import hallucinated_entities, loops
+from rlhf_core.evaluation.figures import rouge
+from rlhf_core.models.loading import load_seq2seq
+from rlhf_core.models.summarizer import greedy_summaries
 from rlhf_core.prep.build_demo import (
     HANDWRITTEN_FILE,
     PROBES_FILE,
@@ -36,7 +37,6 @@ from rlhf_core.prep.synthetic import (
     make_toxicity_sentences,
     reporting_summaries,
 )
-from rlhf_core.summarizer import greedy_summaries
 
 UNSEEN_SEED = 12345  # neither the SFT corpus (seed 1) nor the PPO data (seed 2)
 DETOX_GUARD_STEPS = 10
@@ -211,7 +211,7 @@ def test_the_figures_on_handwritten_dialogues_are_what_the_app_shows(handwritten
     """The build's checks (`summarizer_checks`, also the sweep's) and these tests decode as the
     app's Summarizer does: loaded in bf16 (the loader's "auto" on CPUs with native bf16) the same
     weights write other greedy summaries for 14 of the 22 and invent 8 names and numbers, not 5."""
-    from rlhf_core.summarizer import BEFORE, Summarizer
+    from rlhf_core.models.summarizer import BEFORE, Summarizer
 
     config = get_config("demo")
     records, summaries = handwritten
@@ -236,7 +236,7 @@ def test_summarizer_meets_the_invented_entity_target_on_handwritten_dialogues(ha
 
 
 def test_one_ppo_step_on_the_demo_preset(tmp_path):
-    config = get_config("demo", {"steps": 1, "ppo.batch_size": 4, "ppo.mini_batch_size": 2,
+    config = get_config("demo", {"steps": 1, "optim.batch_size": 4, "optim.mini_batch_size": 2,
                                  "generation.max_new_tokens_min": 16, "generation.max_new_tokens_max": 16})
     [result] = train(config, run_dir=tmp_path / "run")
     assert result.step == 1 and result.stats["objective/kl"] == pytest.approx(0.0, abs=1e-4)

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from rlhf_core.examples import DEMO_EXAMPLES, DIALOGSUM_EXAMPLES, examples_for, toy_notice, unknown_share
-from rlhf_core.jobs import new_run_name, run_label
-from rlhf_core.text_diff import changed_facts, markdown_marked, word_diff, words_of
+from rlhf_core.evaluation.text_diff import changed_facts, markdown_marked, word_diff, words_of
+from webapp.examples import DEMO_EXAMPLES, DIALOGSUM_EXAMPLES, examples_for, toy_notice, unknown_share
+from webapp.jobs import new_run_name, run_label
 
 DEMO_POLICY = Path(__file__).resolve().parent.parent / "checkpoints" / "demo" / "policy"
 

@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 
 from rlhf_core import Summarizer, UserError, clean_dialogue, compare, get_config
-from rlhf_core.evaluation import (
-    headline_toxicity,
+from rlhf_core.evaluation.figures import (
     paired_bootstrap,
     ratio_bootstrap,
     relative_change,
@@ -11,8 +10,9 @@ from rlhf_core.evaluation import (
     toxicity_block,
     toxicity_stats,
 )
-from rlhf_core.judge import Judge
-from rlhf_core.reward import RewardModel
+from rlhf_core.evaluation.judge import Judge
+from rlhf_core.evaluation.report import headline_toxicity
+from rlhf_core.models.reward import RewardModel
 
 
 def test_toxicity_stats_are_mean_and_population_std():
@@ -108,8 +108,8 @@ def test_headline_prefers_sampled_judge_figures():
 
 
 def test_sampled_summaries_come_k_per_dialogue_from_batched_decode_calls(monkeypatch):
-    from rlhf_core import summarizer as summarizer_module
-    from rlhf_core.evaluation import _sampled
+    from rlhf_core.evaluation.evaluate import _sampled
+    from rlhf_core.models import summarizer as summarizer_module
 
     config = get_config("tiny")
     config.eval.batch_size = 8  # rows per decode call: 2 dialogues x k=4
@@ -135,7 +135,7 @@ def test_sampled_summaries_come_k_per_dialogue_from_batched_decode_calls(monkeyp
 def test_cpu_threads_setting_sets_torch_threads_and_none_keeps_them():
     import torch
 
-    from rlhf_core.threads import use_cpu_threads
+    from rlhf_core.models.threads import use_cpu_threads
 
     before = torch.get_num_threads()
     try:

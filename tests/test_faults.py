@@ -15,8 +15,8 @@ import torch
 from conftest import ROOT
 
 from rlhf_core import RunDir, UserError, build_policy, get_config, iter_train, train
-from rlhf_core.diagnostics import check_finite_weights
-from rlhf_core.runs import atomic_write_text, delete_run, holder_pid
+from rlhf_core.training.diagnostics import check_finite_weights
+from rlhf_core.training.runs import atomic_write_text, delete_run, holder_pid
 
 # Runs a tiny training in a child process that pauses (and announces it) at a chosen moment,
 # so the test can SIGKILL it exactly there.
@@ -24,7 +24,7 @@ CHILD = textwrap.dedent("""
     import os, sys, time
     import torch
     torch.set_num_threads(1)
-    import rlhf_core.runs as runs
+    import rlhf_core.training.runs as runs
     from rlhf_core import get_config, train
 
     moment, run_dir = sys.argv[1], sys.argv[2]
@@ -133,7 +133,7 @@ def test_a_step_missing_from_the_metrics_is_reported_on_resume(tmp_path):
 
 HOLDER = textwrap.dedent("""
     import sys, time
-    from rlhf_core.runs import RunDir
+    from rlhf_core.training.runs import RunDir
     lock = RunDir(sys.argv[1]).lock()
     print("LOCKED", flush=True)
     time.sleep(120)
@@ -176,8 +176,8 @@ def test_the_lock_is_held_while_the_generator_runs_and_released_when_it_is_close
 
 @pytest.mark.parametrize("bad_step", [1, 2])
 def test_non_finite_weights_are_never_checkpointed(tmp_path, monkeypatch, bad_step):
-    # The update of `bad_step` leaves infinite weights behind finite losses (what --ppo.learning_rate inf did).
-    from rlhf_core.ppo_trainer import PPOTrainer
+    # The update of `bad_step` leaves infinite weights behind finite losses (what --optim.learning_rate inf did).
+    from rlhf_core.algorithms.ppo_trainer import PPOTrainer
 
     real_step, calls = PPOTrainer.step_from_prompts, {"n": 0}
 
@@ -208,8 +208,8 @@ def test_non_finite_weights_are_never_checkpointed(tmp_path, monkeypatch, bad_st
 
 
 def test_an_absurd_learning_rate_is_refused_before_training():
-    with pytest.raises(UserError, match="ppo.learning_rate must be greater than 0 and at most 10"):
-        train(get_config("tiny", {"ppo.learning_rate": 1e300}))
+    with pytest.raises(UserError, match="optim.learning_rate must be greater than 0 and at most 10"):
+        train(get_config("tiny", {"optim.learning_rate": 1e300}))
 
 
 def test_a_checkpoint_is_written_only_when_every_weight_is_finite(tmp_path):

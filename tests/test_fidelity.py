@@ -1,6 +1,6 @@
 import pytest
 
-from rlhf_core.fidelity import (
+from rlhf_core.evaluation.fidelity import (
     distinct_n,
     edit_rate,
     entities,
@@ -62,7 +62,7 @@ def test_rouge_takes_the_best_matching_reference():
 def test_cached_rouge_scorer_gives_rouge_score_stemmed_figures_and_hands_out_copies():
     from rouge_score import rouge_scorer
 
-    from rlhf_core.fidelity import ROUGE_KEYS, CachedStemmingTokenizer, rouge_scorer_cached
+    from rlhf_core.evaluation.fidelity import ROUGE_KEYS, CachedStemmingTokenizer, rouge_scorer_cached
 
     plain, cached = rouge_scorer.RougeScorer(list(ROUGE_KEYS), use_stemmer=True), rouge_scorer_cached()
     pairs = [("The cats were running quickly.\nThey stopped.", "a cat runs quick. it stopped"),

@@ -2,9 +2,9 @@ import pytest
 import torch
 
 from rlhf_core import UserError, get_config
-from rlhf_core.hub import load_classifier
-from rlhf_core.judge import Judge
-from rlhf_core.reward import RewardModel
+from rlhf_core.evaluation.judge import Judge
+from rlhf_core.models.loading import load_classifier
+from rlhf_core.models.reward import RewardModel
 
 TEXTS = ["You are a stupid idiot.", "Thanks, see you at six.", "#Person1# books a table."]
 

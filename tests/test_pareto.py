@@ -1,6 +1,6 @@
 """Pareto fronts of runs: toxicity (lower is better) against a quality figure."""
 
-from rlhf_core.pareto import evaluation_point, pareto_front
+from rlhf_core.evaluation.pareto import evaluation_point, pareto_front
 
 
 def test_front_keeps_only_points_no_other_point_beats_on_both_axes():
@@ -25,7 +25,7 @@ def test_evaluation_point_prefers_the_judge_on_sampled_summaries_and_skips_uneva
 
 
 def test_pareto_figure_colours_runs_by_algorithm_and_draws_both_fronts():
-    from ui.plots import pareto_figure
+    from webapp.plots import pareto_figure
 
     src = {"toxicity_source": "sampled judge"}
     points = [{"run": "a", "algo": "ppo", "toxicity": 0.1, "rougeL": 0.5, "hallucinated_rate": 0.2, **src},

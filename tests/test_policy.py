@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from rlhf_core import build_policy, get_config
-from rlhf_core.policy import response_decoder_inputs
-from rlhf_core.tiny import tiny_policy_model
+from rlhf_core.models.policy import response_decoder_inputs
+from rlhf_core.models.tiny import tiny_policy_model
 
 
 @pytest.fixture()
@@ -79,7 +79,7 @@ def test_save_then_load_gives_identical_seeded_generations(policy, tmp_path):
 def test_fused_gelu_swaps_every_t5_activation_and_keeps_the_outputs():
     from transformers.activations import GELUTanh, NewGELUActivation
 
-    from rlhf_core.policy import fuse_gelu
+    from rlhf_core.models.policy import fuse_gelu
 
     torch.manual_seed(0)
     model = tiny_policy_model().eval()
@@ -96,7 +96,7 @@ def test_fused_gelu_swaps_every_t5_activation_and_keeps_the_outputs():
 
 
 def test_attention_is_eager_on_cpu_and_gives_the_same_outputs_as_sdpa():
-    from rlhf_core.policy import choose_attention
+    from rlhf_core.models.policy import choose_attention
 
     torch.manual_seed(0)
     model = tiny_policy_model().eval()

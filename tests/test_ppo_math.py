@@ -1,13 +1,12 @@
-"""Hand-computed checks of rlhf_core.ppo: every expected number is worked out in the test."""
+"""Hand-computed checks of rlhf_core.algorithms.ppo: every expected number is worked out in the test."""
 
 import math
 
 import pytest
 import torch
 
-from rlhf_core.ppo import (
-    AdaptiveKLController,
-    FixedKLController,
+from rlhf_core.algorithms.kl_control import AdaptiveKLController, FixedKLController
+from rlhf_core.algorithms.ppo import (
     compute_advantages,
     compute_rewards,
     entropy_from_logits,
@@ -173,7 +172,7 @@ def test_token_logprobs_hand_computed_with_entropy_and_gradient():
 def test_token_logprobs_equals_log_softmax_path_in_chunks(monkeypatch, dtype, temperature):
     """Values and gradient of logprobs_from_logits / entropy_from_logits (the TRL formulas), also
     when the positions are split into chunks of 3 that do not divide them."""
-    import rlhf_core.ppo as ppo_module
+    import rlhf_core.algorithms.ppo as ppo_module
 
     monkeypatch.setattr(ppo_module, "_chunk_rows", lambda logits: 3)
     g = torch.Generator().manual_seed(0)

@@ -1,4 +1,4 @@
-"""Property tests (hypothesis) for rlhf_core.ppo: masks, whitening, clipping bounds, KL signs."""
+"""Property tests (hypothesis) for rlhf_core.algorithms.ppo: masks, whitening, clipping bounds, KL signs."""
 
 import math
 
@@ -6,8 +6,8 @@ import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from rlhf_core.ppo import (
-    AdaptiveKLController,
+from rlhf_core.algorithms.kl_control import AdaptiveKLController
+from rlhf_core.algorithms.ppo import (
     compute_advantages,
     compute_rewards,
     kl_penalty,

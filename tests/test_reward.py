@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from rlhf_core import Reward, RewardModel, UserError, get_config, label_index
-from rlhf_core.reward import reward_texts
-from rlhf_core.tiny import tiny_reward_model, tiny_tokenizer
+from rlhf_core.models.reward import reward_texts
+from rlhf_core.models.tiny import tiny_reward_model, tiny_tokenizer
 
 
 def test_label_index_is_looked_up_by_name_not_position():

@@ -3,9 +3,9 @@
 import pytest
 
 from rlhf_core import Reward, RewardModel, UserError, get_config
-from rlhf_core.reward import term_weights
-from rlhf_core.reward_terms import anchor_scores, fidelity_scores, hallucinated_share, length_scores
-from rlhf_core.tiny import tiny_reward_model, tiny_tokenizer
+from rlhf_core.models.reward import term_weights
+from rlhf_core.models.reward_terms import anchor_scores, fidelity_scores, hallucinated_share, length_scores
+from rlhf_core.models.tiny import tiny_reward_model, tiny_tokenizer
 
 DIALOGUE = "#Person1#: How much is the jacket, Laura?\n#Person2#: It costs 250 dollars."
 

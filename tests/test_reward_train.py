@@ -43,10 +43,10 @@ def test_the_classifier_trains_and_is_saved_in_float32_where_auto_means_bf16(tmp
     import torch
     from safetensors.torch import load_file
 
-    from rlhf_core import hub
+    from rlhf_core.models import precision
 
-    monkeypatch.setattr(hub, "cpu_has_native_bf16", lambda: True)  # as on AVX512-BF16 / AMX CPUs
-    assert hub.resolve_dtype("auto") == torch.bfloat16
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: True)  # as on AVX512-BF16 / AMX CPUs
+    assert precision.resolve_dtype("auto") == torch.bfloat16
     cfg = RewardTrainConfig(model="builtin:tiny-roberta", data=str(sentences), max_steps=2, batch_size=4)
     run_reward_training(cfg, tmp_path / "reward")
     assert {t.dtype for t in load_file(tmp_path / "reward" / "model.safetensors").values()} == {torch.float32}

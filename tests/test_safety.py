@@ -3,7 +3,8 @@
 import pytest
 
 from rlhf_core import UserError, delete_run, get_config, list_runs, run_path, train
-from rlhf_core.hub import check_allowed, load_seq2seq
+from rlhf_core.models.hub import check_allowed
+from rlhf_core.models.loading import load_seq2seq
 
 
 @pytest.mark.parametrize("name", ["../etc", "a/b", "..", ".hidden", "", "x" * 101, "run name", "C:\\x", "ok/../.."])
@@ -41,9 +42,9 @@ def test_allowlist_refuses_other_models_and_datasets(monkeypatch):
 def test_no_remote_code_and_only_safetensors_are_requested():
     import inspect
 
-    from rlhf_core import hub, policy
+    from rlhf_core.models import loading, policy
 
-    source = inspect.getsource(hub) + inspect.getsource(policy)
+    source = inspect.getsource(loading) + inspect.getsource(policy)
     assert "trust_remote_code=True" not in source
     assert source.count("use_safetensors=True") >= 3
 
@@ -51,7 +52,7 @@ def test_no_remote_code_and_only_safetensors_are_requested():
 def test_a_pickle_only_checkpoint_is_refused(tmp_path):
     import torch
 
-    from rlhf_core.tiny import tiny_policy_model, tiny_tokenizer
+    from rlhf_core.models.tiny import tiny_policy_model, tiny_tokenizer
 
     model = tiny_policy_model()
     model.config.save_pretrained(tmp_path)

@@ -5,7 +5,7 @@ import math
 import torch
 
 from rlhf_core import build_policy, get_config
-from rlhf_core.sampling import SamplingSettings, logits_processors, sample, sample_from_scores
+from rlhf_core.models.sampling import SamplingSettings, logits_processors, sample, sample_from_scores
 
 
 def test_inverse_cdf_draws_follow_the_distribution_and_never_pick_impossible_tokens():
@@ -82,7 +82,7 @@ def _eos_likely_policy(p_eos_share: float = 4):
 
 
 def test_decode_drops_ended_rows_without_changing_what_any_row_samples():
-    from rlhf_core.sampling import decode
+    from rlhf_core.models.sampling import decode
 
     policy, seen_rows = _eos_likely_policy()
     policy.model.eval()
@@ -119,7 +119,7 @@ def test_decode_drops_ended_rows_without_changing_what_any_row_samples():
 
 
 def test_greedy_summaries_are_those_of_generate():
-    from rlhf_core.summarizer import BEFORE, Summarizer
+    from rlhf_core.models.summarizer import BEFORE, Summarizer
 
     config = get_config("tiny")
     config.generation.min_length = 6

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from rlhf_core import RunDir, UserError, get_config, serving
-from rlhf_core.jobs import DONE, JobManager
+from rlhf_core import RunDir, UserError, get_config
+from webapp import serving
+from webapp.jobs import DONE, JobManager
 
 TINY = dict(preset="tiny", steps=2, batch_size=4, learning_rate=1e-3, init_kl_coef=0.2, adaptive_kl=True,
             target_kl=6.0, seed=42)
@@ -105,7 +106,7 @@ def test_the_job_manager_calls_on_done_with_the_config_and_the_run(runs_dir):
 
 
 def test_the_job_module_does_not_import_serving():
-    code = "import sys, rlhf_core.jobs; print('rlhf_core.serving' in sys.modules)"
+    code = "import sys, webapp.jobs; print('webapp.serving' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "False", out.stderr
 
@@ -192,7 +193,7 @@ def test_public_hosting_lets_only_the_starter_stop_a_run_and_turns_deleting_off(
 
 
 def test_a_run_trained_by_another_process_is_marked_training_and_not_offered(runs_dir):
-    from rlhf_core.runs import RunLock
+    from rlhf_core.training.runs import RunLock
 
     name = trained_run()
     lock = RunLock(runs_dir / name).acquire()  # as `train --resume` from the CLI would hold it

@@ -10,8 +10,8 @@ from test_cli import run_cli
 from rlhf_core import UserError, build_policy, get_config
 from rlhf_core.cli import main
 from rlhf_core.config import ModelConfig
-from rlhf_core.data import build_dataset
-from rlhf_core.hub import load_seq2seq
+from rlhf_core.data.dialogues import build_dataset
+from rlhf_core.models.loading import load_seq2seq
 from rlhf_core.prep.sft import SFTConfig, run_sft, tokenize_pairs
 
 TINY = SFTConfig(max_steps=2, batch_size=4, learning_rate=1e-2, eval_samples=2, eval_max_new_tokens=8, logging_steps=1)
@@ -56,9 +56,9 @@ def test_full_sft_writes_a_policy_folder(tmp_path):
 
 
 def test_full_sft_trains_float32_weights_where_auto_means_bf16(tmp_path, monkeypatch):
-    from rlhf_core import hub
+    from rlhf_core.models import precision
 
-    monkeypatch.setattr(hub, "cpu_has_native_bf16", lambda: True)  # as on AVX512-BF16 / AMX CPUs
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: True)  # as on AVX512-BF16 / AMX CPUs
     config = get_config("tiny", {"model.dtype": "auto"})
     run_sft(config, SFTConfig(**{**TINY.__dict__, "mode": "full"}), tmp_path / "policy")
     assert {t.dtype for t in load_file(tmp_path / "policy" / "model.safetensors").values()} == {torch.float32}

@@ -245,7 +245,7 @@ def test_cli_rejects_bad_shares(tmp_path, capsys):
 
 
 def test_open_dialogues_are_summarised_by_copying_from_the_dialogue():
-    from rlhf_core.fidelity import hallucinated_entities
+    from rlhf_core.evaluation.fidelity import hallucinated_entities
 
     mixed = make_dialogues(400, seed=0, open_share=0.5)
     assert 0.4 <= sum(d["topic"] == "open" for d in mixed) / 400 <= 0.6

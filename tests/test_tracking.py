@@ -6,7 +6,7 @@ import math
 import pytest
 
 from rlhf_core import UserError, evaluate_run, get_config, train
-from rlhf_core.tracking import check_trackers, evaluation_metrics
+from rlhf_core.training.tracking import check_trackers, evaluation_metrics
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from rlhf_core import PPOTrainer, Reward, build_dataset, build_policy, get_config
-from rlhf_core.batching import length_buckets, length_mask, pad_right, response_lengths
-from rlhf_core.ppo_trainer import PPOBatch
+from rlhf_core.algorithms.ppo_trainer import PPOBatch
+from rlhf_core.models.batching import length_buckets, length_mask, pad_right, response_lengths
 
 
 def test_response_length_comes_from_the_first_eos_not_from_pad_ids():
@@ -26,7 +26,7 @@ def test_pad_right_and_length_buckets():
 
 
 def make_trainer(**overrides):
-    config = get_config("tiny", {"ppo.batch_size": 4, "ppo.mini_batch_size": 4, **overrides})
+    config = get_config("tiny", {"optim.batch_size": 4, "optim.mini_batch_size": 4, **overrides})
     torch.manual_seed(0)
     policy, tokenizer = build_policy(config.model)
     data = build_dataset(config.data, tokenizer, config.model.max_prompt_tokens)["train"].select(range(4))
@@ -90,7 +90,7 @@ def test_stats_have_trl_names():
 
 
 def test_reference_log_probs_do_not_move_while_the_policy_learns():
-    trainer, data = make_trainer(**{"ppo.learning_rate": 5e-2})
+    trainer, data = make_trainer(**{"optim.learning_rate": 5e-2})
     # Without the sampled log-probs, old_and_reference runs the policy pass too.
     rollout = dataclasses.replace(trainer.rollout(data["input_ids"], data["prompt"], max_new_tokens=8),
                                   logprobs=None, values=None)
@@ -126,8 +126,8 @@ def test_teacher_forced_passes_stop_at_the_groups_longest_response():
     """The batch is padded to its longest response; a group of shorter ones decodes only as far
     as its own longest (causal decoding: the cut positions are seen by no kept one), and gives the
     full-width pass's log-probs, values and entropy at every real token, zeros after."""
-    from rlhf_core import ppo
-    from rlhf_core.policy import response_decoder_inputs
+    from rlhf_core.algorithms import ppo
+    from rlhf_core.models.policy import response_decoder_inputs
 
     trainer, data = make_trainer()
     with torch.no_grad():  # a non-trivial adapter and value head
@@ -157,9 +157,9 @@ def test_teacher_forced_passes_stop_at_the_groups_longest_response():
 
 
 def test_micro_batches_accumulate_the_gradient_of_the_whole_mini_batch():
-    from rlhf_core import ppo
+    from rlhf_core.algorithms import ppo
 
-    trainer, data = make_trainer(**{"ppo.mini_batch_size": 4})
+    trainer, data = make_trainer(**{"optim.mini_batch_size": 4})
     with torch.no_grad():  # a non-trivial adapter and value head
         for p in trainer.unwrapped.parameters():
             if p.requires_grad:
@@ -177,7 +177,7 @@ def test_micro_batches_accumulate_the_gradient_of_the_whole_mini_batch():
     trainable = [p for p in trainer.unwrapped.parameters() if p.requires_grad]
     results = []
     for micro in (None, 1, 3):
-        trainer.config.ppo.micro_batch_size = micro
+        trainer.config.optim.micro_batch_size = micro
         trainer.optimizer.zero_grad()
         batch = PPOBatch(old, old_values, advantages, returns, mask)
         stats = trainer._minibatch_gradients(rollout, [0, 1, 2, 3], batch)
@@ -195,7 +195,7 @@ def test_importing_the_engine_caps_the_onednn_cache_and_heap_trim_runs():
     import os
     import platform
 
-    from rlhf_core.memory import ONEDNN_CACHE_CAPACITY, trim_heap
+    from rlhf_core.models.memory import ONEDNN_CACHE_CAPACITY, trim_heap
 
     assert os.environ.get("ONEDNN_PRIMITIVE_CACHE_CAPACITY") == ONEDNN_CACHE_CAPACITY
     if platform.libc_ver()[0] == "glibc":
@@ -206,7 +206,7 @@ def test_a_step_scores_each_summary_once_when_the_reward_reads_the_summary():
     # reward.text="summary" (the demo preset's setting): reward and toxicity come from one pass.
     from rlhf_core import RewardModel
 
-    config = get_config("tiny", {"ppo.batch_size": 4, "ppo.mini_batch_size": 4, "reward.text": "summary"})
+    config = get_config("tiny", {"optim.batch_size": 4, "optim.mini_batch_size": 4, "reward.text": "summary"})
     torch.manual_seed(0)
     policy, tokenizer = build_policy(config.model)
     data = build_dataset(config.data, tokenizer, config.model.max_prompt_tokens)["train"].select(range(4))
@@ -224,7 +224,7 @@ def test_a_step_scores_each_summary_once_when_the_reward_reads_the_summary():
 
 def test_with_prompt_and_summary_the_reward_reads_both_and_toxicity_the_summary_alone():
     from rlhf_core import RewardModel
-    from rlhf_core.reward import reward_texts
+    from rlhf_core.models.reward import reward_texts
 
     model = RewardModel.from_config(get_config("tiny").reward)
     prompts, summaries = ["Summarize: a\n", "Summarize: bb cc\n"], ["fine", "you idiot"]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rlhf_core import RunDir, UserError, get_config, iter_train, train
-from rlhf_core.run_loop import batch_indices
+from rlhf_core.training.run_loop import batch_indices
 
 
 def tiny(**overrides):
@@ -83,7 +83,7 @@ def test_nan_reward_stops_with_a_clear_message_and_keeps_the_last_good_checkpoin
 
 def test_batch_larger_than_the_data_is_a_clear_error():
     with pytest.raises(UserError, match="larger than the training split"):
-        train(tiny(**{"ppo.batch_size": 64, "ppo.mini_batch_size": 4}))
+        train(tiny(**{"optim.batch_size": 64, "optim.mini_batch_size": 4}))
 
 
 def test_batches_cover_each_epoch_once():
@@ -108,8 +108,8 @@ def test_reward_rises_on_a_simple_task_while_kl_stays_finite():
     """
     gains = []
     for seed in (42, 43, 44, 45):
-        config = get_config("tiny", {"steps": 30, "ppo.batch_size": 8, "ppo.mini_batch_size": 4,
-                                     "ppo.ppo_epochs": 4, "ppo.learning_rate": 1e-2, "reward.text": "summary",
+        config = get_config("tiny", {"steps": 30, "optim.batch_size": 8, "optim.mini_batch_size": 4,
+                                     "ppo.ppo_epochs": 4, "optim.learning_rate": 1e-2, "reward.text": "summary",
                                      "ppo.init_kl_coef": 0.05, "model.lora_target_modules": "q,v,lm_head",
                                      "generation.max_new_tokens_min": 12, "generation.max_new_tokens_max": 12,
                                      "seed": seed})

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from rlhf_core.ppo import compute_advantages, compute_rewards
-from rlhf_core.step_stats import STAT_DEFINITIONS, average_minibatch_stats, rollout_stats
+from rlhf_core.algorithms.ppo import compute_advantages, compute_rewards
+from rlhf_core.algorithms.step_stats import STAT_DEFINITIONS, average_minibatch_stats, rollout_stats
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,7 +83,7 @@ def test_var_explained_comes_from_the_averaged_error_and_return_variance():
 def _trainer_with_fixed_policykl(policykls, **overrides):
     from test_trainer import make_trainer
 
-    trainer, data = make_trainer(**{"ppo.mini_batch_size": 2, "ppo.ppo_epochs": 2, **overrides})
+    trainer, data = make_trainer(**{"optim.mini_batch_size": 2, "ppo.ppo_epochs": 2, **overrides})
     sequence = iter(policykls)
     real = trainer._minibatch_gradients
 

@@ -8,7 +8,7 @@ from test_cli import run_cli
 
 from rlhf_core import UserError, get_config, validate
 from rlhf_core.cli import _train_overrides, build_parser
-from rlhf_core.trl_config import overrides_from_trl
+from rlhf_core.config.trl import overrides_from_trl
 
 # PPOConfig(exp_name="lab", model_name="google/flan-t5-base", learning_rate=1.41e-5, ppo_epochs=1,
 # mini_batch_size=4, batch_size=16).to_dict(), written by TRL 0.11.4 itself.
@@ -17,8 +17,8 @@ LAB = Path(__file__).parent / "data" / "trl_0.11.4_ppo_config_lab.json"
 
 def test_the_labs_trl_config_maps_every_counterpart():
     overrides, ignored = overrides_from_trl(json.loads(LAB.read_text()))
-    assert overrides["ppo.learning_rate"] == 1.41e-5
-    assert overrides["ppo.batch_size"] == 16 and overrides["ppo.mini_batch_size"] == 4
+    assert overrides["optim.learning_rate"] == 1.41e-5
+    assert overrides["optim.batch_size"] == 16 and overrides["optim.mini_batch_size"] == 4
     assert overrides["ppo.ppo_epochs"] == 1 and overrides["ppo.lam"] == 0.95
     # The names that bite: TRL's adaptive target is `target`, its `target_kl` is the early-stopping threshold.
     assert overrides["ppo.target_kl"] == 6.0 and overrides["ppo.early_stopping_kl"] == 1.0
@@ -34,7 +34,7 @@ def test_the_labs_trl_config_maps_every_counterpart():
 def test_log_with_and_the_deprecated_forward_batch_size_map_as_in_trl():
     overrides, _ = overrides_from_trl({"log_with": "tensorboard", "mini_batch_size": 8, "forward_batch_size": 2})
     assert overrides["report_to"] == ["tensorboard"]
-    assert overrides["ppo.mini_batch_size"] == 2  # TRL: forward_batch_size overrides mini_batch_size
+    assert overrides["optim.mini_batch_size"] == 2  # TRL: forward_batch_size overrides mini_batch_size
 
 
 def test_settings_that_cannot_be_honoured_are_refused_by_name():
@@ -58,9 +58,9 @@ def test_fields_trl_does_not_have_are_refused():
 
 def test_flags_override_the_trl_config():
     args = build_parser().parse_args(["train", "--run-dir", "/tmp/x", "--trl-config", str(LAB), "--steps", "3",
-                                      "--ppo.learning_rate", "1e-3"])
+                                      "--optim.learning_rate", "1e-3"])
     overrides = _train_overrides(args)
-    assert overrides["steps"] == "3" and overrides["ppo.learning_rate"] == "1e-3"
+    assert overrides["steps"] == "3" and overrides["optim.learning_rate"] == "1e-3"
     assert overrides["ppo.target_kl"] == 6.0
 
 

@@ -215,8 +215,8 @@ def score_texts(classifier_dir: Path, records: list[dict], max_length: int) -> d
     """Returns the classifier's accuracy/precision/recall/F1 on labelled {text, label} records."""
     import numpy as np
 
-    from ..hub import load_classifier
-    from ..reward import RewardModel
+    from ..models.loading import load_classifier
+    from ..models.reward import RewardModel
     from .reward_model import classification_metrics
 
     scorer = RewardModel(*load_classifier(str(classifier_dir)), batch_size=64, max_length=max_length)
@@ -234,10 +234,10 @@ def summarizer_checks(policy_dir: Path, dialogues: list[dict], max_prompt_tokens
     """Greedy summaries of `dialogues` ({dialogue, summary?}): invented-entity rate, ROUGE when
     there are references, and a few examples."""
     from ..config import get_config
-    from ..evaluation import rouge
-    from ..fidelity import hallucinated_entities, loops
-    from ..hub import load_seq2seq
-    from ..summarizer import greedy_summaries
+    from ..evaluation.fidelity import hallucinated_entities, loops
+    from ..evaluation.figures import rouge
+    from ..models.loading import load_seq2seq
+    from ..models.summarizer import greedy_summaries
 
     demo = get_config("demo")
     # In the preset's precision, as the app's Summarizer decodes: the loader's "auto" picks bf16 on
@@ -626,7 +626,7 @@ Invented entities (numbers and capitalised names in the greedy summary that the 
 
 A repetition loop is a word 3-gram three times or more in one summary ("to be rude to be rude to be
 rude ..."), greedy decoding stuck where the model cannot read the dialogue; no reference summary of
-the corpus or of DialogSum's dev split has one (`rlhf_core.fidelity.loops`).
+the corpus or of DialogSum's dev split has one (`rlhf_core.evaluation.fidelity.loops`).
 
 Classifiers, hate = positive class (last column: share of scores between 0.05 and 0.95, i.e. not saturated):
 

@@ -2,7 +2,7 @@
 
 Input is a table (jsonl/json/csv/parquet) with a text column and a label column whose values are
 the label names. The classifier keeps its labels by name in `id2label`, which is how
-`rlhf_core.reward` reads them; a model whose head has generic labels (LABEL_0, LABEL_1) gets
+`rlhf_core.models.reward` reads them; a model whose head has generic labels (LABEL_0, LABEL_1) gets
 `nothate`/`hate` assigned. After training, accuracy, precision, recall and F1 (hate = positive)
 on a held-out split are printed and written to `reward_metrics.json` with the model.
 """
@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..data import _load_local
+from ..data.dialogues import _load_local
 from ..errors import UserError
-from ..hub import load_classifier
-from ..reward import RewardModel, label_index
+from ..models.loading import load_classifier
+from ..models.reward import RewardModel, label_index
 from .trainer_args import RewardTrainConfig, check_reward_training, new_or_empty, progress_callback, training_arguments  # noqa: F401,E501
 
 METRICS_FILE = "reward_metrics.json"

@@ -1,7 +1,7 @@
 """Stage-1 SFT: teach a seq2seq model to summarise dialogues before PPO makes it less toxic.
 
 Two modes, one recipe (transformers' Seq2SeqTrainer on prompt -> reference summary pairs, with
-the prompts built by `rlhf_core.data` from the run configuration's template):
+the prompts built by `rlhf_core.data.dialogues` from the run configuration's template):
 
 - `lora` (the default, for Hub models): trains a LoRA adapter with the run's LoRA settings, so
   the output folder is PPO's starting adapter (`--adapter DIR` / `model.adapter`).
@@ -23,12 +23,12 @@ from pathlib import Path
 import torch
 
 from ..config import Config, validate
-from ..data import build_dataset
+from ..data.dialogues import build_dataset
 from ..errors import UserError
-from ..evaluation import rouge
-from ..hub import load_seq2seq
-from ..policy import add_lora
-from ..summarizer import greedy_summaries
+from ..evaluation.figures import rouge
+from ..models.loading import load_seq2seq
+from ..models.policy import add_lora
+from ..models.summarizer import greedy_summaries
 from .trainer_args import SFTConfig, check_sft, new_or_empty, progress_callback, training_arguments  # noqa: F401
 
 METRICS_FILE = "sft_metrics.json"

@@ -1,0 +1,409 @@
+"""Run directories: config, per-step metrics, and checkpoints that survive a crash at any moment.
+
+    RUN/config.json           the full Config of the run
+    RUN/metrics.jsonl         one JSON object per PPO step (appended, fsynced)
+    RUN/samples.jsonl         a few (dialogue, summary, reward) triples per step
+    RUN/checkpoint/           adapter (PEFT, safetensors), value head, optimizer, trainer_state.json
+    RUN/eval.json, eval_samples.csv/.json   written by evaluation
+    RUN/.lock                 held (flock) by the process training the run; holds its pid
+
+A checkpoint is written into a temporary folder and swapped in by rename, so a kill during a
+write leaves the previous complete checkpoint loadable (`checkpoint.old` covers the instant
+between the two renames). Everything read back is checked: a malformed file raises UserError
+naming the file (never a traceback), and `metrics()` skips lines that are not step records.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import math
+import os
+import re
+import shutil
+from pathlib import Path
+
+from safetensors import SafetensorError  # the Rust core only: no torch on import
+
+from ..config import Config, validate
+from ..errors import UserError
+from ..paths import PROJECT_ROOT
+
+CHECKPOINT = "checkpoint"
+STATE_FILE = "trainer_state.json"
+OPTIMIZER_FILE = "optimizer.safetensors"
+LOCK_FILE = ".lock"
+
+
+def runs_root() -> Path:
+    """The folder that holds saved runs: $RLHF_RUNS_DIR or checkpoints/runs in the project."""
+    return Path(os.environ.get("RLHF_RUNS_DIR", PROJECT_ROOT / "checkpoints" / "runs"))
+
+
+def safe_run_name(name: str) -> str:
+    """Returns `name` if it is a plain folder name (letters, digits, . _ -), else raises UserError."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}", name or "") or ".." in name:
+        raise UserError(f"invalid run name {name!r}: use 1-100 letters, digits, '.', '_' or '-' (no slashes)")
+    return name
+
+
+def run_path(name: str, root: Path | None = None) -> Path:
+    """Returns the folder of run `name` inside the runs root, refusing names that escape it."""
+    root = (root or runs_root()).resolve()
+    path = (root / safe_run_name(name)).resolve()
+    if path.parent != root:
+        raise UserError(f"invalid run name {name!r}")
+    return path
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Writes a file via temp file + fsync + rename, so readers see the old or the new content."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)  # the rename itself survives a power cut
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"could not write {path}: {error.strerror or error}; the previous version is kept") from None
+
+
+def read_json(path: Path, what: str | None = None):
+    """Returns a JSON file's content, or raises UserError naming the file (missing, unreadable, not JSON)."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{f'{what}: ' if what else ''}{path} is missing") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error).splitlines()[0]
+        raise UserError(f"{f'{what}: ' if what else ''}{path} is damaged ({reason})") from None
+
+
+def _step_record(record) -> bool:
+    """True for a metrics/samples line that is a JSON object with a whole-number step >= 1."""
+    step = record.get("step") if isinstance(record, dict) else None
+    return isinstance(step, int) and not isinstance(step, bool) and step >= 1
+
+
+class RunLock:
+    """An exclusive lock on a run folder (`RUN/.lock`), held for a whole training run.
+
+    It is an flock, so the kernel drops it when the holder dies however it dies: a lock file left by
+    a killed process is taken over, not obeyed. The file holds the holder's pid for the message.
+    """
+
+    def __init__(self, folder: Path):
+        self.path = Path(folder) / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> "RunLock":
+        """Takes the lock or raises UserError naming the process that holds it."""
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as error:
+                os.close(fd)
+                if error.errno not in (errno.EWOULDBLOCK, errno.EACCES):
+                    raise
+                holder = holder_pid(self.path.parent)
+                who = f" (pid {holder})" if holder else ""
+                raise UserError(f"run directory {self.path.parent} is in use by another training process{who}; "
+                                "wait for it to end or stop it first") from None
+            try:  # the holder may have removed the file between our open and our flock: lock the new one
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        os.fsync(fd)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        """Removes the lock file and drops the lock (idempotent)."""
+        if self._fd is None:
+            return
+        self.path.unlink(missing_ok=True)
+        os.close(self._fd)
+        self._fd = None
+
+
+def holder_pid(folder: Path) -> int | None:
+    """Returns the pid of the process training in `folder` now, or None if no one holds its lock."""
+    path = Path(folder) / LOCK_FILE
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError:
+            text = os.read(fd, 32).decode(errors="replace").strip()
+            return int(text) if text.isdigit() else -1
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def _json_safe(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # keep the line valid JSON; readers see "nan"/"inf"
+    return value
+
+
+class RunDir:
+    """A run's folder on disk."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    # -------------------------------------------------------------- creation
+
+    def check_new(self) -> None:
+        """Raises UserError if the folder already holds something (a new run never overwrites)."""
+        if self.path.exists() and (not self.path.is_dir() or any(p.name != LOCK_FILE for p in self.path.iterdir())):
+            raise UserError(f"run directory {self.path} already exists; pass --resume to continue it or pick another")
+
+    def lock(self) -> RunLock:
+        """Creates the folder if needed and takes its lock (UserError if it cannot be written or is in use)."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            return RunLock(self.path).acquire()
+        except OSError as error:
+            raise UserError(f"cannot write to run directory {self.path}: {error.strerror or error}") from None
+
+    def create(self, config: Config, resume: bool = False) -> None:
+        """Creates the folder and writes config.json; refuses an existing run unless resuming."""
+        if not resume:
+            self.check_new()
+        if resume and not self.exists():
+            raise UserError(f"cannot resume: {self.path} holds no run (config.json missing)")
+        self.path.mkdir(parents=True, exist_ok=True)
+        if not resume or self.config().to_dict() != config.to_dict():  # a resume may change safe settings
+            atomic_write_text(self.path / "config.json", config.to_json())
+
+    def exists(self) -> bool:
+        return (self.path / "config.json").is_file()
+
+    def config(self) -> Config:
+        """The run's Config, checked like any other (UserError naming config.json if it is malformed)."""
+        if not self.exists():
+            raise UserError(f"{self.path} is not a run directory (config.json missing)")
+        data = read_json(self.path / "config.json", f"the configuration of run {self.path.name}")
+        try:
+            return validate(Config.from_dict(data))
+        except UserError as error:
+            raise UserError(f"{self.path / 'config.json'} is not a valid run configuration: {error}") from None
+
+    # -------------------------------------------------------------- metrics
+
+    def append_metrics(self, record: dict) -> None:
+        """Appends one step's stats as a JSON line and fsyncs it."""
+        self._append("metrics.jsonl", {k: _json_safe(v) for k, v in record.items()})
+
+    def append_samples(self, step: int, samples: list[dict]) -> None:
+        """Appends a few of the step's (dialogue, summary, reward) triples, to read what it writes."""
+        self._append("samples.jsonl", {"step": step, "samples": samples})
+
+    def _append(self, name: str, record: dict) -> None:
+        try:
+            with open(self.path / name, "a", encoding="utf-8") as f:
+                f.write(json.dumps(record) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as error:
+            raise UserError(f"could not write {self.path / name}: {error.strerror or error}; "
+                            "the last checkpoint is kept (resume with --resume once there is room)") from None
+
+    def _records(self, name: str) -> list[dict]:
+        """The step records of a .jsonl file: lines that are not JSON objects with a step are skipped
+        (a line cut short by a crash, or one damaged by hand)."""
+        path = self.path / name
+        if not path.is_file():
+            return []
+        records = []
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if _step_record(record):
+                records.append(record)
+        return records
+
+    def metrics(self) -> list[dict]:
+        """Returns the complete metric records in file order (damaged lines are skipped)."""
+        return self._records("metrics.jsonl")
+
+    def samples(self) -> list[dict]:
+        """Returns the per-step sample records (damaged lines are skipped)."""
+        return self._records("samples.jsonl")
+
+    def truncate_to(self, last_step: int) -> list[int]:
+        """Cuts metrics.jsonl and samples.jsonl back to steps 1..`last_step` (the steps the checkpoint
+        holds: later ones are redone on resume) and returns the steps up to it that have no metrics."""
+        for name in ("metrics.jsonl", "samples.jsonl"):
+            if (self.path / name).exists():
+                kept = [r for r in self._records(name) if r["step"] <= last_step]
+                atomic_write_text(self.path / name, "".join(json.dumps(r) + "\n" for r in kept))
+        have = {r["step"] for r in self.metrics()}
+        return [step for step in range(1, last_step + 1) if step not in have]
+
+    def truncate_metrics(self, last_step: int) -> None:
+        """Kept for callers of the old name: see `truncate_to`."""
+        self.truncate_to(last_step)
+
+    # -------------------------------------------------------------- checkpoints
+
+    def checkpoint_dir(self) -> Path | None:
+        """Returns the newest complete checkpoint folder, or None."""
+        for name in (CHECKPOINT, CHECKPOINT + ".old"):
+            folder = self.path / name
+            if (folder / STATE_FILE).is_file():
+                return folder
+        return None
+
+    def save_checkpoint(self, policy, optimizer, state: dict) -> Path:
+        """Writes adapter, value head, optimizer and trainer state atomically; returns the folder."""
+        for stale in self.path.glob(f".{CHECKPOINT}.tmp-*"):  # left by a process killed mid-write
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp = self.path / f".{CHECKPOINT}.tmp-{os.getpid()}"
+        from safetensors.torch import save_file  # torch on first use: listing runs (the app's start) needs none
+
+        try:
+            policy.save(tmp)
+            save_file(optimizer_tensors(optimizer), str(tmp / OPTIMIZER_FILE))
+            (tmp / STATE_FILE).write_text(json.dumps(state, indent=2))  # written last: marks completeness
+            _fsync_tree(tmp)
+        except (OSError, SafetensorError) as error:  # a full disk, a quota: the old checkpoint is untouched
+            shutil.rmtree(tmp, ignore_errors=True)
+            reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
+            kept = self.checkpoint_dir()
+            raise UserError(f"could not write the checkpoint of step {state.get('step')} to {self.path}: {reason}; "
+                            + (f"the previous checkpoint ({kept.name}) is kept" if kept else "no checkpoint was kept")
+                            + ", resume with --resume once there is room") from None
+        final, old = self.path / CHECKPOINT, self.path / (CHECKPOINT + ".old")
+        # `final` only ever comes from renaming a complete folder, so whenever it exists `old` is
+        # redundant; if a crash left only `old`, the new folder goes straight into place.
+        if final.exists():
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(final, old)
+        os.replace(tmp, final)
+        _fsync_dir(self.path)
+        if old.exists():
+            shutil.rmtree(old)
+        return final
+
+    def load_checkpoint(self, policy, optimizer) -> dict | None:
+        """Restores what `save_checkpoint` wrote (adapter, value head, optimizer) and returns its
+        state dict, or returns None when the run has no checkpoint yet. A damaged checkpoint is a
+        UserError, never a silent restart that would overwrite the run."""
+        state = self.load_state()
+        if state is None:
+            return None
+        folder = self.checkpoint_dir()
+        try:
+            policy.load(folder)
+            load_optimizer_tensors(optimizer, folder / OPTIMIZER_FILE)
+        except (SafetensorError, OSError, RuntimeError, ValueError, KeyError) as error:
+            raise UserError(f"the checkpoint in {folder} is damaged ({type(error).__name__}: "
+                            f"{str(error).splitlines()[0] if str(error) else 'unreadable'}); restore it, "
+                            "or start a new --run-dir") from None
+        return state
+
+    def load_state(self) -> dict | None:
+        """Returns the newest checkpoint's state dict (step, KL controller), None if the run has no
+        checkpoint yet, or raises UserError if the checkpoint folder is incomplete or its state damaged."""
+        folder = self.checkpoint_dir()
+        if folder is None:
+            if (self.path / CHECKPOINT).exists() or (self.path / (CHECKPOINT + ".old")).exists():
+                raise UserError(f"the checkpoint in {self.path / CHECKPOINT} is incomplete ({STATE_FILE} missing); "
+                                "resuming would start over and overwrite the run: restore it, or start a new --run-dir")
+            return None
+        state = read_json(folder / STATE_FILE, f"the checkpoint state of run {self.path.name}")
+        step = state.get("step") if isinstance(state, dict) else None
+        if not (isinstance(step, int) and not isinstance(step, bool) and step >= 0
+                and isinstance(state.get("kl_ctl"), dict)):
+            raise UserError(f"the checkpoint state {folder / STATE_FILE} is damaged (no whole-number step and KL "
+                            "controller state); restore it, or start a new --run-dir")
+        return state
+
+
+def optimizer_tensors(optimizer) -> dict:
+    """Flattens an optimizer's per-parameter state into named tensors for safetensors."""
+    import torch
+
+    tensors = {}
+    for index, state in optimizer.state_dict()["state"].items():
+        for key, value in state.items():
+            tensor = value if torch.is_tensor(value) else torch.tensor(value)
+            tensors[f"{index}.{key}"] = tensor.detach().cpu().contiguous()
+    return tensors
+
+
+def load_optimizer_tensors(optimizer, path: Path) -> None:
+    """Restores optimizer state written by `optimizer_tensors` (same parameter order)."""
+    from safetensors.torch import load_file
+
+    tensors = load_file(str(path))
+    state_dict = optimizer.state_dict()
+    state: dict[int, dict] = {}
+    for name, tensor in tensors.items():
+        index, key = name.split(".", 1)
+        state.setdefault(int(index), {})[key] = tensor
+    state_dict["state"] = state
+    optimizer.load_state_dict(state_dict)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.iterdir():
+        if path.is_file():
+            with open(path, "rb") as f:
+                os.fsync(f.fileno())
+    _fsync_dir(folder)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def list_runs(root: Path | None = None) -> list[RunDir]:
+    """Returns the saved runs under the runs root, newest first."""
+    root = root or runs_root()
+    if not root.is_dir():
+        return []
+    runs = []
+    for p in root.iterdir():
+        try:
+            if (p / "config.json").is_file():
+                runs.append(((p / "config.json").stat().st_mtime, RunDir(p)))
+        except OSError:  # not a run, or deleted while listing
+            continue
+    return [run for _, run in sorted(runs, key=lambda pair: pair[0], reverse=True)]
+
+
+def delete_run(name: str, root: Path | None = None) -> None:
+    """Deletes a saved run by name (only inside the runs root; not while a process trains it)."""
+    path = run_path(name, root)
+    if not (path / "config.json").is_file():
+        raise UserError(f"no run named {name!r}")
+    pid = holder_pid(path)
+    if pid is not None:
+        raise UserError(f"run {name} is being trained (pid {pid}); stop it first, then delete it")
+    shutil.rmtree(path)

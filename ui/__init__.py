@@ -1,1 +1,0 @@
-"""The app's views: HTML/CSS builders and plotly charts (no ML logic)."""

@@ -1,0 +1,1 @@
+"""The Gradio app's layer: settings knobs, server limits, the training job, serving, HTML views and charts."""
