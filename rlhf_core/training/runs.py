@@ -260,10 +260,6 @@ class RunDir:
         have = {r["step"] for r in self.metrics()}
         return [step for step in range(1, last_step + 1) if step not in have]
 
-    def truncate_metrics(self, last_step: int) -> None:
-        """Kept for callers of the old name: see `truncate_to`."""
-        self.truncate_to(last_step)
-
     # -------------------------------------------------------------- checkpoints
 
     def checkpoint_dir(self) -> Path | None:
