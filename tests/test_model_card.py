@@ -59,7 +59,7 @@ def test_the_card_names_models_algorithm_config_curves_evaluation_limits_and_pef
     assert "library_name: peft" in front and "pipeline_tag: summarization" in front
     assert "base_model" not in front  # builtin:tiny-t5 is no Hub id, so the metadata does not claim one
     assert "**Base model**: `builtin:tiny-t5`" in body and "**Reward model**: `builtin:tiny-roberta`" in body
-    assert "It trained for 3 of 3 PPO steps." in body
+    assert "It trained for 3 of 3 steps." in body and "(PPO + LoRA)" in body and "GAE" in body
     assert "whiten rewards True" in body and "| learning rate | 0.001 (Adam) |" in body
     assert "![training curves](training_curves.png)" in body and (folder / "training_curves.png").stat().st_size > 0
     assert "| `env/reward_mean` | 0.5 | 1.5 |" in body  # first and last step
@@ -67,6 +67,20 @@ def test_the_card_names_models_algorithm_config_curves_evaluation_limits_and_pef
     assert "Without an independent judge" in body
     assert "## Intended use and limits" in body and "Not a safety filter" in body
     assert "| rank r | 32 |" in body and "| target modules | q, v |" in body and "| PEFT type | LORA |" in body
+
+
+def test_an_rloo_card_shows_the_settings_rloo_read_not_ppos(tmp_path):
+    run = RunDir(tmp_path / "rloo-run")
+    config = get_config("tiny", {"algo": "rloo", "critic_free.kl_coef": 0.37, "critic_free.num_generations": 2})
+    run.create(config)
+    run.append_metrics({"step": 1, "env/reward_mean": 0.5, "objective/kl": 0.1, "objective/kl_coef": 0.37})
+    policy, _ = build_policy(config.model)
+    run.save_checkpoint(policy, torch.optim.Adam([p for p in policy.parameters() if p.requires_grad]),
+                        {"step": 1, "kl_ctl": {"value": 0.37}})
+    body = write_model_card(run.path).read_text().split("---\n", 2)[2]
+    assert "(RLOO + LoRA)" in body and "leave-one-out" in body
+    assert "| KL penalty | beta 0.37, subtracted from the reward as beta x sequence KL |" in body
+    assert "2 dialogues x k=2" in body and "GAE" not in body and "PPO" not in body.split("## PEFT")[0]
 
 
 def test_the_card_says_when_the_run_is_not_evaluated(saved_run, tmp_path):

@@ -43,7 +43,7 @@ def plot_curves(metrics: list[dict], path: Path) -> bool:
         points = [(m["step"], m[key]) for m in metrics if isinstance(m.get(key), (int, float))]
         ax.plot([s for s, _ in points], [v for _, v in points], marker="." if len(points) < 30 else None)
         ax.set_title(label, fontsize=9)
-        ax.set_xlabel("PPO step", fontsize=8)
+        ax.set_xlabel("training step", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.ticklabel_format(axis="y", useOffset=False)
     fig.tight_layout()
@@ -52,25 +52,61 @@ def plot_curves(metrics: list[dict], path: Path) -> bool:
     return True
 
 
+ALGORITHMS = {  # the card's one-line description of each algorithm
+    "ppo": "PPO with a per-token KL penalty to the reference, GAE, clipped policy and value losses, "
+           "TRL 0.11's semantics and stat names.",
+    "rloo": "RLOO: k summaries per dialogue, each rewarded against the mean of the other k-1 (no value "
+            "head), with the sequence KL to the reference subtracted from the reward.",
+    "grpo": "GRPO: k summaries per dialogue, advantages normalised within the group (no value head), "
+            "with a k3 KL penalty to the reference in the loss.",
+}
+
+
 def _settings_table(config: Config) -> str:
-    p, g = config.ppo, config.generation
-    o = config.optim
-    kl = (f"adaptive: from {p.init_kl_coef} towards KL {p.target_kl} (horizon {p.horizon})" if p.adaptive_kl
-          else f"fixed {p.init_kl_coef}")
+    """The settings the run's algorithm actually read, as a Markdown table."""
+    o, g = config.optim, config.generation
+    rows = _ppo_rows(config) if config.algo == "ppo" else _group_rows(config)
     rows = [
-        ("steps x batch", f"{config.steps} x {o.batch_size} dialogues (mini-batch {o.mini_batch_size}, "
-                          f"{p.ppo_epochs} PPO epoch{'s' if p.ppo_epochs > 1 else ''})"),
+        *rows,
         ("learning rate", f"{o.learning_rate:g} (Adam)"),
-        ("KL penalty", f"`{p.kl_penalty}` estimator per token; coefficient {kl}"),
-        ("GAE", f"gamma {p.gamma}, lambda {p.lam}; whiten advantages {p.whiten_advantages}, "
-                f"whiten rewards {p.whiten_rewards}"),
-        ("clipping", f"ratio {p.cliprange}, value {p.cliprange_value}; value loss weight {p.vf_coef}"),
-        ("early stopping", f"at policy KL > 1.5 x {p.early_stopping_kl}" if p.early_stopping else "off"),
         ("sampling", f"top_k {g.top_k}, top_p {g.top_p}, temperature {g.temperature}, "
                      f"{g.max_new_tokens_min}-{g.max_new_tokens_max} new tokens"),
         ("seed", str(config.seed)),
     ]
     return "\n".join(["| setting | value |", "|---|---|", *(f"| {k} | {v} |" for k, v in rows)])
+
+
+def _ppo_rows(config: Config) -> list[tuple[str, str]]:
+    p, o = config.ppo, config.optim
+    kl = (f"adaptive: from {p.init_kl_coef} towards KL {p.target_kl} (horizon {p.horizon})" if p.adaptive_kl
+          else f"fixed {p.init_kl_coef}")
+    return [
+        ("steps x batch", f"{config.steps} x {o.batch_size} dialogues (mini-batch {o.mini_batch_size}, "
+                          f"{p.ppo_epochs} PPO epoch{'s' if p.ppo_epochs > 1 else ''})"),
+        ("KL penalty", f"`{p.kl_penalty}` estimator per token; coefficient {kl}"),
+        ("GAE", f"gamma {p.gamma}, lambda {p.lam}; whiten advantages {p.whiten_advantages}, "
+                f"whiten rewards {p.whiten_rewards}"),
+        ("clipping", f"ratio {p.cliprange}, value {p.cliprange_value}; value loss weight {p.vf_coef}"),
+        ("early stopping", f"at policy KL > 1.5 x {p.early_stopping_kl}" if p.early_stopping else "off"),
+    ]
+
+
+def _group_rows(config: Config) -> list[tuple[str, str]]:
+    c, o = config.critic_free, config.optim
+    k = c.num_generations
+    kl = ("subtracted from the reward as beta x sequence KL" if config.algo == "rloo"
+          else "added to the loss as beta x k3 KL per token")
+    baseline = ("leave-one-out mean of the other k-1 rewards" if config.algo == "rloo"
+                else "group mean" + ("" if c.dr_grpo else ", divided by the group's standard deviation")
+                + (" (Dr. GRPO)" if c.dr_grpo else ""))
+    return [
+        ("steps x batch", f"{config.steps} x {o.batch_size} summaries ({o.batch_size // k} dialogues x k={k}; "
+                          f"mini-batch {o.mini_batch_size}, {c.num_iterations} "
+                          f"pass{'es' if c.num_iterations > 1 else ''})"),
+        ("KL penalty", f"beta {c.kl_coef}, {kl}"),
+        ("advantage", f"reward minus the {baseline}"),
+        ("clipping", f"ratio within [1 - {c.epsilon_low}, 1 + {c.epsilon_high}]"),
+    ]
 
 
 def _curve_summary(metrics: list[dict]) -> str:
@@ -114,38 +150,38 @@ def model_card_text(run: RunDir, figure: bool) -> str:
     eval_path = run.path / "eval.json"
     report = json.loads(eval_path.read_text()) if eval_path.is_file() else None
     base, reward_model, dataset = config.model.policy, config.reward.model, config.data.dataset
+    algo = config.algo.upper()
     data = ModelCardData(
         library_name="peft", base_model=_hub_id(base), pipeline_tag="summarization",
         datasets=[d for d in [_hub_id(dataset)] if d] or None,
-        tags=["peft", "lora", "ppo", "rlhf", "detoxification", "seq2seq", "detox-rlhf"],
+        tags=["peft", "lora", config.algo, "rlhf", "detoxification", "seq2seq", "detox-rlhf"],
     )
     start = f"LoRA adapter `{config.model.adapter}`" if config.model.adapter else "a fresh LoRA adapter"
     evaluation = (format_markdown(report) if report else
                   "Not evaluated yet: `python -m rlhf_core evaluate --run-dir RUN` writes the table here.")
     curves = f"![training curves]({CURVES_FILE})\n\n" if figure else ""
-    judge_note = ("The reward model's toxicity shows what PPO optimised; the judge, a classifier PPO never saw, is "
+    judge_note = (f"The reward model's toxicity shows what {algo} optimised; the judge, a classifier it never saw, is "
                   "the independent check. Read the summaries themselves before relying on either."
                   if report and (report.get("scorers") or {}).get("judge") else
                   "Without an independent judge the toxicity above is the reward model's own, so it shows what "
-                  "PPO optimised, not an independent judgement (`evaluate --judge MODEL` adds one).")
+                  f"{algo} optimised, not an independent judgement (`evaluate --judge MODEL` adds one).")
     return f"""---
 {data.to_yaml()}
 ---
 
-# {run.path.name}: a less toxic dialogue summarizer (PPO + LoRA)
+# {run.path.name}: a less toxic dialogue summarizer ({algo} + LoRA)
 
-A LoRA adapter (with a PPO value head) for `{base}`, trained with PPO to make its dialogue summaries
-less toxic, with the detox-rlhf project (`python -m rlhf_core train --preset {config.preset}`).
-It trained for {state.get('step', len(metrics))} of {config.steps} PPO steps.
+A LoRA adapter for `{base}`, trained with {algo} to make its dialogue summaries less toxic, with the
+detox-rlhf project (`python -m rlhf_core train --preset {config.preset} --algo {config.algo}`).
+It trained for {state.get('step', len(metrics))} of {config.steps} steps.
 
 ## Model
 
-- **Base model**: `{base}`; PPO started from {start}. The reference for the KL penalty is the same
+- **Base model**: `{base}`; {algo} started from {start}. The reference for the KL penalty is the same
   network with the adapter switched off.
 - **Reward model**: `{reward_model}`; reward = the logit of its `{config.reward.not_hate_label}` label,
   read on the {config.reward.text}.
-- **Algorithm**: PPO with a per-token KL penalty to the reference, GAE, clipped policy and value
-  losses, TRL 0.11's semantics and stat names.
+- **Algorithm**: {ALGORITHMS[config.algo]}
 - **Data**: `{dataset}` (dialogues of {config.data.min_chars}-{config.data.max_chars} characters;
   {config.data.test_size:.0%} held out for evaluation).
 
@@ -167,12 +203,12 @@ The full configuration is the run's `config.json` (pushed as `rlhf_config.json`;
 
 ## Intended use and limits
 
-- For research and teaching: showing how RLHF with PPO moves a summarizer away from toxic wording.
+- For research and teaching: showing how RLHF with {algo} moves a summarizer away from toxic wording.
 - Not a safety filter or a moderation tool. The reward model only scores hate speech; it can be
   satisfied by dropping a mention of rudeness rather than reporting it neutrally, and it misses
   kinds of harm it was not trained on.
 - English dialogues like the training data; other text is out of distribution.
-- Summaries can copy details wrongly (names, numbers), before and after PPO.
+- Summaries can copy details wrongly (names, numbers), before and after {algo}.
 
 ## How to use
 
@@ -188,7 +224,7 @@ ids = model.generate(**tokenizer(prompt, return_tensors="pt"), max_new_tokens={c
 print(tokenizer.decode(ids[0], skip_special_tokens=True))
 ```
 
-`value_head.safetensors` holds the PPO value head (needed only to continue training).
+`value_head.safetensors`, where present, holds PPO's value head (needed only to continue training).
 
 ## PEFT metadata
 
