@@ -151,6 +151,8 @@ def model_card_text(run: RunDir, figure: bool) -> str:
     report = json.loads(eval_path.read_text()) if eval_path.is_file() else None
     base, reward_model, dataset = config.model.policy, config.reward.model, config.data.dataset
     algo = config.algo.upper()
+    value_head_note = ("`value_head.safetensors` holds the PPO value head (needed only to continue training).\n"
+                       if config.algo == "ppo" else "")
     data = ModelCardData(
         library_name="peft", base_model=_hub_id(base), pipeline_tag="summarization",
         datasets=[d for d in [_hub_id(dataset)] if d] or None,
@@ -224,8 +226,7 @@ ids = model.generate(**tokenizer(prompt, return_tensors="pt"), max_new_tokens={c
 print(tokenizer.decode(ids[0], skip_special_tokens=True))
 ```
 
-`value_head.safetensors`, where present, holds PPO's value head (needed only to continue training).
-
+{value_head_note}
 ## PEFT metadata
 
 {_peft_table(folder)}
