@@ -320,7 +320,8 @@ class RunDir:
         return state
 
     def load_state(self) -> dict | None:
-        """Returns the newest checkpoint's state dict (step, KL controller), None if the run has no
+        """Returns the newest checkpoint's state dict (step, and the trainer's own state such as PPO's KL
+        controller: objects keyed by name), None if the run has no
         checkpoint yet, or raises UserError if the checkpoint folder is incomplete or its state damaged."""
         folder = self.checkpoint_dir()
         if folder is None:
@@ -331,9 +332,9 @@ class RunDir:
         state = read_json(folder / STATE_FILE, f"the checkpoint state of run {self.path.name}")
         step = state.get("step") if isinstance(state, dict) else None
         if not (isinstance(step, int) and not isinstance(step, bool) and step >= 0
-                and isinstance(state.get("kl_ctl"), dict)):
-            raise UserError(f"the checkpoint state {folder / STATE_FILE} is damaged (no whole-number step and KL "
-                            "controller state); restore it, or start a new --run-dir")
+                and all(isinstance(value, dict) for key, value in state.items() if key != "step")):
+            raise UserError(f"the checkpoint state {folder / STATE_FILE} is damaged (no whole-number step, or a "
+                            "trainer state that is not an object); restore it, or start a new --run-dir")
         return state
 
 
