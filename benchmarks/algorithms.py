@@ -4,7 +4,7 @@
 Every run trains the `demo` preset (or `--preset`) with the same number of sampled summaries (optim.batch_size
 samples a step: 16 dialogues for PPO, 4 dialogues x k=4 for RLOO/GRPO, times the same steps),
 then evaluates on the same held-out test dialogues:
-with the project's evaluation (`evaluate_run`, #11: fixed test split, k sampled summaries each):
+with the project's evaluation (`evaluate_run`: fixed test split, k sampled summaries each):
 - toxicity: flagged share (P(toxic) > eval.flag_threshold) of *sampled* summaries before/after and
   its relative cut, scored by the independent judge when one is given (`--judge`) and otherwise by
   the reward model the policy was trained on (said so in the output: that one can be gamed);
@@ -136,7 +136,7 @@ def run_one(algo: str, reward: str, seed: int, steps: int | None, samples: int |
                       f"KL {stats['objective/kl']:.2f}", file=sys.stderr, flush=True)
         seconds = time.perf_counter() - t0
         peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # training's peak (Linux: KiB)
-        # the project's evaluation (#11): fixed test split, greedy and k sampled summaries per dialogue
+        # the project's evaluation: fixed test split, greedy and k sampled summaries per dialogue
         report, table = evaluate_run(run_dir, samples, write=False, judge=None if judge else False,
                                      sampled_k=sampled_k)
     scorer = "judge" if "judge" in report["toxicity"]["sampled"] else "reward_model"

@@ -1,5 +1,5 @@
 """Counts the reward classifier's input rows in one demo-preset PPO step: with reward.text=summary each
-summary is scored once (rewards and toxicity from one pass; #10). Run from the project root:
+summary is scored once (rewards and toxicity from one pass). Run from the project root:
 
     HF_HUB_OFFLINE=1 python benchmarks/count_reward_rows.py
 """

@@ -4,7 +4,7 @@ evaluates every run on the same fixed test split (`data.split_seed`), and prints
 seeds of every figure: greedy and sampled (k per dialogue), reward model and independent judge,
 flagged share, ROUGE-L and fidelity.
 
-Targets (issue #11; sampled, judged by the independent judge, mean over seeds): flagged share of
+Targets (sampled, judged by the independent judge, mean over seeds): flagged share of
 summaries cut by >= 50%; ROUGE-L within 5%; hallucinated-entity rate up by at most 2 points.
 Without a judge (`eval.judge` empty) the targets are checked on the reward model and say so.
 

@@ -1,4 +1,4 @@
-"""Issue #13's table of hostile and careless inputs: each one gives exactly one `error:` line and
+"""A table of hostile and careless inputs: each one gives exactly one `error:` line and
 exit status 2, never a traceback, and changes nothing on disk.
 
 The CLI runs in-process (`cli.main`), so an exception that escapes it fails the test as a

@@ -66,7 +66,7 @@ def test_the_demo_tokenizer_knows_every_word_of_the_demo_examples():
 
     tokenizer = AutoTokenizer.from_pretrained(DEMO_POLICY)
     assert [unknown_share(tokenizer, e.dialogue) for e in DEMO_EXAMPLES] == [0.0] * len(DEMO_EXAMPLES)
-    assert unknown_share(tokenizer, "Quetzalcoatl zygomorphic 4711") == 0.0  # byte-level BPE (#12): no word is unknown
+    assert unknown_share(tokenizer, "Quetzalcoatl zygomorphic 4711") == 0.0  # byte-level BPE: no word is unknown
 
 
 def test_run_names_carry_the_preset_and_a_safe_label(tmp_path, monkeypatch):

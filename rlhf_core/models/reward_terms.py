@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..evaluation.fidelity import (  # the evaluation's rule (#11): reward and metric alike
+from ..evaluation.fidelity import (  # the evaluation's rule: reward and metric alike
     hallucinated_entities,
     rouge_scorer_cached,
 )
