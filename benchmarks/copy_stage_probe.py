@@ -57,16 +57,11 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    from rlhf_core.prep.build_demo import (
-        HANDWRITTEN_FILE,
-        SPECIAL_TOKENS,
-        DemoSpec,
-        init_summarizer,
-        policy_corpus,
-        read_jsonl,
-        wrap_tokenizer,
-    )
     from rlhf_core.prep.copy_pretrain import pretrain_copying, random_copy_batch
+    from rlhf_core.prep.demo_checks import HANDWRITTEN_FILE, read_jsonl
+    from rlhf_core.prep.demo_corpus import policy_corpus
+    from rlhf_core.prep.demo_init import SPECIAL_TOKENS, init_summarizer, wrap_tokenizer
+    from rlhf_core.prep.demo_spec import DemoSpec
 
     spec = DemoSpec()
     sft_dialogues, _, vocabulary = policy_corpus(spec)

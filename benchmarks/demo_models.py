@@ -60,8 +60,8 @@ def main(argv=None) -> int:
     from rlhf_core.evaluation.figures import rouge
     from rlhf_core.models.reward import RewardModel
     from rlhf_core.models.summarizer import BEFORE, Summarizer
-    from rlhf_core.prep.build_demo import HANDWRITTEN_FILE, read_jsonl
-    from rlhf_core.prep.synthetic import insulting_polite_summaries
+    from rlhf_core.prep.demo_checks import HANDWRITTEN_FILE, read_jsonl
+    from rlhf_core.prep.synthetic_analysis import insulting_polite_summaries
     from rlhf_core.training.runs import RunDir
 
     run = RunDir(args.run_dir)

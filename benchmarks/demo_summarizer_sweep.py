@@ -60,15 +60,10 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(args.threads)
     from rlhf_core.config import get_config
-    from rlhf_core.prep.build_demo import (
-        HANDWRITTEN_FILE,
-        DemoSpec,
-        demo_dialogues,
-        policy_corpus,
-        read_jsonl,
-        summarizer_checks,
-        train_summarizer,
-    )
+    from rlhf_core.prep.build_demo import train_summarizer
+    from rlhf_core.prep.demo_checks import HANDWRITTEN_FILE, read_jsonl, summarizer_checks
+    from rlhf_core.prep.demo_corpus import demo_dialogues, policy_corpus
+    from rlhf_core.prep.demo_spec import DemoSpec
 
     results = {}
     for name, overrides in map(parse_variant, args.variant):

@@ -13,30 +13,18 @@ from rlhf_core.evaluation.fidelity import hallucinated_entities, loops
 from rlhf_core.evaluation.figures import rouge
 from rlhf_core.models.loading import load_seq2seq
 from rlhf_core.models.summarizer import greedy_summaries
-from rlhf_core.prep.build_demo import (
-    HANDWRITTEN_FILE,
-    PROBES_FILE,
-    DemoSpec,
-    build_demo,
-    copy_rows,
-    read_jsonl,
-    rebuild_judge,
-    subword_vocabulary,
-    summarizer_checks,
-    wrap_tokenizer,
-)
+from rlhf_core.prep.build_demo import build_demo, rebuild_judge
 from rlhf_core.prep.copy_pretrain import CopyPretrainConfig
+from rlhf_core.prep.demo_checks import HANDWRITTEN_FILE, PROBES_FILE, read_jsonl, summarizer_checks
+from rlhf_core.prep.demo_corpus import copy_rows
+from rlhf_core.prep.demo_init import subword_vocabulary, wrap_tokenizer
+from rlhf_core.prep.demo_spec import DemoSpec
 from rlhf_core.prep.reward_model import RewardTrainConfig
 from rlhf_core.prep.sft import SFTConfig
-from rlhf_core.prep.synthetic import (
-    RUDE_REPORTS,
-    TOXIC_REPORTS,
-    insult_words,
-    insulting_polite_summaries,
-    make_dialogues,
-    make_toxicity_sentences,
-    reporting_summaries,
-)
+from rlhf_core.prep.synthetic_analysis import insult_words, insulting_polite_summaries, reporting_summaries
+from rlhf_core.prep.synthetic_dialogues import make_dialogues
+from rlhf_core.prep.synthetic_sentences import make_toxicity_sentences
+from rlhf_core.prep.synthetic_words import RUDE_REPORTS, TOXIC_REPORTS
 
 UNSEEN_SEED = 12345  # neither the SFT corpus (seed 1) nor the PPO data (seed 2)
 DETOX_GUARD_STEPS = 10

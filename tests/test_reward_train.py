@@ -11,7 +11,8 @@ from rlhf_core import RewardModel, UserError
 from rlhf_core.cli import main
 from rlhf_core.config import RewardConfig
 from rlhf_core.prep.reward_model import RewardTrainConfig, classification_metrics, name_labels, run_reward_training
-from rlhf_core.prep.synthetic import make_toxicity_sentences, write_jsonl
+from rlhf_core.prep.synthetic import write_jsonl
+from rlhf_core.prep.synthetic_sentences import make_toxicity_sentences
 
 
 @pytest.fixture

@@ -7,19 +7,11 @@ import re
 
 import pytest
 
-from rlhf_core.prep.synthetic import (
-    CITIES,
-    INSULT_ADJECTIVES,
-    INSULT_NOUNS,
-    NAMES,
-    PRICES,
-    SENTENCE_STYLES,
-    TIMES,
-    main,
-    make_dialogues,
-    make_toxicity_sentences,
-    write_jsonl,
-)
+from rlhf_core.prep.synthetic import main, write_jsonl
+from rlhf_core.prep.synthetic_dialogues import make_dialogues
+from rlhf_core.prep.synthetic_sentences import make_toxicity_sentences
+from rlhf_core.prep.synthetic_styles import SENTENCE_STYLES
+from rlhf_core.prep.synthetic_words import CITIES, INSULT_ADJECTIVES, INSULT_NOUNS, NAMES, PRICES, TIMES
 
 KEYS = {"fname", "dialogue", "summary", "topic", "rude", "summary_toxic"}
 # Protected-group terms and strong profanity that must never appear (whole words, case-insensitive).
