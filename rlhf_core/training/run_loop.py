@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from ..algorithms.ppo_trainer import PPOTrainer
+from ..algorithms.rollout import RolloutTrainer
 from ..config import Config, prompts_per_step, validate
 from ..data.dialogues import build_dataset
 from ..errors import UserError
@@ -59,7 +60,7 @@ def max_new_tokens_for(step: int, seed: int, low: int, high: int) -> int:
     return int(np.random.default_rng([seed, step, 7]).integers(low, high + 1))
 
 
-def make_trainer(config: Config, policy, tokenizer, reward: Reward, accelerator=None) -> PPOTrainer:
+def make_trainer(config: Config, policy, tokenizer, reward: Reward, accelerator=None) -> RolloutTrainer:
     """Returns the trainer of `config.algo`: PPOTrainer, or CriticFreeTrainer for rloo/grpo."""
     if config.algo == "ppo":
         return PPOTrainer(config, policy, tokenizer, reward, accelerator)
@@ -176,10 +177,10 @@ def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) ->
         state = run.load_checkpoint(trainer.unwrapped, trainer.optimizer)
         if state:
             try:
-                trainer.kl_ctl.load_state_dict(state["kl_ctl"])
+                trainer.load_state_dict(state)  # what the trainer carries across steps (PPO: its KL controller)
             except (KeyError, TypeError, ValueError) as error:
-                raise UserError(f"the checkpoint state of {run.path} is damaged (KL controller: {error!r}); "
-                                "restore it, or start a new --run-dir") from None
+                raise UserError(f"the checkpoint state of {run.path} is damaged ({type(trainer).__name__} state: "
+                                f"{error!r}); restore it, or start a new --run-dir") from None
             start_step = int(state["step"])
     if run and is_main:  # only now, once everything loaded: a run that fails to start changes nothing on disk
         run.create(config, resume=resume)
@@ -238,13 +239,12 @@ def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) ->
             run.append_metrics(stats)
             run.append_samples(step, samples)
             if step % config.save_every == 0 or step == config.steps:
-                run.save_checkpoint(trainer.unwrapped, trainer.optimizer,
-                                    {"step": step, "kl_ctl": trainer.kl_ctl.state_dict()})
+                run.save_checkpoint(trainer.unwrapped, trainer.optimizer, {"step": step, **trainer.state_dict()})
                 last_saved = step
         done = step
         yield StepResult(step, config.steps, stats, samples, time.perf_counter() - t0)
     if run and is_main and last_saved < done:  # stopped between two checkpoints: keep the work
-        run.save_checkpoint(trainer.unwrapped, trainer.optimizer, {"step": done, "kl_ctl": trainer.kl_ctl.state_dict()})
+        run.save_checkpoint(trainer.unwrapped, trainer.optimizer, {"step": done, **trainer.state_dict()})
 
 
 def train(

@@ -1,0 +1,302 @@
+"""What every RLHF trainer here shares: sampling and scoring a rollout, and the passes over it.
+
+`RolloutTrainer` owns the accelerator and the optimizer over the trainable parameters, the
+sampling settings, `generate` / `rollout` (sample, then score with the reward), the teacher-forced
+forward pass, the reference pass (the same network with its adapter disabled), length-bucketed
+mini- and micro-batches, and the checkpoint state hooks. Its subclasses, `PPOTrainer`
+(`ppo_trainer.py`) and `CriticFreeTrainer` (`critic_free_trainer.py`), are siblings: each adds its
+own `step` (advantages and update); the math of both lives in pure functions (`ppo.py`,
+`critic_free.py`, `kl_control.py`).
+
+Rows are prompt-major: with k = `samples_per_prompt` responses per prompt (1 for PPO, k for
+RLOO/GRPO), rows p*k .. p*k+k-1 answer prompt p; each prompt is encoded once for its k rows.
+Sampling records the sampling policy's log-probs (and values, with a value head) while decoding
+(`sampling.py`); every no-grad pass runs in eval mode under `torch.inference_mode`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..config import Config
+from ..models.batching import length_buckets, pad_right, response_lengths
+from ..models.memory import trim_heap
+from ..models.policy import PolicyWithValueHead, response_decoder_inputs
+from ..models.reward import Reward
+from ..models.sampling import Samples, SamplingSettings, merge_samples, sample
+from . import ppo
+
+
+@dataclass
+class Rollout:
+    """What one step sampled: prompts (prompt-major rows), responses and their scores."""
+
+    query_ids: list[list[int]]
+    prompts: list[str]
+    response_ids: torch.Tensor  # (B, T) right-padded with pad id
+    response_mask: torch.Tensor  # (B, T) 1 for real tokens (EOS included)
+    summaries: list[str]
+    scores: torch.Tensor  # (B,)
+    toxicity: list[float] | None = None  # P(hate) of each summary alone, when a reward model scores
+    logprobs: torch.Tensor | None = None  # (B, T) the sampling policy's log-probs; None: the update computes them
+    values: torch.Tensor | None = None  # (B, T) its values (PPO), recorded with the log-probs
+    timing: dict[str, float] = field(default_factory=dict)
+    terms: dict[str, list[float]] = field(default_factory=dict)  # each reward term's raw values (reward.py)
+
+
+def reward_term_stats(rollout: Rollout) -> dict[str, float]:
+    """Returns env/reward/<term>_mean for each reward term of the rollout (unweighted values)."""
+    return {f"env/reward/{name}_mean": float(np.mean(values)) for name, values in rollout.terms.items() if values}
+
+
+@dataclass
+class TeacherForced:
+    """One no-grad teacher-forced pass over a rollout: (B, T) log-probs; (B, T) values when the
+    policy has a value head; (B, T, V) logits when asked for (zero past each bucket's longest response)."""
+
+    logprobs: torch.Tensor
+    values: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+
+
+class RolloutTrainer(ABC):
+    """Samples and scores rollouts and runs the passes over them; subclasses add `step`."""
+
+    def __init__(self, config: Config, policy: PolicyWithValueHead, tokenizer, reward: Reward, accelerator=None):
+        from accelerate import Accelerator
+
+        self.config = config
+        self.tokenizer = tokenizer
+        self.reward = reward
+        self.accelerator = accelerator or Accelerator(cpu=not torch.cuda.is_available())
+        trainable = [param for param in policy.parameters() if param.requires_grad]
+        optimizer = torch.optim.Adam(trainable, lr=config.optim.learning_rate)
+        self.policy, self.optimizer = self.accelerator.prepare(policy, optimizer)
+        if reward.model is not None:
+            reward.model.to(self.accelerator.device)
+        base_config = self.unwrapped.config
+        self.pad_id = base_config.pad_token_id
+        self.eos_id = base_config.eos_token_id
+        self.start_id = base_config.decoder_start_token_id
+        self._anchors: dict[tuple[int, ...], str] = {}  # prompt ids -> the reference model's greedy summary
+
+    @property
+    def unwrapped(self) -> PolicyWithValueHead:
+        return self.accelerator.unwrap_model(self.policy)
+
+    @property
+    def device(self):
+        return self.accelerator.device
+
+    @property
+    def samples_per_prompt(self) -> int:
+        """Responses sampled per prompt: 1 here (PPO); k for RLOO/GRPO."""
+        return 1
+
+    # ---------------------------------------------------------------- the step
+
+    @abstractmethod
+    def step(self, rollout: Rollout) -> dict[str, float]:
+        """Runs one update on a scored rollout and returns its stats."""
+
+    def step_from_prompts(self, query_ids, prompts, max_new_tokens, dialogues=None,
+                          references=None) -> tuple[Rollout, dict[str, float]]:
+        """Generate, score and update in one call; returns the rollout and its stats."""
+        rollout = self.rollout(query_ids, prompts, max_new_tokens, dialogues, references)
+        stats = self.step(rollout)
+        return rollout, stats
+
+    # ---------------------------------------------------------------- checkpoint state
+
+    def state_dict(self) -> dict:
+        """What a resumed run needs besides the weights and the optimizer: nothing here (the
+        settings come from the run's config); a trainer that carries state across steps adds it."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restores `state_dict()` output. Nothing here: keys this trainer does not carry (the
+        `kl_ctl` of a checkpoint written before RLOO/GRPO stopped saving one) are ignored."""
+
+    # ---------------------------------------------------------------- rollout
+
+    def sampling_settings(self, max_new_tokens: int) -> SamplingSettings:
+        g = self.config.generation
+        return SamplingSettings(
+            max_new_tokens=max_new_tokens, pad_id=self.pad_id, eos_id=self.eos_id, start_id=self.start_id,
+            top_k=g.top_k, top_p=g.top_p, temperature=g.temperature, min_length=g.min_length,
+            min_new_tokens=g.min_new_tokens, encoder_batch_size=g.encoder_batch_size,
+        )
+
+    def _buckets(self, query_ids: Sequence[Sequence[int]], size: int) -> list[list[int]]:
+        """Returns row buckets of about `size` rows made of whole groups (the k rows of one prompt),
+        prompts of similar length together."""
+        k = self.samples_per_prompt
+        prompts = length_buckets([len(q) for q in query_ids[::k]], max(size // k, 1))
+        return [[p * k + j for p in bucket for j in range(k)] for bucket in prompts]
+
+    def generate(self, query_ids: Sequence[Sequence[int]], max_new_tokens: int) -> Samples:
+        """Samples the prompt-major rows of `query_ids` with dropout off, with their log-probs (and
+        values), encoding each prompt once for its k rows.
+
+        With `generation.batch_size` set, rows are sampled in groups of about that many (similar
+        prompt lengths together); otherwise the whole batch decodes at once.
+        """
+        k = self.samples_per_prompt
+        settings = self.sampling_settings(max_new_tokens)
+        trim_heap()  # the last update's freed activations: back to the OS before sampling
+        chunk = self.config.generation.batch_size
+        if not chunk or chunk >= len(query_ids):
+            return sample(self.unwrapped, query_ids[::k], settings, self.device, self.accelerator.autocast, repeats=k)
+        buckets = self._buckets(query_ids, chunk)
+        parts = [sample(self.unwrapped, [query_ids[i] for i in bucket[::k]], settings, self.device,
+                        self.accelerator.autocast, repeats=k) for bucket in buckets]
+        return merge_samples(parts, buckets, self.pad_id)
+
+    def rollout(self, query_ids: Sequence[Sequence[int]], prompts: Sequence[str], max_new_tokens: int,
+                dialogues: Sequence[str] | None = None, references: Sequence[str] | None = None) -> Rollout:
+        """Samples k responses per prompt (prompt-major rows) and scores them with the reward
+        (fidelity terms read the dialogues and reference summaries when given)."""
+        k = self.samples_per_prompt
+
+        def repeat(items):
+            return None if items is None else [item for item in items for _ in range(k)]
+
+        query_ids, prompts, dialogues, references = map(repeat, (query_ids, prompts, dialogues, references))
+        t0 = time.perf_counter()
+        samples = self.generate(query_ids, max_new_tokens)
+        response_ids, mask = samples.response_ids, samples.mask
+        t1 = time.perf_counter()
+        summaries = self.tokenizer.batch_decode(response_ids, skip_special_tokens=True)
+        summaries = [s.strip() for s in summaries]
+        anchors = self.anchor_summaries(query_ids) if self.reward.needs_anchors else None
+        scored = self.reward.score(prompts, summaries, dialogues, references, anchors)  # one classifier pass
+        t2 = time.perf_counter()
+        return Rollout(
+            list(map(list, query_ids)), list(prompts), response_ids, mask, summaries,
+            torch.tensor(scored.rewards, dtype=torch.float32, device=self.device), scored.toxicity,
+            samples.logprobs, samples.values,
+            {"time/ppo/generate": t1 - t0, "time/ppo/reward": t2 - t1}, scored.terms,
+        )
+
+    @torch.inference_mode()
+    def anchor_summaries(self, query_ids: Sequence[Sequence[int]]) -> list[str]:
+        """Returns the reference model's (adapter off) greedy summary of each prompt, for the anchor term.
+
+        The reference is frozen, so each prompt's summary is generated once and remembered; greedy
+        decoding draws no random numbers, so the policy's sampling stream is unchanged.
+        """
+        keys = [tuple(q) for q in query_ids]
+        new = list(dict.fromkeys(k for k in keys if k not in self._anchors))
+        if new:
+            policy = self.unwrapped
+            was_training = policy.training
+            policy.eval()
+            size = self.config.generation.batch_size or len(new)
+            try:
+                for start in range(0, len(new), size):
+                    chunk = new[start : start + size]
+                    input_ids, attention_mask = pad_right(chunk, self.pad_id, self.device)
+                    with policy.reference(), self.accelerator.autocast():
+                        ids = policy.model.generate(input_ids=input_ids, attention_mask=attention_mask, do_sample=False,
+                                                    max_new_tokens=self.config.eval.max_new_tokens)
+                    texts = self.tokenizer.batch_decode(ids, skip_special_tokens=True)
+                    self._anchors.update((k, t.strip()) for k, t in zip(chunk, texts))
+            finally:
+                policy.train(was_training)
+        return [self._anchors[k] for k in keys]
+
+    # ---------------------------------------------------------------- forward passes
+
+    def _forward(self, model, query_ids, response_ids, entropy: bool = False):
+        """Returns (logprobs (b, T), values (b, T) or None, logits (b, W, V), entropy (b, T) or None)
+        for one group of samples; values only with a value head, the entropy (of the logits, no
+        gradient) only when asked for.
+
+        The decoder runs only as far as the group's longest response, W <= T positions (the batch
+        is padded to its longest response, often twice a typical one): decoding is causal, so the
+        positions cut are ones no kept position sees. Log-probs, values and entropy are zero there.
+        """
+        width = int(response_lengths(response_ids, self.eos_id).max())
+        full = response_ids.shape[1]
+        response_ids = response_ids[:, :width]
+        input_ids, attention_mask = pad_right(query_ids, self.pad_id, self.device)
+        decoder_input_ids = response_decoder_inputs(response_ids, self.start_id)
+        with self.accelerator.autocast():
+            logits, values = model(input_ids, attention_mask, decoder_input_ids)
+        logprobs, token_entropy = ppo.token_logprobs(logits, response_ids, self.config.generation.temperature, entropy)
+        if width < full:
+            def widen(t):
+                return None if t is None else torch.nn.functional.pad(t, (0, full - width))
+            logprobs, values, token_entropy = widen(logprobs), widen(values), widen(token_entropy)
+        return logprobs, values, logits, token_entropy
+
+    @torch.inference_mode()
+    def teacher_forced(self, rollout: Rollout, reference: bool = False, keep_logits: bool = False) -> TeacherForced:
+        """Returns the policy's log-probs (and values) of the rollout's responses from a no-grad pass;
+        with `reference`, the reference's: the same network with its adapter disabled.
+
+        Runs in eval mode, in buckets of whole groups of `optim.forward_batch_size` rows (else
+        `optim.mini_batch_size`): each prompt is encoded once for its k rows.
+        """
+        policy = self.unwrapped
+        policy.eval()
+        B, T = rollout.response_ids.shape
+        logprobs = torch.zeros((B, T), device=self.device)
+        values = torch.zeros((B, T), device=self.device) if policy.value_head is not None else None
+        all_logits = None
+        size = self.config.optim.forward_batch_size or self.config.optim.mini_batch_size
+        with policy.reference() if reference else contextlib.nullcontext():
+            for bucket in self._buckets(rollout.query_ids, size):
+                lp, v, logits, _ = self._forward(policy, [rollout.query_ids[i] for i in bucket],
+                                                 rollout.response_ids[bucket])
+                logprobs[bucket] = lp
+                if values is not None:
+                    values[bucket] = v
+                if keep_logits:
+                    if all_logits is None:
+                        all_logits = torch.zeros((B, T, logits.shape[-1]), dtype=logits.dtype, device=self.device)
+                    all_logits[bucket, : logits.shape[1]] = logits  # zero past the bucket's longest response
+        return TeacherForced(logprobs, values, all_logits)
+
+    def reference_logprobs(self, rollout: Rollout) -> torch.Tensor:
+        """Returns the reference (adapter off) log-probs (B, T) of the rollout's responses."""
+        return self.teacher_forced(rollout, reference=True).logprobs
+
+    # ---------------------------------------------------------------- update batching
+
+    def _minibatches(self, rollout: Rollout) -> list[list[int]]:
+        """One pass's mini-batches of `optim.mini_batch_size` rows, similar prompt lengths together,
+        in random order (one `torch.randperm` draw)."""
+        buckets = length_buckets([len(q) for q in rollout.query_ids], self.config.optim.mini_batch_size)
+        return [buckets[b] for b in torch.randperm(len(buckets)).tolist()]
+
+    def _micro_batches(self, idx: list[int]) -> list[list[int]]:
+        """Splits a mini-batch into micro-batches of `optim.micro_batch_size` rows (activation memory
+        scales with it; by default 2 on CPU, where that costs no speed, and all rows on a GPU)."""
+        micro = self.config.optim.micro_batch_size or (2 if self.device.type == "cpu" else len(idx))
+        return [idx[start : start + micro] for start in range(0, len(idx), micro)]
+
+    # ---------------------------------------------------------------- processes
+
+    def _mean_over_processes(self, value) -> float:
+        """Returns a scalar averaged over processes (every rank then takes the same branch)."""
+        if self.accelerator.num_processes == 1:
+            return float(value)
+        tensor = torch.tensor([float(value)], dtype=torch.float64, device=self.device)
+        return float(self.accelerator.reduce(tensor, reduction="mean").item())
+
+    def _gather(self, stats: dict[str, float]) -> dict[str, float]:
+        """Averages stats over processes, so every rank logs (and adapts KL) on the same numbers."""
+        if self.accelerator.num_processes == 1:
+            return stats
+        keys = sorted(stats)
+        values = torch.tensor([stats[k] for k in keys], dtype=torch.float64, device=self.device)
+        values = self.accelerator.reduce(values, reduction="mean")
+        return dict(zip(keys, values.tolist()))
