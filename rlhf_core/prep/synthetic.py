@@ -85,7 +85,8 @@ def run(args: argparse.Namespace) -> None:
 
 def main(argv=None) -> int:
     parser = add_arguments(argparse.ArgumentParser(
-        prog="python -m rlhf_core.prep.synthetic", description="Write a synthetic dialogue corpus and toxicity sentences."))
+        prog="python -m rlhf_core.prep.synthetic",
+        description="Write a synthetic dialogue corpus and toxicity sentences."))
     args = parser.parse_args(argv)
     try:
         run(args)
