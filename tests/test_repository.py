@@ -30,7 +30,8 @@ def test_no_tracked_file_but_ci_names_the_folder_beside_the_checkout():
             continue
         if OUTSIDE.search(path.read_bytes()):
             offenders.append(name)
-    assert not offenders, f"these tracked files name ../shared (only {', '.join(MAY_NAME_OUTSIDE)} may): {offenders}"
+    allowed = ", ".join(sorted(MAY_NAME_OUTSIDE))
+    assert not offenders, f"tracked files that name the folder beside the checkout (only {allowed} may): {offenders}"
 
 
 def test_readme_stays_at_most_300_lines():
