@@ -1,7 +1,7 @@
 """Runs the same inputs through TRL 0.11.4's own PPOTrainer code and through rlhf_core, and prints
 the largest difference for each quantity (whiten_rewards, the step stats, early stopping).
 
-Needs the TRL 0.11.4 venv (`bash ../shared/bench/setup_trl011_venv.sh /tmp/trl011-venv`), run
+Needs the TRL 0.11.4 venv (`bash benchmarks/setup_trl011_venv.sh /tmp/trl011-venv`), run
 from the project root:
     PYTHONPATH=. /tmp/trl011-venv/bin/python benchmarks/check_trl011_math.py
 TRL's methods are called unbound on a stand-in `self` that carries only a PPOConfig, so no model

@@ -6,11 +6,10 @@
 #   Each --ours runs rlhf_core once more with those options, against the same TRL run, e.g.
 #   --ours "" (the CLI's precision, `model.dtype` auto). Default: both precisions,
 #   --ours "--dtype float32" --ours "--dtype bfloat16".
-#   env TRL_VENV (default /tmp/trl011-venv; built with ../shared/bench/setup_trl011_venv.sh if missing)
+#   env TRL_VENV (default /tmp/trl011-venv; built with benchmarks/setup_trl011_venv.sh if missing)
 #   env PYTHON (default: python) for rlhf_core
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-bench=${BENCH_DIR:-$here/../../shared/bench}
 venv=${TRL_VENV:-/tmp/trl011-venv}
 py=${PYTHON:-python}
 size=small; steps=3; mode=batched; ours=()
@@ -24,11 +23,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#ours[@]} -gt 0 ] || ours=("--dtype float32" "--dtype bfloat16")
-[ -x "$venv/bin/python" ] || bash "$bench/setup_trl011_venv.sh" "$venv"
+[ -f "$venv/.trl011-ready" ] || bash "$here/setup_trl011_venv.sh" "$venv"
 out=$(mktemp -d)
 export HF_HUB_OFFLINE=1
 echo "== TRL 0.11.4 PPOTrainer, $mode generation ($size)" >&2
-"$venv/bin/python" "$bench/trl011_ppo_bench.py" --size "$size" --gen-mode "$mode" --steps "$steps" 2>/dev/null | tee "$out/trl.log" | grep -E "^step|^median" >&2
+"$venv/bin/python" "$here/trl011_bench.py" --size "$size" --gen-mode "$mode" --steps "$steps" 2>/dev/null | tee "$out/trl.log" | grep -E "^step|^median" >&2
 logs=()
 for i in "${!ours[@]}"; do
   echo "== rlhf_core ($size) ${ours[$i]}" >&2

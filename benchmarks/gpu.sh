@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # TRL 0.11.4 and rlhf_core on the same CUDA GPU in one run: flan-t5-base shape, bf16 weights, the
-# workload of ../shared/bench/ (batch 16, 64 new tokens). Prints samples/s, peak GPU memory
+# workload of benchmarks/trl011_bench.py (batch 16, 64 new tokens). Prints samples/s, peak GPU memory
 # (torch.cuda.max_memory_allocated) and generation tokens/s for both, then the ratios.
 # Usage: bash benchmarks/gpu.sh [--size base|small] [--steps K] [--dtype bfloat16|float32] [--device cuda|cpu]
 #        bash benchmarks/gpu.sh --dry-run   # the same code paths on the CPU, tiny shapes, seconds (tested)
-#   env TRL_VENV (default /tmp/trl011-venv; built with ../shared/bench/setup_trl011_venv.sh if missing)
+#   env TRL_VENV (default /tmp/trl011-venv; built with benchmarks/setup_trl011_venv.sh if missing)
 #   env PYTHON (default: python) for rlhf_core
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-bench=${BENCH_DIR:-$here/../../shared/bench}
 venv=${TRL_VENV:-/tmp/trl011-venv}
 py=${PYTHON:-python}
 size=base; steps=3; dtype=bfloat16; device=cuda; extra=(); ours_extra=()
@@ -24,9 +23,9 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2;;
   esac
 done
-[ -x "$venv/bin/python" ] || bash "$bench/setup_trl011_venv.sh" "$venv"
+[ -f "$venv/.trl011-ready" ] || bash "$here/setup_trl011_venv.sh" "$venv"
 out=$(mktemp -d)
-export HF_HUB_OFFLINE=1 BENCH_DIR="$bench"
+export HF_HUB_OFFLINE=1
 echo "== TRL 0.11.4 PPOTrainer, batched generation ($size, $dtype, $device)" >&2
 "$venv/bin/python" "$here/trl011_on_device.py" --device "$device" --size "$size" --dtype "$dtype" \
   --gen-mode batched --steps "$steps" "${extra[@]}" 2>/dev/null | tee "$out/trl.log" | grep -E "^step|^median" >&2

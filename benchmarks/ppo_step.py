@@ -1,7 +1,7 @@
 #!/usr/bin/env python
-"""Speed and memory of one PPO step of rlhf_core, on the workload of ../shared/bench/.
+"""Speed and memory of one PPO step of rlhf_core, on the workload of benchmarks/trl011_bench.py.
 
-Same shapes as the TRL 0.11.4 anchor (`trl011_ppo_bench.py`): a random-weight FLAN-T5-small
+Same shapes as the TRL 0.11.4 anchor (`trl011_bench.py`): a random-weight FLAN-T5-small
 (or -base) shaped policy with LoRA r=32/alpha=32 on q,v and a value head; batch 16, mini-batch 4,
 1 PPO epoch, lr 1.41e-5; sampling with top_k=0, top_p=1.0 and exactly --max-new-tokens new tokens;
 prompts of random token ids, 200-400 tokens, each ending in </s>; a roberta-base shaped reward

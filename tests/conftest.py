@@ -15,12 +15,32 @@ os.environ.setdefault("TRACKIO_DIR", tempfile.mkdtemp(prefix="trackio-tests-"))
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-DIALOGSUM_DEV = ROOT.parent / "shared" / "data" / "dialogsum" / "dialogsum.dev.jsonl"
+# Invented dialogues in DialogSum's two file formats (tests/data/README.md): the project's own, so the
+# tests need nothing beside the checkout. The real DialogSum dev file is used only where
+# RLHF_DIALOGSUM_DEV names it (see `real_dialogsum_dev`).
+DIALOGSUM_DEV = ROOT / "tests" / "data" / "dialogsum_format.dev.jsonl"
+DIALOGSUM_TEST = ROOT / "tests" / "data" / "dialogsum_format.test.jsonl"
 
 import torch  # noqa: E402
 
 # Tiny models run fastest on one thread, and a busy 2-core machine punishes oversubscription.
 torch.set_num_threads(1)
+
+
+# --- The real DialogSum dev file (optional) ------------------------------------------------------
+
+def real_dialogsum_dev() -> Path:
+    """The DialogSum dev file that RLHF_DIALOGSUM_DEV names; skips the calling test where it is not set."""
+    import pytest
+
+    value = os.environ.get("RLHF_DIALOGSUM_DEV")
+    if not value:
+        pytest.skip("checks against the real DialogSum dev file: set RLHF_DIALOGSUM_DEV to its path "
+                    "(dialogsum.dev.jsonl) to run them")
+    path = Path(value).expanduser()
+    if not path.is_file():
+        pytest.fail(f"RLHF_DIALOGSUM_DEV={value} is not a file")
+    return path
 
 
 # --- The Gradio app (tests/test_app.py, tests/test_app_browser.py) -------------------------------

@@ -97,8 +97,8 @@ def test_ppo_step_refuses_cuda_without_a_gpu():
         load_ppo_step().resolve_device_and_dtype(args)
 
 
-@pytest.mark.skipif(not any(TRL_VENV.glob("lib/python*/site-packages/trl/__init__.py")),
-                    reason="TRL 0.11.4 venv missing: bash ../shared/bench/setup_trl011_venv.sh /tmp/trl011-venv")
+@pytest.mark.skipif(not (TRL_VENV / ".trl011-ready").is_file(),
+                    reason=f"TRL 0.11.4 venv missing: bash benchmarks/setup_trl011_venv.sh {TRL_VENV}")
 def test_gpu_sh_dry_run_runs_trl_and_ours_and_prints_ratios():
     env = {**os.environ, "PYTHON": sys.executable, "TRL_VENV": str(TRL_VENV), "OMP_NUM_THREADS": "1"}
     done = subprocess.run(["bash", str(ROOT / "benchmarks" / "gpu.sh"), "--dry-run"], capture_output=True, text=True,

@@ -1,6 +1,8 @@
+import re
+
 import pandas as pd
 import pytest
-from conftest import DIALOGSUM_DEV
+from conftest import DIALOGSUM_DEV, DIALOGSUM_TEST, real_dialogsum_dev
 
 from rlhf_core import UserError, build_dataset, get_config
 from rlhf_core.config import PROMPT_TEMPLATE
@@ -8,10 +10,34 @@ from rlhf_core.data.dialogues import fit_prompts
 from rlhf_core.models.tiny import tiny_tokenizer
 
 
-def test_dialogsum_dev_file_is_filtered_wrapped_tokenized_and_split():
-    cfg = get_config("tiny", {"data.dataset": str(DIALOGSUM_DEV), "data.min_chars": 200, "data.max_chars": 1000})
+@pytest.fixture(params=["fixture", "real"])
+def dev_file(request):
+    """The invented dialogues in DialogSum's dev format, then the real file RLHF_DIALOGSUM_DEV names (if set)."""
+    return DIALOGSUM_DEV if request.param == "fixture" else real_dialogsum_dev()
+
+
+def test_the_dev_fixture_spans_the_length_filter():
+    lengths = pd.read_json(DIALOGSUM_DEV, lines=True, dtype=False).dialogue.str.strip().str.len()
+    assert (lengths < 200).sum() >= 2 and (lengths > 1000).sum() >= 2  # some dropped at each end by default
+    assert lengths.between(200, 400).sum() >= 15 and lengths.between(200, 1000).sum() >= 25
+    assert lengths.max() < 5000
+
+
+def test_the_dev_fixture_has_the_real_dev_files_columns_and_turn_format():
+    real = pd.read_json(real_dialogsum_dev(), lines=True, dtype=False)
+    fixture = pd.read_json(DIALOGSUM_DEV, lines=True, dtype=False)
+    assert list(fixture.columns) == list(real.columns) == ["fname", "dialogue", "summary", "topic"]
+    turn = r"#Person\d+#: \S.*"
+    for rows in (real, fixture):
+        assert rows.fname.str.fullmatch(r"dev_\d+").all()
+        assert all(re.fullmatch(turn, line) for d in rows.dialogue for line in d.split("\n"))
+        assert rows.summary.str.contains("#Person").mean() > 0.5  # summaries name the speakers by tag
+
+
+def test_dialogsum_dev_file_is_filtered_wrapped_tokenized_and_split(dev_file):
+    cfg = get_config("tiny", {"data.dataset": str(dev_file), "data.min_chars": 200, "data.max_chars": 1000})
     splits = build_dataset(cfg.data, tiny_tokenizer(), max_prompt_tokens=1200)
-    raw = pd.read_json(DIALOGSUM_DEV, lines=True)
+    raw = pd.read_json(dev_file, lines=True)
     kept = raw[raw.dialogue.str.strip().str.len().between(200, 1000)]
     assert len(splits["train"]) + len(splits["test"]) == len(kept)
     assert len(splits["test"]) == pytest.approx(0.2 * len(kept), abs=1)
@@ -25,27 +51,26 @@ def test_dialogsum_dev_file_is_filtered_wrapped_tokenized_and_split():
     assert all(200 <= len(d) <= 1000 for d in splits["test"]["dialogue"])
 
 
-def test_test_split_depends_on_the_split_seed_not_the_run_seed():
+def test_test_split_depends_on_the_split_seed_not_the_run_seed(dev_file):
     def test_ids(**overrides):
-        cfg = get_config("tiny", {"data.dataset": str(DIALOGSUM_DEV), "data.max_chars": 400, **overrides})
+        cfg = get_config("tiny", {"data.dataset": str(dev_file), "data.max_chars": 400, **overrides})
         return build_dataset(cfg.data, tiny_tokenizer(), 512)["test"]["id"]
 
     assert test_ids(seed=1) == test_ids(seed=2)  # runs with different seeds are judged on the same dialogues
     assert test_ids(**{"data.split_seed": 1}) != test_ids(**{"data.split_seed": 2})
 
 
-def test_numbered_reference_columns_are_detected_as_multiple_references(tmp_path):
-    path = tmp_path / "dialogsum.test.jsonl"
-    rows = [{"fname": f"test_{i}", "dialogue": f"#Person1#: hello number {i}\n#Person2#: hi there",
-             "summary1": f"a greeting {i}", "summary2": f"they say hi {i}", "summary3": "" if i == 0 else "hello"}
-            for i in range(5)]
-    pd.DataFrame(rows).to_json(path, orient="records", lines=True)
-    cfg = get_config("tiny", {"data.dataset": str(path), "data.min_chars": 10})
-    splits = build_dataset(cfg.data, tiny_tokenizer(), 128)
+def test_numbered_reference_columns_are_detected_as_multiple_references():
+    # DialogSum's original test release: summary1..3 (and topic1..3) per dialogue, no plain `summary`.
+    raw = pd.read_json(DIALOGSUM_TEST, lines=True, dtype=False).set_index("fname")
+    assert raw.loc["test_1", "summary3"] == "" and (raw.drop(index="test_1").summary3 != "").all()
+    cfg = get_config("tiny", {"data.dataset": str(DIALOGSUM_TEST)})
+    splits = build_dataset(cfg.data, tiny_tokenizer(), 512)
     by_id = {r["id"]: r for split in splits.values() for r in split}
-    assert by_id["test_0"]["references"] == ["a greeting 0", "they say hi 0"]  # empty references dropped
-    assert by_id["test_3"]["references"] == ["a greeting 3", "they say hi 3", "hello"]
-    assert by_id["test_3"]["summary"] == "a greeting 3"
+    assert sorted(by_id) == sorted(raw.index)
+    assert by_id["test_1"]["references"] == list(raw.loc["test_1", ["summary1", "summary2"]])  # empty one dropped
+    assert by_id["test_3"]["references"] == list(raw.loc["test_3", ["summary1", "summary2", "summary3"]])
+    assert by_id["test_3"]["summary"] == raw.loc["test_3", "summary1"]  # topic1..3 are not references
 
 
 @pytest.mark.parametrize("suffix", ["csv", "parquet", "json"])
@@ -62,8 +87,8 @@ def test_local_formats_and_column_mapping(tmp_path, suffix):
     assert all(len(ids) <= 64 for ids in splits["train"]["input_ids"])
 
 
-def test_long_dialogues_lose_their_end_never_the_instruction_or_the_cue():
-    cfg = get_config("tiny", {"data.dataset": str(DIALOGSUM_DEV)})
+def test_long_dialogues_lose_their_end_never_the_instruction_or_the_cue(dev_file):
+    cfg = get_config("tiny", {"data.dataset": str(dev_file)})
     with pytest.warns(UserWarning, match=r"^(\d+) of \1 dialogues were longer than the model window \(100 tokens"):
         splits = build_dataset(cfg.data, tiny_tokenizer(), max_prompt_tokens=100)
     for row in splits["train"].select(range(20)):
@@ -87,8 +112,8 @@ def test_fit_prompts_counts_only_the_prompts_it_cut():
     ({"data.summary_column": "abstract"}, "summary column"),
     ({"data.min_chars": 5000, "data.max_chars": 6000}, "no dialogue left"),
 ])
-def test_bad_data_gives_clear_errors(overrides, match):
-    cfg = get_config("tiny", {"data.dataset": str(DIALOGSUM_DEV), **overrides})
+def test_bad_data_gives_clear_errors(overrides, match, dev_file):
+    cfg = get_config("tiny", {"data.dataset": str(dev_file), **overrides})
     with pytest.raises(UserError, match=match):
         build_dataset(cfg.data, tiny_tokenizer())
 

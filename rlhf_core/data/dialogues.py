@@ -93,7 +93,7 @@ def _load_hub(name: str, split: str) -> pd.DataFrame:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise UserError(
             f"cannot load dataset '{name}' (split '{split}'): {message}; offline, pass a local "
-            "json/jsonl/csv/parquet file with --dataset (e.g. ../shared/data/dialogsum/dialogsum.dev.jsonl) "
+            "json/jsonl/csv/parquet file with --dataset (e.g. path/to/dialogsum.jsonl) "
             "or use --preset tiny"
         ) from None
 
