@@ -4,6 +4,7 @@ Everything runs on the tiny preset (a PPO step takes a fraction of a second) wit
 folder per test (the `app_runs` fixture), and the server's single training job idle in between.
 """
 
+import json
 import socket
 import threading
 import time
@@ -12,17 +13,27 @@ import gradio as gr
 import pandas as pd
 import pytest
 
-from rlhf_core import RunDir, UserError
-from webapp import serving
-from webapp.views import COMPARISON_COLUMNS
+from rlhf_core import RunDir, UserError, get_config
+from rlhf_core.training.diagnostics import kl_warning
+from webapp import compare, run_list, shared_models, tab_views
+from webapp import startup as server_startup
+from webapp.evaluation import Evaluation
+from webapp.evaluation_views import COMPARISON_COLUMNS, ORDERS, comparison_table
+from webapp.examples import examples_for
+from webapp.job_control import JOBS
+from webapp.jobs import DONE, RUNNING, JobSnapshot
+from webapp.knobs import KNOB, KNOBS, TrainSettings
+from webapp.limits import default_settings, limits, training_config
+from webapp.views import banner_html, model_name, progress_html
 
-TINY = dict(preset="tiny", steps=3, batch_size=4, learning_rate=1e-3, init_kl_coef=0.2, adaptive_kl=True,
-            target_kl=6.0, seed=42)
+# The Train tab's knobs (webapp.knobs.KNOBS) on the tiny preset: the start handler takes one keyword each.
+TINY = dict(algo="ppo", steps=3, batch_size=4, learning_rate=1e-3, seed=42, adaptive_kl=True, kl_coef=0.2,
+            target_kl=6.0, toxicity_weight=1.0, fidelity_weight=0.0)
+EXAMPLE_DIALOGUE = examples_for("demo")[0].dialogue  # a dialogue every preset's tokenizer reads
 
 
 def start(app, **changes):
-    settings = {**TINY, **changes}
-    return app.start_training(*settings.values())
+    return app.start_training("tiny", **{**TINY, **changes})
 
 
 def view(outputs) -> dict:
@@ -31,10 +42,10 @@ def view(outputs) -> dict:
     return dict(zip(names, outputs))
 
 
-def wait_for_step(step: int, timeout: float = 30) -> serving.JobSnapshot:
+def wait_for_step(step: int, timeout: float = 30) -> JobSnapshot:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        snap = serving.JOBS.snapshot()
+        snap = JOBS.snapshot()
         if snap.step >= step or not snap.active:
             return snap
         time.sleep(0.05)
@@ -43,9 +54,9 @@ def wait_for_step(step: int, timeout: float = 30) -> serving.JobSnapshot:
 
 def train_run(app, steps: int = 2) -> str:
     start(app, steps=steps)
-    assert serving.JOBS.wait(60)
-    snap = serving.JOBS.snapshot()
-    assert snap.state == serving.DONE, snap.error
+    assert JOBS.wait(60)
+    snap = JOBS.snapshot()
+    assert snap.state == DONE, snap.error
     return snap.run_name
 
 
@@ -70,7 +81,7 @@ def test_a_run_streams_every_step_to_the_train_tab(app_module, app_runs):
     first = view(start(app_module, steps=3))
     assert "Loading" in first["progress"] and first["start"].interactive is False and first["stop"].interactive
 
-    assert serving.JOBS.wait(60)
+    assert JOBS.wait(60)
     done = view(app_module.poll_training(-1))
     assert "Finished" in done["progress"] and "Step 3 / 3" in done["progress"] and "s per step" in done["progress"]
     assert list(trace(done["reward"], "reward mean").x) == [1, 2, 3]
@@ -80,7 +91,7 @@ def test_a_run_streams_every_step_to_the_train_tab(app_module, app_runs):
     assert list(done["stats"]["step"]) == [3, 2, 1]  # newest first
     assert len(done["samples"]) > 0
     assert done["start"].interactive is True and done["stop"].interactive is False
-    assert RunDir(app_runs / serving.JOBS.snapshot().run_name).load_state()["step"] == 3
+    assert RunDir(app_runs / JOBS.snapshot().run_name).load_state()["step"] == 3
 
     unchanged = app_module.poll_training(done["version"])  # nothing new: the tick sends nothing
     assert all(isinstance(o, dict) and o.get("__type__") == "update" and len(o) == 1 for o in unchanged)
@@ -88,17 +99,17 @@ def test_a_run_streams_every_step_to_the_train_tab(app_module, app_runs):
 
 def test_a_second_start_while_running_shows_the_running_job_and_leaves_it_alone(app_module, app_runs):
     start(app_module, steps=25)
-    first = serving.JOBS.snapshot()
+    first = JOBS.snapshot()
 
     second = view(start(app_module, steps=3, seed=7))
     assert "already in progress" in second["progress"] and first.run_name in second["progress"]
     assert second["start"].interactive is False
-    watcher = app_module.progress_html(serving.JOBS.snapshot(), viewer="someone-else")
+    watcher = progress_html(JOBS.snapshot(), viewer="someone-else")
     assert "watching it live" in watcher
 
-    assert serving.JOBS.wait(60)
-    snap = serving.JOBS.snapshot()
-    assert (snap.run_name, snap.total_steps, snap.step, snap.state) == (first.run_name, 25, 25, serving.DONE)
+    assert JOBS.wait(60)
+    snap = JOBS.snapshot()
+    assert (snap.run_name, snap.total_steps, snap.step, snap.state) == (first.run_name, 25, 25, DONE)
     assert [p.name for p in app_runs.iterdir()] == [first.run_name]
 
 
@@ -108,11 +119,11 @@ def test_stop_ends_the_run_after_the_current_step_and_keeps_its_checkpoint(app_m
     stopping = view(app_module.stop_training())
     assert "Stopping" in stopping["progress"] and stopping["stop"].interactive is False
 
-    assert serving.JOBS.wait(60)
-    snap = serving.JOBS.snapshot()
-    assert snap.state == serving.DONE and snap.stopped and 2 <= snap.step < 50
+    assert JOBS.wait(60)
+    snap = JOBS.snapshot()
+    assert snap.state == DONE and snap.stopped and 2 <= snap.step < 50
     assert RunDir(app_runs / snap.run_name).load_state()["step"] == snap.step
-    assert "Stopped" in app_module.progress_html(snap) and "checkpoint kept" in snap.status
+    assert "Stopped" in progress_html(snap) and "checkpoint kept" in snap.status
 
 
 def test_limits_come_from_env_vars_and_are_checked_before_anything_starts(app_module, app_runs, monkeypatch):
@@ -123,37 +134,101 @@ def test_limits_come_from_env_vars_and_are_checked_before_anything_starts(app_mo
     monkeypatch.setenv("RLHF_MAX_BATCH_SIZE", "2")
     assert "RLHF_MAX_BATCH_SIZE" in view(start(app_module, batch_size=4))["progress"]
     assert "learning rate must be positive" in view(start(app_module, batch_size=2, learning_rate=0))["progress"]
-    assert not serving.JOBS.snapshot().active and not app_runs.exists()
-    assert serving.default_settings("tiny").steps == 4 and serving.default_settings("tiny").batch_size == 2
+    assert not JOBS.snapshot().active and not app_runs.exists()
+    assert default_settings("tiny").steps == 4 and default_settings("tiny").batch_size == 2
 
     monkeypatch.setenv("RLHF_MAX_STEPS", "lots")
     with pytest.raises(UserError, match="RLHF_MAX_STEPS must be a positive whole number"):
-        serving.limits()
+        limits()
 
 
 @pytest.mark.parametrize("batch,mini", [(6, 2), (3, 1), (4, 2), (1, 1)])
 def test_the_mini_batch_always_divides_the_batch(batch, mini):
-    config = serving.training_config(serving.TrainSettings(**{**TINY, "batch_size": batch}))
+    config = training_config(TrainSettings("tiny", **{**TINY, "batch_size": batch}))
     assert (config.optim.batch_size, config.optim.mini_batch_size) == (batch, mini)
+
+
+KL_KEYS = {"ppo": "ppo.init_kl_coef", "rloo": "critic_free.kl_coef", "grpo": "critic_free.kl_coef"}
+
+
+@pytest.mark.parametrize("algo", ["ppo", "rloo", "grpo"])
+def test_each_algorithm_is_labelled_as_itself_and_trains_with_the_kl_knobs_value(app_module, app_runs, algo):
+    start(app_module, algo=algo, steps=1, kl_coef=0.125)
+    assert JOBS.wait(60)
+    snap = JOBS.snapshot()
+    assert snap.state == DONE, snap.error
+
+    (label, name), = tab_views.after_choices().choices
+    assert name == snap.run_name and f" · {algo.upper()} · " in label
+    saved = json.loads((app_runs / name / "config.json").read_text())
+    section, field = KL_KEYS[algo].split(".")
+    assert saved["algo"] == algo and saved[section][field] == 0.125
+    other_section, other_field = next(k for a, k in KL_KEYS.items() if k != KL_KEYS[algo]).split(".")
+    assert saved[other_section][other_field] == getattr(getattr(get_config("tiny"), other_section), other_field)
+    first_step = json.loads((app_runs / name / "metrics.jsonl").read_text().splitlines()[0])
+    assert first_step["objective/kl_coef"] == 0.125
+
+    # The run card and the Runs table show the settings this algorithm read, and no other.
+    assert ("target_kl" in snap.settings) == (algo == "ppo") and snap.settings["kl_coef"] == 0.125
+    assert "β (KL) 0.125" in progress_html(snap) and ("target KL 6" in progress_html(snap)) == (algo == "ppo")
+    row = tab_views.runs_view()[2].set_index("run").loc[name]
+    assert row[KNOB["kl_coef"].column] == "0.125" and row[KNOB["algo"].column] == algo.upper()
+    ppo_only = [row[KNOB[k].column] for k in ("adaptive_kl", "target_kl")]
+    assert ppo_only == (["on", "6"] if algo == "ppo" else ["–", "–"])
+
+
+def test_a_knob_the_chosen_algorithm_does_not_read_is_hidden_and_not_applied(app_module):
+    shown = {algo: {k.name: u["visible"] for k, u in zip(KNOBS, tab_views.knob_updates("tiny", algo))}
+             for algo in ("ppo", "rloo", "grpo")}
+    assert all(shown["ppo"].values())
+    for algo in ("rloo", "grpo"):
+        assert [name for name, visible in shown[algo].items() if not visible] == ["adaptive_kl", "target_kl"]
+    # The KL knob sets another field per algorithm: it takes the preset's value and help for it.
+    def updates(*args) -> dict:
+        return {k.name: update for k, update in zip(KNOBS, tab_views.knob_updates("tiny", *args))}
+
+    kl = updates("rloo")["kl_coef"]
+    assert kl["value"] == get_config("tiny").critic_free.kl_coef and "RLOO" in kl["info"]
+    assert "value" not in updates("rloo")["steps"]
+    preset = updates()  # a new preset: every knob at its value
+    assert preset["steps"]["value"] == 4 and preset["kl_coef"]["value"] == 0.2
+    assert "RLHF_MAX_STEPS" in preset["steps"]["info"]
+
+    # A hidden knob is neither checked nor sent: RLOO keeps the preset's PPO settings.
+    config = training_config(TrainSettings("tiny", **{**TINY, "algo": "rloo", "target_kl": -1, "kl_coef": 0.3}))
+    assert config.critic_free.kl_coef == 0.3 and config.ppo.target_kl == get_config("tiny").ppo.target_kl
+    assert config.ppo.init_kl_coef == get_config("tiny").ppo.init_kl_coef
+    with pytest.raises(UserError, match="^target KL must be positive"):
+        training_config(TrainSettings("tiny", **{**TINY, "target_kl": -1}))
+
+
+def test_the_page_builds_one_control_per_knob_shown_for_the_presets_algorithm(app_module):
+    demo = app_module.build_app()
+    controls = {c["props"].get("elem_id"): c["props"] for c in demo.config["components"]}
+    for knob in KNOBS:
+        assert controls[knob.elem_id]["label"] == knob.label and controls[knob.elem_id]["visible"] is not False
+    assert controls["steps"]["maximum"] == limits().max_steps
+    api = demo.get_api_info()["named_endpoints"]["/start_training"]["parameters"]
+    assert [p["parameter_name"] for p in api] == ["preset", "label", "smoothing", *(k.name for k in KNOBS)]
 
 
 def test_a_failing_run_shows_its_error_and_frees_start(app_module, app_runs):
     start(app_module, batch_size=16)  # the tiny training split has 8 dialogues
-    assert serving.JOBS.wait(60)
+    assert JOBS.wait(60)
     failed = view(app_module.poll_training(-1))
     assert "Failed" in failed["progress"] and "training split" in failed["progress"]
     assert failed["start"].interactive is True
 
 
 def test_negative_or_exploding_kl_is_flagged(app_module):
-    assert serving.kl_warning([stats(1)]) is None
-    assert "negative" in serving.kl_warning([stats(1), stats(2, **{"objective/kl": -3.0})])
-    assert "exploding" in serving.kl_warning([stats(1, **{"objective/kl": 80.0})])
-    snap = serving.JobSnapshot(state=serving.RUNNING, run_name="r", preset="tiny", total_steps=5,
+    assert kl_warning([stats(1)]) is None
+    assert "negative" in kl_warning([stats(1), stats(2, **{"objective/kl": -3.0})])
+    assert "exploding" in kl_warning([stats(1, **{"objective/kl": 80.0})])
+    snap = JobSnapshot(state=RUNNING, run_name="r", preset="tiny", total_steps=5,
                                stats=[stats(1, **{"objective/kl": 80.0})],
-                               settings={"batch_size": 4, "learning_rate": 1e-3, "init_kl_coef": 0.2,
+                               settings={"algo": "ppo", "batch_size": 4, "learning_rate": 1e-3, "kl_coef": 0.2,
                                          "adaptive_kl": True, "target_kl": 6.0, "seed": 1})
-    assert '<div class="warn">⚠ KL is exploding' in app_module.progress_html(snap)
+    assert '<div class="warn">⚠ KL is exploding' in progress_html(snap)
 
 
 def test_figures_show_reward_band_kl_axes_and_missing_toxicity(app_module):
@@ -212,13 +287,13 @@ def test_the_headline_compares_toxicity_now_with_the_start(app_module):
 
 def test_startup_falls_back_to_the_best_offline_preset_and_says_so(app_module):
     t0 = time.perf_counter()
-    startup = serving.load_startup("flan-t5-base")  # not cached here, and HF_HUB_OFFLINE is set
+    startup = server_startup.load_startup("flan-t5-base")  # not cached here, and HF_HUB_OFFLINE is set
     assert time.perf_counter() - t0 < 10
-    expected = next(p for p in serving.FALLBACK_PRESETS if serving.preset_available(p))
+    expected = next(p for p in server_startup.FALLBACK_PRESETS if server_startup.preset_available(p))
     assert startup.preset == expected and startup.fell_back
     assert any("flan-t5-base" in problem for problem in startup.problems)
-    banner = app_module.banner_html(startup)
-    assert "Offline fallback" in banner and app_module.model_name(startup.models.config.model.policy) in banner
+    banner = banner_html(startup)
+    assert "Offline fallback" in banner and model_name(startup.models.config.model.policy) in banner
 
 
 def test_an_unreachable_hub_costs_seconds_not_minutes(monkeypatch):
@@ -237,22 +312,22 @@ def test_an_unreachable_hub_costs_seconds_not_minutes(monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     try:
         t0 = time.perf_counter()
-        startup = serving.load_startup("flan-t5-small")
+        startup = server_startup.load_startup("flan-t5-small")
         elapsed = time.perf_counter() - t0
     finally:
         silent.close()
     assert elapsed < 10, f"start-up waited {elapsed:.1f} s on the network"
-    assert startup.offline and startup.preset in serving.FALLBACK_PRESETS
+    assert startup.offline and startup.preset in server_startup.FALLBACK_PRESETS
     assert any("not reachable" in problem for problem in startup.problems)
 
 
 def test_the_app_loads_its_models_once_and_shares_them(app_module, app_runs):
-    startup = serving.startup()
-    assert startup.preset == "tiny" and "builtin:tiny-t5" in app_module.banner_html(startup)
+    startup = server_startup.startup()
+    assert startup.preset == "tiny" and "builtin:tiny-t5" in banner_html(startup)
     summarizer = startup.models.summarizer
     app_module.summarize_dialogue("#Person1#: Hello.\n#Person2#: Hi.", None)
-    assert serving.startup().models.summarizer is summarizer
-    assert serving.models_for(serving.get_config("tiny")) is startup.models
+    assert server_startup.startup().models.summarizer is summarizer
+    assert shared_models.models_for(get_config("tiny")) is startup.models
 
 
 # --------------------------------------------------------------------------------------------
@@ -265,28 +340,28 @@ def test_the_page_shows_an_error_as_one_line_without_stale_results(app_module, a
     assert notice.startswith('<div class="error" role="alert">error: the dialogue is empty')
     assert before is None and after is None and "reward" not in before_scores
 
-    notice, before, _, after, _ = app_module.compare_dialogue_view(app_module.EXAMPLE_DIALOGUE, None)
+    notice, before, _, after, _ = app_module.compare_dialogue_view(EXAMPLE_DIALOGUE, None)
     assert "error" not in notice and "No trained run is picked" in notice
-    assert "".join(text for text, _ in before) == serving.compare_dialogue(app_module.EXAMPLE_DIALOGUE).before.text
+    assert "".join(text for text, _ in before) == compare.compare_dialogue(EXAMPLE_DIALOGUE).before.text
     assert after.value == [] and after.color_map == {}  # no "added"/"toxic" legend for a diff that has none
 
 
 def test_the_after_picker_labels_runs_and_defaults_to_the_best_evaluated_one(app_module, app_runs, monkeypatch):
     short = train_run(app_module, steps=1)
-    picker = app_module.after_choices()
+    picker = tab_views.after_choices()
     (label, name), = picker.choices
     assert name == short and picker.value == short  # the only run, even though it is too short
     assert "1/1 steps" in label and "PPO" in label and "not evaluated" in label and "too short" in label
-    assert "trained only 1 step" in app_module.picked_after(short)
+    assert "trained only 1 step" in tab_views.picked_after(short)
 
     def choice(name, steps, change):
-        return serving.RunChoice(name, steps, 50, "PPO", change, change is not None)
+        return run_list.RunChoice(name, steps, 50, "PPO", change, change is not None)
 
     runs = [choice("newest-short", 2, -0.9), choice("long-unevaluated", 40, None), choice("mild", 30, -0.2),
             choice("best", 50, -0.6)]
-    assert serving.best_after_run(runs) == "best"  # the short run's -90% means nothing
-    assert serving.best_after_run(runs[:2]) == "long-unevaluated"
-    assert serving.best_after_run(runs[:1]) == "newest-short" and serving.best_after_run([]) is None
+    assert run_list.best_after_run(runs) == "best"  # the short run's -90% means nothing
+    assert run_list.best_after_run(runs[:2]) == "long-unevaluated"
+    assert run_list.best_after_run(runs[:1]) == "newest-short" and run_list.best_after_run([]) is None
     assert runs[3].label == "best · 50/50 steps · PPO · evaluated, flagged toxic -60%"
 
 
@@ -303,9 +378,9 @@ def test_your_dialogue_checks_input_and_compares_before_with_after(app_module, a
     assert "longer than the model" in notice
 
     run = train_run(app_module)
-    notice, before, before_scores, after, after_scores = app_module.summarize_dialogue(app_module.EXAMPLE_DIALOGUE, run)
+    notice, before, before_scores, after, after_scores = app_module.summarize_dialogue(EXAMPLE_DIALOGUE, run)
     assert run in after_scores and "reward" in after_scores and "toxicity" in after_scores
-    _, before_spans, _, after_view, _ = app_module.compare_dialogue_view(app_module.EXAMPLE_DIALOGUE, run)
+    _, before_spans, _, after_view, _ = app_module.compare_dialogue_view(EXAMPLE_DIALOGUE, run)
     labels = {label for _, label in before_spans} | {s["class_or_confidence"] for s in after_view.value}
     assert set(after_view.color_map) == labels - {None}  # the legend lists only what this diff has
 
@@ -315,10 +390,10 @@ def test_your_dialogue_checks_input_and_compares_before_with_after(app_module, a
 
 def test_before_vs_after_evaluates_a_run_and_sorts_by_improvement(app_module, app_runs, monkeypatch):
     run = train_run(app_module)
-    summary, *_ = app_module.show_evaluation(run, app_module.ORDERS[0])
+    summary, *_ = tab_views.show_evaluation(run, ORDERS[0])
     assert "has not been evaluated yet" in summary
 
-    summary, toxicity, rouge, table, csv, charts = app_module.run_evaluation(run, 2, app_module.ORDERS[0])
+    summary, toxicity, rouge, table, csv, charts = app_module.run_evaluation(run, 2, ORDERS[0])
     assert "Summaries flagged toxic (judge, sampled, k=2)" in summary and "ROUGE-L" in summary and run in summary
     assert "judge: <b>builtin:tiny-judge</b>" in summary and 'id="toxicity-figures"' in summary
     assert "stuck in a loop" in summary  # the fidelity card's share of summaries in a repetition loop
@@ -329,18 +404,18 @@ def test_before_vs_after_evaluates_a_run_and_sorts_by_improvement(app_module, ap
     assert [t.name for t in rouge.data] == ["before", "after"] and list(rouge.data[0].x)[:2] == ["greedy", "sampled"]
     assert list(table.columns) == COMPARISON_COLUMNS and len(table) == 2
     assert table["toxicity before → after"].str.endswith("(judge)").all()
-    assert app_module.show_evaluation(run, app_module.ORDERS[0])[0] == summary  # read back from eval.json
+    assert tab_views.show_evaluation(run, ORDERS[0])[0] == summary  # read back from eval.json
     assert f'href="?run={run}"' in summary  # a link that opens this comparison
     path = lambda button: button.value["path"] if isinstance(button.value, dict) else button.value  # noqa: E731
     assert pd.read_csv(path(csv)).shape[0] == 2 and csv.visible  # the evaluation's CSV, downloadable
     assert "Plotly.newPlot" in open(path(charts), encoding="utf-8").read()
 
     monkeypatch.setenv("RLHF_MAX_EVAL_SAMPLES", "1")
-    summary, _, _, table, csv, _ = app_module.run_evaluation(run, 2, app_module.ORDERS[0])  # one line, no stale table
+    summary, _, _, table, csv, _ = app_module.run_evaluation(run, 2, ORDERS[0])  # one line, no stale table
     assert "error: samples must be between 1 and 1" in summary and "RLHF_MAX_EVAL_SAMPLES" in summary
     assert table.empty and not csv.visible
     with pytest.raises(gr.Error, match="pick a trained run"):
-        app_module.evaluate_api(None, 1, app_module.ORDERS[0])  # the API raises instead
+        app_module.evaluate_api(None, 1, ORDERS[0])  # the API raises instead
 
 
 def test_the_comparison_table_sorts_by_improvement_regression_and_changed_facts(app_module):
@@ -349,14 +424,14 @@ def test_the_comparison_table_sorts_by_improvement_regression_and_changed_facts(
                           "reward_before": [0.0] * 3, "reward_after": [1.0, 3.0, -2.0],
                           "greedy_judge_toxicity_before": [0.5] * 3, "greedy_judge_toxicity_after": [0.1] * 3})
     table["reward_diff"] = table["reward_after"] - table["reward_before"]
-    evaluation = serving.Evaluation("r", {}, table)
-    order = lambda o: [d[0] for d in app_module.comparison_table(evaluation, o)["dialogue"]]  # noqa: E731
-    assert order(app_module.ORDERS[0]) == ["b", "a", "c"]
-    assert order(app_module.ORDERS[1]) == ["c", "a", "b"]
+    evaluation = Evaluation("r", {}, table)
+    order = lambda o: [d[0] for d in comparison_table(evaluation, o)["dialogue"]]  # noqa: E731
+    assert order(ORDERS[0]) == ["b", "a", "c"]
+    assert order(ORDERS[1]) == ["c", "a", "b"]
     # b's reward went up, but its price changed: a regression the reward sort alone would hide
-    assert order(app_module.ORDERS[2]) == ["b", "c", "a"]
-    assert order(app_module.ORDERS[3]) == ["a", "b", "c"]
-    shown = app_module.comparison_table(evaluation, app_module.ORDERS[3])
+    assert order(ORDERS[2]) == ["b", "c", "a"]
+    assert order(ORDERS[3]) == ["a", "b", "c"]
+    shown = comparison_table(evaluation, ORDERS[3])
     assert list(shown["toxicity before → after"]) == ["0.50 → 0.10 (judge)"] * 3
     assert list(shown["changed facts"]) == ["", "30 → 20", ""]  # computed from the text for an older table
     assert shown["summary before"][1] == "It costs ~~30.~~" and shown["summary after"][1] == "It costs **20.**"
@@ -367,14 +442,14 @@ def test_the_comparison_table_reads_saved_changed_facts_and_marks_toxic_words(ap
                           "reward_before": [0.0], "reward_after": [1.0], "changed_facts": ["saved"],
                           "toxic_words": ["idiot"]})
     table["reward_diff"] = table["reward_after"] - table["reward_before"]
-    shown = app_module.comparison_table(serving.Evaluation("r", {}, table), app_module.ORDERS[0])
+    shown = comparison_table(Evaluation("r", {}, table), ORDERS[0])
     assert list(shown["changed facts"]) == ["saved"]
     assert shown["summary before"][0] == "~~You~~ ~~⚠idiot,~~ pay 5." and shown["summary after"][0] == "Pay 5."
 
 
 def test_runs_tab_overlays_lists_picks_and_deletes(app_module, app_runs):
     older, newer = train_run(app_module), train_run(app_module)
-    reward, kl, table, picker, pareto = app_module.runs_view()
+    reward, kl, table, picker, pareto = tab_views.runs_view()
     assert not pareto.data  # no run evaluated yet: a placeholder
     assert {t.name for t in reward.data} == {older, newer} and len(kl.data) == 2
     assert list(table["run"]) == [newer, older] and set(table["status"]) == {"ready"}
@@ -390,10 +465,10 @@ def test_runs_tab_overlays_lists_picks_and_deletes(app_module, app_runs):
     assert list(table["run"]) == [newer] and not (app_runs / older).exists() and confirm.visible is False
 
     start(app_module, steps=50)
-    running = serving.JOBS.snapshot().run_name
+    running = JOBS.snapshot().run_name
     with pytest.raises(gr.Error, match="stop it first"):
         app_module.confirm_delete(running)
-    assert running not in serving.finished_run_names()
+    assert running not in run_list.finished_run_names()
     with pytest.raises(gr.Error, match="cannot be used"):
         app_module.use_as_after(running)
 
@@ -408,14 +483,14 @@ def test_clients_share_one_training_job_and_get_summaries(app_url, app_module, a
     from gradio_client.exceptions import AppError
 
     alice, bob = Client(app_url, verbose=False), Client(app_url, verbose=False)
-    alice.predict(*{**TINY, "steps": 30}.values(), api_name="/start_training")
+    alice.predict(preset="tiny", **{**TINY, "steps": 30}, api_name="/start_training")
     deadline = time.monotonic() + 30
     while (progress := alice.predict(api_name="/training_progress"))["step"] < 2:
         assert time.monotonic() < deadline and progress["state"] in ("loading", "running"), progress
         time.sleep(0.2)
     assert progress["last_stats"]["env/reward_mean"] is not None and progress["total_steps"] == 30
 
-    refused = bob.predict(*{**TINY, "steps": 3, "seed": 7}.values(), api_name="/start_training")
+    refused = bob.predict(preset="tiny", **{**TINY, "steps": 3, "seed": 7}, api_name="/start_training")
     assert "already in progress" in refused[0]
     seen_by_bob = bob.predict(api_name="/training_progress")
     assert seen_by_bob["run_name"] == progress["run_name"] and seen_by_bob["total_steps"] == 30
@@ -427,7 +502,7 @@ def test_clients_share_one_training_job_and_get_summaries(app_url, app_module, a
     assert progress["step"] == 30 and not progress["stopped"]
 
     notice, before, before_scores, after, after_scores = bob.predict(
-        app_module.EXAMPLE_DIALOGUE, progress["run_name"], api_name="/summarize_dialogue")
+        EXAMPLE_DIALOGUE, progress["run_name"], api_name="/summarize_dialogue")
     assert progress["run_name"] in after_scores and "toxicity" in before_scores
     with pytest.raises(AppError, match="empty"):
         bob.predict("   ", None, api_name="/summarize_dialogue")
@@ -454,7 +529,7 @@ def test_malformed_run_folders_and_oversized_uploads_are_handled_by_the_server(a
     assert table["data"] == []  # every malformed folder skipped; the list itself works
 
     cap = app_module.launch_kwargs()["max_file_size"]
-    assert cap == serving.limits().max_upload == "10mb"  # 1mb with RLHF_PUBLIC=1
+    assert cap == limits().max_upload == "10mb"  # 1mb with RLHF_PUBLIC=1
     upload = f"{app_url.rstrip('/')}/gradio_api/upload"
     small = httpx.post(upload, files={"files": ("a.txt", b"x" * 1000)}, timeout=30)
     big = httpx.post(upload, files={"files": ("b.txt", b"x" * (11 * 1024 * 1024))}, timeout=60)
@@ -463,13 +538,13 @@ def test_malformed_run_folders_and_oversized_uploads_are_handled_by_the_server(a
 
 def test_train_tab_runs_grpo_with_a_fidelity_term_and_draws_each_term(app_module, app_runs):
     start(app_module, steps=2, algo="grpo", toxicity_weight=1.0, fidelity_weight=2.0)
-    assert serving.JOBS.wait(60)
-    snap = serving.JOBS.snapshot()
-    assert snap.state == serving.DONE, snap.error
+    assert JOBS.wait(60)
+    snap = JOBS.snapshot()
+    assert snap.state == DONE, snap.error
     config = RunDir(app_runs / snap.run_name).config()
     assert config.algo == "grpo" and config.reward.fidelity_weight == 2.0
     assert "env/reward/fidelity_mean" in snap.stats[-1] and "ppo/loss/total" not in snap.stats[-1]
-    reward_fig = view(app_module.train_view(snap))["reward"]
+    reward_fig = view(tab_views.train_view(snap))["reward"]
     assert {"toxicity", "fidelity"} <= {t.name for t in reward_fig.data}
 
 

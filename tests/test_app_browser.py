@@ -12,10 +12,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+
+from webapp.job_control import JOBS
 
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +49,14 @@ REWARD_POINTS = """() => {
   const trace = plot && plot._fullData && plot._fullData.find(t => t.name === 'reward mean');
   return trace ? trace.x.length : 0;
 }"""
+
+
+def start_run(steps: int, label: str = ""):
+    """Starts a tiny run (batch 2, seed 1) as the Start button would, without the page."""
+    from webapp.job_control import start_training
+    from webapp.limits import default_settings
+
+    return start_training(replace(default_settings("tiny"), steps=steps, batch_size=2, seed=1), label=label)
 
 
 def screenshot(page, path: Path) -> None:
@@ -131,10 +142,8 @@ LAYOUTS = [("desktop", {"width": 1400, "height": 1000}, "light"), ("phone", {"wi
 
 @pytest.mark.parametrize("name,viewport,scheme", LAYOUTS, ids=[n for n, _, _ in LAYOUTS])
 def test_every_tab_fits_the_screen_and_reads_in_its_colour_scheme(browser, app_url, app_runs, name, viewport, scheme):
-    from webapp import serving
-
-    serving.start_training(serving.TrainSettings("tiny", 2, 2, 1e-3, 0.2, True, 6.0, 1))
-    assert serving.JOBS.wait(60)
+    start_run(steps=2)
+    assert JOBS.wait(60)
     context = browser.new_context(viewport=viewport, color_scheme=scheme)
     page = context.new_page()
     page.goto(app_url)
@@ -169,9 +178,25 @@ def test_every_tab_fits_the_screen_and_reads_in_its_colour_scheme(browser, app_u
     context.close()
 
 
-def test_stop_acts_at_once_and_the_run_ends_after_the_current_step(page, app_url, app_runs):
-    from webapp import serving
+def test_the_algorithm_shows_the_knobs_it_reads_and_hides_the_others(page, app_url, app_runs):
+    page.set_viewport_size(VIEWPORT)
+    page.goto(app_url)
+    for knob in ("#adaptive-kl", "#kl-coef", "#target-kl"):
+        expect(page.locator(knob)).to_be_visible(timeout=15_000)
+    expect(page.locator("#kl-coef input")).to_have_value("0.2")
+    page.locator("#algo input").click()
+    page.get_by_role("option", name="RLOO (no critic)").click()
+    expect(page.locator("#target-kl")).to_be_hidden(timeout=10_000)
+    expect(page.locator("#adaptive-kl")).to_be_hidden()
+    expect(page.locator("#kl-coef input")).to_have_value("0.05")  # the preset's critic_free.kl_coef
+    expect(page.locator("#kl-coef")).to_contain_text("RLOO subtracts beta")
+    page.locator("#algo input").click()
+    page.get_by_role("option", name="PPO (value head)").click()
+    expect(page.locator("#target-kl")).to_be_visible(timeout=10_000)
+    expect(page.locator("#kl-coef input")).to_have_value("0.2")
 
+
+def test_stop_acts_at_once_and_the_run_ends_after_the_current_step(page, app_url, app_runs):
     page.set_viewport_size(VIEWPORT)
     page.goto(app_url)
     set_slider(page, "steps", 50)
@@ -180,21 +205,21 @@ def test_stop_acts_at_once_and_the_run_ends_after_the_current_step(page, app_url
     page.locator("#stop").click()
     expect(page.locator("#stop")).to_be_disabled(timeout=300)  # in the page, before any round trip
     expect(page.locator("#run-card")).to_contain_text("Stopp", timeout=5_000)
-    step_at_click = serving.JOBS.snapshot().step
-    assert serving.JOBS.wait(30)
-    snap = serving.JOBS.snapshot()
+    step_at_click = JOBS.snapshot().step
+    assert JOBS.wait(30)
+    snap = JOBS.snapshot()
     assert snap.stopped and snap.step <= step_at_click + 1, (step_at_click, snap.step)
     expect(page.locator("#run-card")).to_contain_text("Stopped", timeout=10_000)
 
 
 def test_a_run_link_opens_its_comparison(page, app_url, app_runs):
-    from webapp import serving
+    from webapp.evaluation import evaluate
 
-    serving.start_training(serving.TrainSettings("tiny", 1, 2, 1e-3, 0.2, True, 6.0, 1), label="Shared link!")
-    assert serving.JOBS.wait(60)
-    name = serving.JOBS.snapshot().run_name
+    start_run(steps=1, label="Shared link!")
+    assert JOBS.wait(60)
+    name = JOBS.snapshot().run_name
     assert name.endswith("-tiny-shared-link")
-    serving.evaluate(name, 2)
+    evaluate(name, 2)
     page.goto(f"{app_url}?run={name}")
     expect(page.get_by_role("tab", name="Before vs after")).to_have_attribute("aria-selected", "true",
                                                                                timeout=60_000)
@@ -222,9 +247,9 @@ def _free_port() -> int:
 @pytest.mark.skipif(not os.environ.get("RLHF_SCREENSHOT_DIR"),
                     reason="writes the README screenshots; set RLHF_SCREENSHOT_DIR=docs/screenshots to run it")
 def test_readme_screenshots(browser, tmp_path):
-    from webapp import serving
+    from webapp.startup import preset_available
 
-    if not serving.preset_available("demo"):
+    if not preset_available("demo"):
         pytest.skip("the demo preset's checkpoints are missing (python -m rlhf_core build-demo)")
     out = Path(os.environ["RLHF_SCREENSHOT_DIR"])
     out.mkdir(parents=True, exist_ok=True)

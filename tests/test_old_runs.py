@@ -48,11 +48,11 @@ def test_an_old_run_reads_as_its_settings(old_run):
 
 
 def test_an_old_run_is_listed_in_the_app(old_run, app_runs):
-    from webapp import serving
+    from webapp import run_list
 
     path, _ = old_run
     shutil.copytree(path, app_runs / "old")
-    listed = {info.name: info for info in serving.runs()}
+    listed = {info.name: info for info in run_list.runs()}
     assert listed["old"].config.optim.learning_rate == 2e-3 and listed["old"].steps_done == 2
 
 

@@ -1,1 +1,2 @@
-"""The Gradio app's layer: settings knobs, server limits, the training job, serving, HTML views and charts."""
+"""The Gradio app's layer: the training knobs (one list of app settings), server limits, start-up
+and the shared models, the training job, runs, evaluation, your dialogue, views and charts."""

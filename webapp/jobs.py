@@ -2,7 +2,7 @@
 
 Any number of visitors read the same state through `JobManager.snapshot()`; the job can be
 stopped between steps. It takes a validated `Config` and an `on_done(config, run)` hook, so it
-knows nothing of the app's models or limits (serving.py wires those in).
+knows nothing of the app's models or limits (job_control.py wires those in).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from rlhf_core.errors import UserError
 from rlhf_core.training.diagnostics import kl_warning
 from rlhf_core.training.runs import RunDir, run_path
 
+from .knobs import knob_values
+
 log = logging.getLogger(__name__)
 
 IDLE, LOADING, RUNNING, STOPPING, DONE, FAILED = "idle", "loading", "running", "stopping", "done", "failed"
@@ -34,7 +36,7 @@ class JobSnapshot:
     state: str = IDLE
     run_name: str | None = None
     preset: str | None = None
-    settings: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)  # {knob name: value} of the knobs the run's algorithm reads
     total_steps: int = 0
     stats: list[dict] = field(default_factory=list)
     samples: list[dict] = field(default_factory=list)
@@ -121,10 +123,7 @@ class JobManager:
                 self._cancel = threading.Event()
                 self._snapshot = JobSnapshot(
                     state=LOADING, run_name=name, preset=config.preset, total_steps=config.steps,
-                    settings={"batch_size": config.optim.batch_size, "mini_batch_size": config.optim.mini_batch_size,
-                              "learning_rate": config.optim.learning_rate, "init_kl_coef": config.ppo.init_kl_coef,
-                              "adaptive_kl": config.ppo.adaptive_kl, "target_kl": config.ppo.target_kl,
-                              "seed": config.seed, "reward_text": config.reward.text},
+                    settings=knob_values(config),
                     status="starting", owner=owner, started_at=time.time(), version=self._snapshot.version + 1)
                 self._thread = threading.Thread(target=self._work, args=(config, run_path(name), self._cancel),
                                                 name="rlhf-training", daemon=True)

@@ -1,15 +1,17 @@
 """What one visitor may ask of a public server: limits from env vars, and the app's training knobs
-turned into a validated `Config` (messages name the variable that sets each limit).
+(`knobs.KNOBS`) turned into a validated `Config` (messages name the variable that sets each limit).
 """
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from rlhf_core.config import Config, get_config, list_presets, validate
 from rlhf_core.errors import UserError
+
+from .knobs import KNOB, KNOBS, Knob, TrainSettings
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,11 @@ class Limits:
     max_eval_samples: int
     public: bool = False  # RLHF_PUBLIC=1: only a run's starter may stop it, no deleting, small uploads
     max_upload: str = "10mb"  # Gradio's max_file_size for any upload to the server
+
+    def cap(self, variable: str) -> int:
+        """The limit that env var `variable` sets (RLHF_MAX_STEPS, ...)."""
+        return {"RLHF_MAX_STEPS": self.max_steps, "RLHF_MAX_BATCH_SIZE": self.max_batch_size,
+                "RLHF_MAX_EVAL_SAMPLES": self.max_eval_samples}[variable]
 
 
 def public_hosting() -> bool:
@@ -59,87 +66,45 @@ def limits() -> Limits:
     )
 
 
-@dataclass
-class TrainSettings:
-    """The knobs the app exposes; everything else comes from the preset."""
-
-    preset: str
-    steps: int
-    batch_size: int
-    learning_rate: float
-    init_kl_coef: float
-    adaptive_kl: bool
-    target_kl: float
-    seed: int
-    algo: str = "ppo"  # ppo, rloo or grpo (RLOO/GRPO use the preset's critic_free settings)
-    toxicity_weight: float = 1.0  # reward term weights (reward.*_weight)
-    fidelity_weight: float = 0.0
+def within_limit(value: int, what: str, cap: int, variable: str) -> int:
+    """`value` if it is between 1 and `cap`; else UserError naming the env var that sets the limit."""
+    if not 1 <= value <= cap:
+        raise UserError(f"{what} must be between 1 and {cap} on this server (got {value}; limit set by {variable})")
+    return value
 
 
 def default_settings(preset: str) -> TrainSettings:
-    """Returns the preset's settings, with steps and batch size brought within this server's limits."""
+    """Returns the preset's value of every knob, brought within this server's limits."""
     cfg, lim = get_config(preset), limits()
-    return TrainSettings(
-        preset=preset,
-        steps=min(cfg.steps, lim.max_steps),
-        batch_size=min(cfg.optim.batch_size, lim.max_batch_size),
-        learning_rate=cfg.optim.learning_rate,
-        init_kl_coef=cfg.ppo.init_kl_coef,
-        adaptive_kl=cfg.ppo.adaptive_kl,
-        target_kl=cfg.ppo.target_kl,
-        seed=cfg.seed,
-        algo=cfg.algo,
-        toxicity_weight=cfg.reward.toxicity_weight,
-        fidelity_weight=cfg.reward.fidelity_weight,
-    )
+    return TrainSettings(preset, **{knob.name: knob_default(knob, cfg, lim) for knob in KNOBS})
 
 
-def whole_number(value, name: str) -> int:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise UserError(f"{name} must be a whole number (got {value!r})") from None
-    if not number.is_integer():
-        raise UserError(f"{name} must be a whole number (got {value!r})")
-    return int(number)
+def knob_default(knob: Knob, config: Config, lim: Limits, algo: str | None = None) -> Any:
+    """The knob's value in `config` (for `algo`, default the config's), within this server's limit."""
+    value = knob.read(config, algo)
+    return min(value, lim.cap(knob.limit)) if knob.limit else value
 
 
-def _positive(value, name: str, allow_zero: bool = False) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise UserError(f"{name} must be a number (got {value!r})") from None
-    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-        raise UserError(f"{name} must be {'zero or more' if allow_zero else 'positive'} (got {value!r})")
-    return number
+def knob_help(knob: Knob, algo: str, lim: Limits) -> str:
+    return knob.help_for(algo, lim.cap(knob.limit) if knob.limit else None)
 
 
 def training_config(settings: TrainSettings) -> Config:
-    """Returns the validated Config for `settings`, or raises UserError naming the limit it breaks."""
+    """Returns the validated Config for `settings` (the knobs the chosen algorithm reads), or raises
+    UserError naming the value or the limit it breaks."""
     lim = limits()
     if settings.preset not in list_presets():
         raise UserError(f"unknown preset {settings.preset!r}; choose one of: {', '.join(list_presets())}")
-    steps = whole_number(settings.steps, "steps")
-    if not 1 <= steps <= lim.max_steps:
-        raise UserError(f"steps must be between 1 and {lim.max_steps} on this server "
-                        f"(got {steps}; limit set by RLHF_MAX_STEPS)")
-    batch = whole_number(settings.batch_size, "batch size")
-    if not 1 <= batch <= lim.max_batch_size:
-        raise UserError(
-            f"batch size must be between 1 and {lim.max_batch_size} on this server "
-            f"(got {batch}; limit set by RLHF_MAX_BATCH_SIZE)")
-    cfg = get_config(settings.preset, {
-        "steps": steps,
-        "seed": whole_number(settings.seed, "seed"),
-        "optim.batch_size": batch,
-        "optim.learning_rate": _positive(settings.learning_rate, "learning rate"),
-        "ppo.init_kl_coef": _positive(settings.init_kl_coef, "KL coefficient", allow_zero=True),
-        "ppo.adaptive_kl": bool(settings.adaptive_kl),
-        "ppo.target_kl": _positive(settings.target_kl, "target KL"),
-        "algo": settings.algo,
-        "reward.toxicity_weight": _positive(settings.toxicity_weight, "toxicity weight", allow_zero=True),
-        "reward.fidelity_weight": _positive(settings.fidelity_weight, "fidelity weight", allow_zero=True),
-    })
+    algo = KNOB["algo"].parse(settings.algo)
+    overrides = {}
+    for knob in KNOBS:
+        if knob.applies_to(algo):
+            value = knob.parse(getattr(settings, knob.name))
+            if knob.limit:
+                value = within_limit(value, knob.noun, lim.cap(knob.limit), knob.limit)
+            overrides[knob.key_for(algo)] = value
+    cfg = get_config(settings.preset, overrides)
+    batch = cfg.optim.batch_size
     if cfg.algo != "ppo":  # k samples per prompt: the largest k <= the preset's that divides the batch
         k = [d for d in range(2, cfg.critic_free.num_generations + 1) if batch % d == 0]
         if not k:

@@ -1,0 +1,66 @@
+"""Before vs after for a finished run: its evaluation on the held-out test dialogues with the
+shared models (`rlhf_core.evaluation.evaluate_run`), and the last one saved in its folder."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from rlhf_core.errors import UserError
+from rlhf_core.training.runs import RunDir, read_json, run_path
+
+from .knobs import whole_number
+from .limits import limits, within_limit
+from .run_list import finished_run
+from .shared_models import models_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Evaluation:
+    """A run's evaluation report (evaluation.compare's dict) and per-dialogue table."""
+
+    run_name: str
+    report: dict
+    table: pd.DataFrame
+
+
+def evaluate(name: str, samples: int) -> Evaluation:
+    """Evaluates a finished run on its test split with the shared models (writes eval.json)."""
+    run = finished_run(name)
+    samples = within_limit(whole_number(samples, "samples"), "samples", limits().max_eval_samples,
+                           "RLHF_MAX_EVAL_SAMPLES")
+    from rlhf_core.evaluation.evaluate import evaluate_run
+
+    models = models_for(run.config())
+    with models.lock:
+        judge, problem = models.judge(run.config().eval)
+        report, table = evaluate_run(run.path, samples, summarizer=models.summarizer, judge=judge or False,
+                                     judge_problem=problem)
+    return Evaluation(name, report, table)
+
+
+def saved_evaluation(name: str) -> Evaluation | None:
+    """Returns the run's last saved evaluation, or None if it was never evaluated."""
+    run = RunDir(run_path(name))
+    report_file, table_file = run.path / "eval.json", run.path / "eval_samples.json"
+    if not (report_file.is_file() and table_file.is_file()):
+        return None
+    try:
+        report, table = read_json(report_file), pd.DataFrame(read_json(table_file))
+    except (UserError, ValueError) as error:
+        log.warning("ignoring the damaged evaluation of run %s: %s", name, error)
+        return None
+    return Evaluation(name, report, table) if isinstance(report, dict) else None
+
+
+def evaluation_csv(name: str | None) -> Path | None:
+    """The per-dialogue CSV of the run's last evaluation, or None."""
+    if not name:
+        return None
+    path = run_path(name) / "eval_samples.csv"
+    return path if path.is_file() else None

@@ -1,0 +1,161 @@
+"""The saved runs as the app lists them: the Runs table's rows, the "after" pickers' labelled
+choices and their default, and deleting a run."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from rlhf_core.config import Config
+from rlhf_core.errors import UserError
+from rlhf_core.training.diagnostics import clean_stats
+from rlhf_core.training.runs import RunDir, delete_run, holder_pid, list_runs, read_json, run_path, runs_root
+
+from .job_control import JOBS
+from .limits import limits
+from .shared_models import forget_run
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunInfo:
+    """A saved run as the app lists it."""
+
+    name: str
+    path: Path
+    config: Config
+    metrics: list[dict]
+    steps_done: int
+    has_checkpoint: bool
+    evaluation: dict | None
+    created: float
+    training: bool
+
+
+def runs() -> list[RunInfo]:
+    """Returns the saved runs under runs_root(), newest first; unreadable folders are skipped."""
+    active = JOBS.snapshot()
+    infos = []
+    for run in list_runs(runs_root()):
+        try:
+            config = run.config()
+            eval_file = run.path / "eval.json"
+            evaluation = read_json(eval_file) if eval_file.is_file() else None
+            if not isinstance(evaluation, dict) or not isinstance(evaluation.get("toxicity", {}), dict):
+                evaluation = None
+            state = run.load_state()
+            metrics = clean_stats(run.metrics())
+        except (UserError, ValueError, OSError) as error:  # one malformed folder never breaks the list
+            log.warning("skipping unreadable run %s: %s", run.path, error)
+            continue
+        infos.append(RunInfo(
+            name=run.path.name, path=run.path, config=config, metrics=metrics,
+            steps_done=int(state["step"]) if state else 0, has_checkpoint=state is not None,
+            evaluation=evaluation, created=(run.path / "config.json").stat().st_mtime,
+            training=(active.active and active.run_name == run.path.name) or holder_pid(run.path) is not None,
+        ))
+    return infos
+
+
+def finished_run_names() -> list[str]:
+    """Names of the runs that can serve as "after": a checkpoint, and not training now."""
+    return [r.name for r in runs() if r.has_checkpoint and not r.training]
+
+
+# Runs shorter than this barely moved the policy: "after" reads like "before" (the picker says so).
+MIN_USEFUL_STEPS = 10
+
+
+@dataclass
+class RunChoice:
+    """A finished run as an "after" picker offers it."""
+
+    name: str
+    steps_done: int
+    total_steps: int
+    algorithm: str
+    toxicity_change: float | None  # relative change of the share flagged toxic (headline figure), if evaluated
+    evaluated: bool
+
+    @property
+    def too_short(self) -> bool:
+        return self.steps_done < MIN_USEFUL_STEPS
+
+    @property
+    def label(self) -> str:
+        """`NAME · 50/50 steps · PPO · evaluated, toxicity -62%` (or `not evaluated`, `too short`)."""
+        parts = [self.name, f"{self.steps_done}/{self.total_steps} steps", self.algorithm]
+        if self.evaluated:
+            parts.append("evaluated" + (f", flagged toxic {100 * self.toxicity_change:+.0f}%"
+                                        if self.toxicity_change is not None else ""))
+        else:
+            parts.append("not evaluated")
+        if self.too_short:
+            parts.append("too short to mean much")
+        return " · ".join(parts)
+
+
+def after_run_choices() -> list[RunChoice]:
+    """The runs that can serve as "after" (a checkpoint, not training now), newest first."""
+    choices = []
+    for info in runs():
+        if not info.has_checkpoint or info.training:
+            continue
+        change = None
+        if info.evaluation:
+            from rlhf_core.evaluation.report import headline_toxicity
+
+            try:
+                headline = headline_toxicity(info.evaluation)
+            except (AttributeError, TypeError):  # an evaluation.json from an older format
+                headline = None
+            change = headline[1].get("flagged_relative_change") if headline else None
+        choices.append(RunChoice(info.name, info.steps_done, info.config.steps, info.config.algo.upper(),
+                                 change, info.evaluation is not None))
+    return choices
+
+
+def run_choice(name: str | None) -> RunChoice | None:
+    """The "after" picker's entry for run `name`, or None if it cannot serve as "after"."""
+    return next((c for c in after_run_choices() if c.name == name), None)
+
+
+def best_after_run(choices: list[RunChoice]) -> str | None:
+    """The default "after": the evaluated run that cut toxicity most, among runs long enough to mean
+    something; else the newest such run; else the newest run."""
+    useful = [c for c in choices if not c.too_short]
+    evaluated = [c for c in useful if c.toxicity_change is not None]
+    if evaluated:
+        return min(evaluated, key=lambda c: c.toxicity_change).name
+    pool = useful or choices
+    return pool[0].name if pool else None
+
+
+def finished_run(name: str) -> RunDir:
+    """Returns the run `name` if it can serve as "after"; raises UserError saying why not."""
+    if not name:
+        raise UserError("pick a trained run first (train one in the Train tab)")
+    run = RunDir(run_path(name))
+    if not run.exists():
+        raise UserError(f"no run named {name!r} (it may have been deleted); refresh the list")
+    snap = JOBS.snapshot()
+    if (snap.active and snap.run_name == name) or holder_pid(run.path) is not None:
+        raise UserError(f"run {name} is still training; pick it when it has finished")
+    if run.checkpoint_dir() is None:
+        raise UserError(f"run {name} has no checkpoint; it stopped before its first step")
+    return run
+
+
+def delete(name: str) -> None:
+    """Deletes a saved run (not the one training now) and drops its adapter from memory.
+    Turned off on a public server (RLHF_PUBLIC=1): any visitor could delete anyone's work."""
+    if limits().public:
+        raise UserError("deleting runs is turned off on this public server (RLHF_PUBLIC=1)")
+    snap = JOBS.snapshot()
+    if snap.active and snap.run_name == name:
+        raise UserError(f"run {name} is training now; stop it first, then delete it")
+    path = run_path(name)
+    delete_run(name, runs_root())
+    forget_run(path)
