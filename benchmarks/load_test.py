@@ -46,9 +46,9 @@ def main(argv=None) -> int:
     from gradio_client import Client
 
     import app
-    from webapp import serving
+    from webapp.startup import startup
 
-    preset = serving.startup().preset
+    preset = startup().preset
 
     port = free_port()
     demo = app.build_app()

@@ -53,27 +53,27 @@ import pytest  # noqa: E402
 @pytest.fixture(scope="session")
 def app_module():
     """app.py with the server's shared models loaded once, on the tiny preset."""
-    from webapp import serving
+    from webapp.startup import startup
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RLHF_PRESET", "tiny")
         import app
 
-        serving.startup()
+        startup()
     return app
 
 
 @pytest.fixture
 def app_runs(app_module, monkeypatch, tmp_path):
     """A fresh runs folder (RLHF_RUNS_DIR) for one test; the server's training job is idle before and after."""
-    from webapp import serving
+    from webapp.job_control import JOBS
 
     runs = tmp_path / "runs"
     monkeypatch.setenv("RLHF_RUNS_DIR", str(runs))
-    assert serving.JOBS.wait(60), "a training job from an earlier test is still running"
+    assert JOBS.wait(60), "a training job from an earlier test is still running"
     yield runs
-    serving.JOBS.stop()
-    assert serving.JOBS.wait(60), "the training job did not stop"
+    JOBS.stop()
+    assert JOBS.wait(60), "the training job did not stop"
 
 
 @pytest.fixture(scope="module")

@@ -115,9 +115,9 @@ def test_the_job_manager_calls_on_done_with_the_config_and_the_run(runs_dir):
     assert steps == 2 and isinstance(run, RunDir) and run.load_state()["step"] == 2
 
 
-def test_the_job_module_does_not_import_serving():
+def test_the_job_module_does_not_import_the_apps_models_limits_or_job_control():
     """jobs.py knows nothing of the app's models, limits or job control (job_control.py wires them in)."""
-    wiring = ("webapp.serving", "webapp.job_control", "webapp.shared_models", "webapp.limits", "webapp.startup")
+    wiring = ("webapp.job_control", "webapp.shared_models", "webapp.limits", "webapp.startup")
     code = f"import sys, webapp.jobs; print([m for m in {wiring!r} if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr
