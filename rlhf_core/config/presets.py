@@ -11,10 +11,6 @@ from ..paths import PROJECT_ROOT
 from .overrides import apply_overrides
 from .schema import Config
 
-# --------------------------------------------------------------------------------------------
-# Presets
-# --------------------------------------------------------------------------------------------
-
 TINY_POLICY = "builtin:tiny-t5"
 TINY_REWARD = "builtin:tiny-roberta"
 TINY_DATASET = "builtin:tiny-dialogues"
