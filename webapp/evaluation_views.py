@@ -63,9 +63,16 @@ def _judge_note(report: dict) -> str:
     judge = report.get("scorers", {}).get("judge")
     if judge:
         return f"judge: <b>{esc(judge)}</b>, a classifier PPO never optimised"
-    why = report.get("judge_unavailable")
-    return ('<span class="bad">no independent judge</span>: toxicity comes only from the reward model PPO optimised'
-            + (f" ({esc(why)})" if why else ""))
+    return '<span class="bad">no independent judge</span>: toxicity comes only from the reward model PPO optimised'
+
+
+def missing_judge_html(report: dict) -> str:
+    """A warning above the figures when the run's judge could not be loaded: why, and what the figures are
+    instead (the reward model's, which training optimised); '' otherwise."""
+    from rlhf_core.evaluation.report import missing_judge  # text only; imported when an evaluation is shown
+
+    missing = missing_judge(report)
+    return f'<div class="warn" id="judge-missing">⚠ {esc(missing[0].upper() + missing[1:])}.</div>' if missing else ""
 
 
 def share_html(run_name: str | None) -> str:
@@ -128,7 +135,8 @@ def evaluation_html(evaluation: Evaluation | None, run_name: str | None) -> str:
     head = (f'<div class="muted">Run <b>{esc(run_name)}</b> at step {esc(report.get("step"))}, '
             f'{report["samples"]} test dialogues (the same for every run); toxicity is P(toxic) of the summary '
             f'alone, flagged above {report.get("flag_threshold", 0.5)}; {_judge_note(report)}.</div>')
-    return f'{head}<div class="metric-cards">{"".join(cards)}</div>{toxicity_rows_html(report)}'
+    return (f'{head}{missing_judge_html(report)}<div class="metric-cards">{"".join(cards)}</div>'
+            f"{toxicity_rows_html(report)}")
 
 
 def _looping(fidelity: dict) -> str:

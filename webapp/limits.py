@@ -21,7 +21,7 @@ class Limits:
     max_steps: int
     max_batch_size: int
     max_eval_samples: int
-    public: bool = False  # RLHF_PUBLIC=1: only a run's starter may stop it, no deleting, small uploads
+    public: bool = False  # RLHF_PUBLIC=1 or a Space: only a run's starter may stop it, no deleting, small uploads
     max_upload: str = "10mb"  # Gradio's max_file_size for any upload to the server
 
     def cap(self, variable: str) -> int:
@@ -31,9 +31,15 @@ class Limits:
 
 
 def public_hosting() -> bool:
-    """True when RLHF_PUBLIC is set to 1/true/yes: the app is open to anonymous visitors."""
+    """True when the app is open to anonymous visitors: RLHF_PUBLIC=1, or on a Hugging Face Space
+    (SPACE_ID is set there) unless RLHF_PUBLIC=0.
+
+    A Space is public by default, so its limits must be on before anyone sets a variable.
+    """
     raw = os.environ.get("RLHF_PUBLIC", "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+    if raw == "":
+        return bool(os.environ.get("SPACE_ID", "").strip())
+    if raw in ("0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
         return True
@@ -55,7 +61,7 @@ def _env_int(name: str, default: int) -> int:
 
 def limits() -> Limits:
     """Returns the limits from RLHF_MAX_STEPS (50), RLHF_MAX_BATCH_SIZE (32), RLHF_MAX_EVAL_SAMPLES (100)
-    and RLHF_PUBLIC (off; uploads capped at 1 MB when on, 10 MB otherwise)."""
+    and `public_hosting()` (off, but on for a Space; uploads capped at 1 MB when on, 10 MB otherwise)."""
     public = public_hosting()
     return Limits(
         max_steps=_env_int("RLHF_MAX_STEPS", 50),

@@ -2,13 +2,17 @@
 cannot be loaded (no Hub, not cached), the first offline preset of `FALLBACK_PRESETS`, and why.
 
 `startup_plan()` decides in seconds without loading a model (the page's banner); `start_loading()`
-loads the plan's models in the background, once for the whole server (`startup()`).
+loads the plan's models in the background, once for the whole server (`startup()`). The plan also
+warns when an NVIDIA GPU is present but torch cannot use it (`gpu_problem`): a CUDA 13 build of torch
+on a driver older than 580 would otherwise train on the CPU without a word.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
+import subprocess
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +37,12 @@ log = logging.getLogger(__name__)
 DEFAULT_PRESET = "flan-t5-base"
 # Offline presets to fall back on, best first; names missing from list_presets() are skipped.
 FALLBACK_PRESETS = ["demo", "tiny"]
+
+NVIDIA_DRIVER_FILE = Path("/proc/driver/nvidia/version")  # there when an NVIDIA driver is loaded
+# The newest PyTorch whose Linux wheel on PyPI is built for CUDA 12 (12.8); from 2.11 on they are CUDA 13.
+CUDA12_TORCH = "2.10.0"
+# The oldest NVIDIA driver each CUDA major version runs on (NVIDIA's minor version compatibility).
+DRIVER_FOR_CUDA = {11: 450, 12: 525, 13: 580}
 
 
 def model_problem(name: str) -> str | None:
@@ -72,6 +82,55 @@ def available_presets() -> list[str]:
     return [p for p in list_presets() if preset_available(p)]
 
 
+def nvidia_driver() -> str | None:
+    """Returns the loaded NVIDIA driver's version ('535.104.05'; '' if unreadable), or None without one."""
+    try:
+        found = re.search(r"Kernel Module(?: for \S+)?\s+(\d+(?:\.\d+)+)", NVIDIA_DRIVER_FILE.read_text())
+        return found.group(1) if found else ""
+    except OSError:
+        pass
+    try:
+        done = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                              capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (done.stdout.split() or [""])[0] if done.returncode == 0 else None
+
+
+def cuda_fix(torch_version: str, torch_cuda: str | None, driver: str) -> str:
+    """One line: why torch cannot use the NVIDIA GPU that is present (driver `driver`), and the fix."""
+    gpu = f"An NVIDIA GPU is present (driver {driver})" if driver else "An NVIDIA GPU is present"
+    cuda12 = f"`pip install torch=={CUDA12_TORCH}` (the CUDA 12.8 build, for NVIDIA drivers 525 and newer)"
+    if not torch_cuda:
+        return f"{gpu} but PyTorch {torch_version} is a CPU-only build, so everything runs on the CPU: run {cuda12}"
+    cuda_major = int(torch_cuda.split(".")[0])
+    needed = DRIVER_FOR_CUDA.get(cuda_major, 0)
+    driver_major = int(driver.split(".")[0]) if driver[:1].isdigit() else 0
+    why = (f"{gpu} but PyTorch {torch_version} (built for CUDA {torch_cuda}) cannot start CUDA, so everything runs "
+           "on the CPU")
+    if driver_major >= needed:
+        return (f"{why}: check that this process may use the GPU (CUDA_VISIBLE_DEVICES, the container's GPU access); "
+                "`python -c 'import torch; torch.cuda.init()'` says why")
+    if cuda_major >= 13:
+        return f"{why}: CUDA {torch_cuda} needs NVIDIA driver {needed} or newer. Run {cuda12}, or update the driver"
+    return f"{why}: CUDA {torch_cuda} needs NVIDIA driver {needed} or newer; update the driver"
+
+
+def gpu_problem() -> str | None:
+    """Returns one line saying why an NVIDIA GPU that is present goes unused, and the fix; None when torch
+    uses it, when there is none, or when CUDA_VISIBLE_DEVICES hides it on purpose."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", "unset").strip() in ("", "-1"):
+        return None
+    driver = nvidia_driver()
+    if driver is None:
+        return None
+    import torch  # only on a machine with an NVIDIA driver, where the models need it next anyway
+
+    if torch.cuda.is_available():
+        return None
+    return cuda_fix(torch.__version__, torch.version.cuda, driver)
+
+
 @dataclass
 class Startup:
     """Which models the app runs on, and why (the banner)."""
@@ -81,6 +140,7 @@ class Startup:
     models: Models
     problems: list[str] = field(default_factory=list)
     offline: bool = False
+    warnings: list[str] = field(default_factory=list)  # shown whatever the preset (a GPU left unused)
 
     @property
     def fell_back(self) -> bool:
@@ -95,6 +155,7 @@ class StartupPlan:
     preset: str | None
     problems: list[str] = field(default_factory=list)
     candidates: list[str] = field(default_factory=list)  # `preset` and the fallbacks after it
+    warnings: list[str] = field(default_factory=list)  # shown whatever the preset (a GPU left unused)
 
     @property
     def fell_back(self) -> bool:
@@ -114,13 +175,14 @@ def plan_startup(preferred: str | None = None) -> StartupPlan:
         problems.append("the Hugging Face Hub is not reachable, so only cached and shipped models can be used")
     candidates = [requested] if requested in presets else []
     candidates += [p for p in FALLBACK_PRESETS if p in presets and p not in candidates]
+    warnings = [w for w in [gpu_problem()] if w]
     for index, preset in enumerate(candidates):
         missing = preset_problems(preset)
         if missing:
             problems.append(f"preset {preset!r} is not available: {'; '.join(missing)}")
             continue
-        return StartupPlan(requested, preset, problems, candidates[index:])
-    return StartupPlan(requested, None, problems, [])
+        return StartupPlan(requested, preset, problems, candidates[index:], warnings)
+    return StartupPlan(requested, None, problems, [], warnings)
 
 
 def load_startup(preferred: str | None = None, plan: StartupPlan | None = None) -> Startup:
@@ -138,7 +200,7 @@ def load_startup(preferred: str | None = None, plan: StartupPlan | None = None) 
             log.exception("loading preset %s failed", preset)
             problems.append(f"preset {preset!r} could not be loaded: {type(error).__name__}: {error}")
             continue
-        return Startup(requested, preset, models, problems, hub_offline())
+        return Startup(requested, preset, models, problems, hub_offline(), plan.warnings)
     raise UserError("no preset could be loaded: " + "; ".join(problems))
 
 

@@ -8,6 +8,7 @@ after" tab's cards and tables are in `evaluation_views.py`.
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,6 +70,11 @@ def _models_line(config, device: str | None) -> str:
             f"<code>{esc(model_name(config.reward.model))}</code>, reward on the {esc(config.reward.text)}")
 
 
+def _code_spans(text: str) -> str:
+    """Escaped `text` with its `backticked` parts (commands) as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", esc(text))
+
+
 def banner_html(plan: StartupPlan, startup: Startup | None = None, error: str | None = None) -> str:
     """The models in use (or loading, or failed), and why, if the app fell back to an offline preset."""
     if startup is not None:
@@ -87,6 +93,7 @@ def banner_html(plan: StartupPlan, startup: Startup | None = None, error: str | 
                  "meanwhile; buttons that need the models wait for them.</div>")
     else:
         state = ""
+    state += "".join(f'<div class="warn gpu-warning">⚠ {_code_spans(warning)}</div>' for warning in plan.warnings)
     if not plan.fell_back:
         return f'<div class="banner ok" id="models-banner">{body}{state}</div>'
     reasons = "".join(f"<li>{esc(p)}</li>" for p in plan.problems)
@@ -97,13 +104,16 @@ def banner_html(plan: StartupPlan, startup: Startup | None = None, error: str | 
 
 
 def startup_line(plan: StartupPlan) -> str:
-    """One terminal line: the preset in use and, after a fallback, why."""
+    """The terminal's start-up line: the preset in use and, after a fallback, why; then one WARNING line
+    per warning (an NVIDIA GPU that torch cannot use)."""
     if plan.preset is None:
-        return "detox-rlhf: error: no preset can be loaded: " + "; ".join(plan.problems)
-    if not plan.fell_back:
-        return f"detox-rlhf: preset {plan.preset} (as requested); loading its models in the background"
-    return (f"detox-rlhf: preset {plan.preset}, falling back from {plan.requested}: " + "; ".join(plan.problems)
-            + " (set RLHF_PRESET to choose)")
+        line = "detox-rlhf: error: no preset can be loaded: " + "; ".join(plan.problems)
+    elif not plan.fell_back:
+        line = f"detox-rlhf: preset {plan.preset} (as requested); loading its models in the background"
+    else:
+        line = (f"detox-rlhf: preset {plan.preset}, falling back from {plan.requested}: " + "; ".join(plan.problems)
+                + " (set RLHF_PRESET to choose)")
+    return "\n".join([line, *(f"detox-rlhf: WARNING: {warning}" for warning in plan.warnings)])
 
 
 def error_html(message: str) -> str:

@@ -92,9 +92,9 @@ def _load_hub(name: str, split: str) -> pd.DataFrame:
     except Exception as error:  # datasets wraps network/cache failures in many types
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise UserError(
-            f"cannot load dataset '{name}' (split '{split}'): {message}; offline, pass a local "
-            "json/jsonl/csv/parquet file with --dataset (e.g. path/to/dialogsum.jsonl) "
-            "or use --preset tiny"
+            f"cannot load dataset '{name}' (split '{split}'): {message}; offline, pick the demo or tiny "
+            "preset (the app's Preset menu, --preset on the command line), or set data.dataset to a local "
+            "json/jsonl/csv/parquet file (--dataset path/to/dialogsum.jsonl on the command line)"
         ) from None
 
 

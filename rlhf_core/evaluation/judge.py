@@ -37,7 +37,7 @@ class Judge:
         """Returns the configured judge, or None when `eval.judge` is empty."""
         if not cfg.judge:
             return None
-        model, tokenizer = load_classifier(cfg.judge, dtype)
+        model, tokenizer = load_classifier(cfg.judge, dtype, role="judge")
         return cls(model, tokenizer, cfg.judge, cfg.judge_label, max_length=cfg.judge_max_length)
 
     def to(self, device) -> "Judge":

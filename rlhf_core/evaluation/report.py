@@ -7,21 +7,35 @@ import pandas as pd
 
 from .figures import JUDGE, REWARD_MODEL
 
+# What a report's toxicity figures are when its configured judge could not be loaded.
+JUDGE_FALLBACK = ("every toxicity figure comes from the reward model alone, which is what training optimised and "
+                  "therefore no independent check: a drop that only the reward model sees may be reward hacking")
+
 
 def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:+.0f}%"
 
 
+def missing_judge(report: dict) -> str | None:
+    """Returns why the report's configured judge could not be loaded and what its figures are
+    instead, or None when it has its judge (or none was configured)."""
+    why = report.get("judge_unavailable")
+    if not why or (report.get("scorers") or {}).get(JUDGE):
+        return None
+    return f"the judge is missing ({why}), so {JUDGE_FALLBACK}"
+
+
 def format_report(report: dict) -> str:
     """Returns a short human-readable summary of an evaluation report."""
-    scorers = report.get("scorers", {})
+    scorers, missing = report.get("scorers", {}), missing_judge(report)
     lines = [f"samples: {report['samples']} test dialogues; reward on {report['reward_text']}; toxicity = P(toxic) "
              f"of the summary alone; flagged = P > {report.get('flag_threshold', 0.5)}"]
     lines.append(f"reward model: {scorers.get(REWARD_MODEL)}; judge: "
-                 + (scorers.get(JUDGE) or "none (no independent judge: eval.judge / --judge; "
-                                          "the reward model alone cannot see reward hacking)"))
-    if report.get("judge_unavailable"):
-        lines.append(f"judge unavailable: {report['judge_unavailable']}")
+                 + (scorers.get(JUDGE) or ("none, see the warning below" if missing else
+                                           "none (no independent judge: eval.judge / --judge; "
+                                           "the reward model alone cannot see reward hacking)")))
+    if missing:
+        lines.append(f"warning: {missing}")
     for decoding, by_scorer in report.get("toxicity", {}).items():
         label = "greedy" if decoding == "greedy" else f"sampled (k={report.get('sampled_k')})"
         for name, t in by_scorer.items():
@@ -80,7 +94,7 @@ def format_markdown(report: dict, table: pd.DataFrame | None = None, rows: int =
     """Returns the evaluation report as Markdown, for a model card or a pull request: what was
     measured, a table of every toxicity, reward, ROUGE-L and fidelity figure before and after
     with its change and 95% interval, and `rows` before/after summaries from `table` when given."""
-    scorers = report.get("scorers", {})
+    scorers, missing = report.get("scorers", {}), missing_judge(report)
     judge = scorers.get(JUDGE)
     lines = [
         f"Evaluated on {report['samples']} held-out test dialogues"
@@ -89,8 +103,10 @@ def format_markdown(report: dict, table: pd.DataFrame | None = None, rows: int =
         f"model (`{scorers.get(REWARD_MODEL)}`, what PPO optimised) and "
         + (f"an independent judge (`{judge}`)" if judge else "no independent judge")
         + f"; flagged = P > {report.get('flag_threshold', 0.5)}.",
-        "", "| figure | before | after | change | 95% CI of the difference |", "|---|---|---|---|---|",
     ]
+    if missing:
+        lines += ["", f"> **Warning:** {_escape(missing)}."]
+    lines += ["", "| figure | before | after | change | 95% CI of the difference |", "|---|---|---|---|---|"]
     for decoding, by_scorer in report.get("toxicity", {}).items():
         how = "greedy" if decoding == "greedy" else f"sampled (k={report.get('sampled_k')})"
         for name, t in by_scorer.items():

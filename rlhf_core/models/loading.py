@@ -4,20 +4,36 @@ safetensors, a pickle-only adapter refused; an unreachable model fails in second
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from ..errors import UserError
 from .hub import HUB_TIMEOUT_SECONDS, check_allowed, ensure_downloadable, hub_hint, looks_local, probe_model
 from .precision import resolve_dtype
 
+# Known harmless, printed on every LoRA wrap of a loaded model: peft 0.21 asks the model for
+# `is_gradient_checkpointing`, which transformers 5 renamed `is_activation_checkpointing` and still
+# answers under the old name (same value) until v6. Nothing for this project to change.
+warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
 
-def _explain(name: str, kind: str, error: Exception) -> UserError:
+
+def _explain(name: str, role: str, error: Exception) -> UserError:
+    """One line for a failed load of `name` as `role` ("policy model", "reward model", "judge")."""
+    first = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if Path(name).is_dir() and not (Path(name) / "config.json").is_file():
+        return UserError(f"could not load {role} from local folder '{name}': it has no config.json, so it holds "
+                         "no saved model")
     if Path(name).exists():
-        return UserError(f"could not load {kind} from local folder '{name}': {str(error).splitlines()[0]}")
+        return UserError(f"could not load {role} from local folder '{name}': {first}")
     if looks_local(name):
-        return UserError(f"{kind} '{name}' not found: no such local folder")
-    reason = probe_model(name, timeout=HUB_TIMEOUT_SECONDS) or "the download failed"
-    return UserError(f"cannot load {kind} '{name}': {reason}; {hub_hint(reason)}")
+        return UserError(f"{role} '{name}' not found: no such local folder")
+    reason = probe_model(name, timeout=HUB_TIMEOUT_SECONDS)
+    if reason:
+        return UserError(f"cannot load {role} '{name}': {reason}; {hub_hint(reason)}")
+    if "does not appear to have a file named" in first and "safetensors" in first:  # pickle weights only
+        return UserError(f"could not load {role} '{name}': the repository has no model.safetensors, and weights "
+                         "are only read from safetensors (a pickle can run code when loaded)")
+    return UserError(f"could not load {role} '{name}': {first}")
 
 
 def load_seq2seq(name: str, dtype: str = "auto"):
@@ -42,8 +58,8 @@ def load_seq2seq(name: str, dtype: str = "auto"):
     return model.eval(), tokenizer
 
 
-def load_classifier(name: str, dtype: str = "auto"):
-    """Returns (model, tokenizer) for a sequence classifier, in eval mode and frozen."""
+def load_classifier(name: str, dtype: str = "auto", role: str = "reward model"):
+    """Returns (model, tokenizer) for a sequence classifier, in eval mode and frozen; errors name it as `role`."""
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
@@ -57,14 +73,14 @@ def load_classifier(name: str, dtype: str = "auto"):
                         "(reward) and builtin:tiny-judge")
     else:
         check_allowed(name, "model")
-        ensure_downloadable(name, "reward model")
+        ensure_downloadable(name, role)
         try:
             tokenizer = AutoTokenizer.from_pretrained(name)
             model = AutoModelForSequenceClassification.from_pretrained(
                 name, dtype=resolve_dtype(dtype), use_safetensors=True, trust_remote_code=False
             )
         except (OSError, ValueError, EnvironmentError) as error:
-            raise _explain(name, "reward model", error) from None
+            raise _explain(name, role, error) from None
     if resolve_dtype(dtype) != torch.float32:
         model = model.to(resolve_dtype(dtype))
     model.eval().requires_grad_(False)
