@@ -34,7 +34,7 @@ def start_training(settings: TrainSettings, owner: str | None = None,
 
 
 def stop_training(viewer: str | None = None) -> JobSnapshot:
-    """Stops the running job after its current step; on a public server (RLHF_PUBLIC=1) only for
+    """Stops the running job after its current step; on a public server (limits.public_hosting) only for
     the visitor session that started it (UserError for anyone else)."""
     return JOBS.stop(viewer, owner_only=limits().public)
 

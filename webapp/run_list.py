@@ -150,9 +150,9 @@ def finished_run(name: str) -> RunDir:
 
 def delete(name: str) -> None:
     """Deletes a saved run (not the one training now) and drops its adapter from memory.
-    Turned off on a public server (RLHF_PUBLIC=1): any visitor could delete anyone's work."""
+    Turned off on a public server (RLHF_PUBLIC=1, or a Space): any visitor could delete anyone's work."""
     if limits().public:
-        raise UserError("deleting runs is turned off on this public server (RLHF_PUBLIC=1)")
+        raise UserError("deleting runs is turned off on this public server (public mode: RLHF_PUBLIC=0 turns it off)")
     snap = JOBS.snapshot()
     if snap.active and snap.run_name == name:
         raise UserError(f"run {name} is training now; stop it first, then delete it")
