@@ -80,8 +80,7 @@ def show_banner(plan: startup.StartupPlan):
 
 def refresh_after(chosen: str | None):
     """Both "after" pickers: the visitor's explicit choice if it still exists, else the best run."""
-    update = tab_views.after_choices(chosen)
-    return update, update
+    return (tab_views.after_choices(chosen),) * 2
 
 
 def remember(run_name: str | None) -> str | None:
@@ -107,13 +106,15 @@ def evaluate_api(run_name: str | None, samples: int, order: str):
     return tab_views.show_evaluation(run_name, order)[:4]
 
 
-def run_evaluation(run_name: str | None, samples: int, order: str):
-    """Evaluates the run; an error replaces the tab's results with one line."""
+def run_evaluation(run_name: str | None, samples: int, order: str, progress=gr.Progress()):
+    """Evaluates the run; an error replaces the tab's results with one line. The engine reports no progress
+    of its own: the bar says what runs, then the results replace it."""
+    progress(0.05, desc=f"Summarising and scoring {int(samples or 0)} test dialogues before and after…")
     try:
         evaluation.evaluate(run_name, samples)
     except UserError as error:
-        return tab_views.show_evaluation(None, order, error=str(error))
-    return tab_views.show_evaluation(run_name, order)
+        return tab_views.show_evaluation(None, order, error=str(error))[:6]
+    return tab_views.show_evaluation(run_name, order)[:6]  # the phone's cards come with after_evaluation
 
 
 def summarize_dialogue(dialogue: str, run_name: str | None) -> tuple[str, str, str, str, str]:
@@ -249,7 +250,7 @@ def build_app(loaded: startup.Startup | None = None) -> gr.Blocks:
                     most = lim.max_eval_samples
                     eval_samples = gr.Slider(1, most, value=min(config.eval.samples, most), step=1, scale=2,
                                              label="Test dialogues", elem_id="eval-samples", min_width=200,
-                                             info=f"At most {most} here (RLHF_MAX_EVAL_SAMPLES)")
+                                             info=f"At most {most} on this server")
                     with gr.Column(scale=1, min_width=160):
                         evaluate_btn = gr.Button("Evaluate", variant="primary", elem_id="evaluate")
                         csv_btn = gr.DownloadButton("Download CSV", visible=False, elem_id="download-csv", size="sm")
@@ -267,6 +268,7 @@ def build_app(loaded: startup.Startup | None = None) -> gr.Blocks:
                                           label=evaluation_views.COMPARISON_LABEL, wrap=True, max_height=640,
                                           elem_id="comparison-table", datatype=evaluation_views.COMPARISON_DATATYPES,
                                           column_widths=["24%", "19%", "19%", "11%", "9%", "8%", "10%"])
+                comparison_cards = gr.HTML("", elem_id="comparison-cards")  # the table on a phone
 
             with gr.Tab("Your dialogue", id="dialogue", elem_id="tab-dialogue") as dialogue_tab:
                 gr.HTML(views.toy_notice_html(plan.preset), elem_id="toy-notice-slot")
@@ -293,8 +295,7 @@ def build_app(loaded: startup.Startup | None = None) -> gr.Blocks:
                                                elem_id="after-scores")
                         after_diff = gr.HighlightedText(label="Summary after RLHF (green: new words)",
                                                         show_legend=True, elem_id="summary-after", **DIFF)
-                        gr.Markdown("Red marks words the reward model alone rates as hateful (P(hate) > 50%).",
-                                    elem_classes="limits")
+                        gr.Markdown(views.DIFF_NOTE, elem_classes="limits")
 
             with gr.Tab("Runs", id="runs", elem_id="tab-runs") as runs_tab:
                 gr.Markdown(evaluation_views.RUNS_INTRO, elem_classes="tab-intro")
@@ -328,10 +329,10 @@ def build_app(loaded: startup.Startup | None = None) -> gr.Blocks:
         quiet = dict(show_progress="hidden")  # errors come as one toast, not a red badge on every output
         private, undocumented = dict(api_visibility="private", **fast), dict(api_visibility="undocumented", **fast)
 
+        start_btn.click(None, None, None, js=views.SHOW_RUN_CARD_JS)
         start_btn.click(start_training, [preset, label, smoothing], train_outputs, inputs_kwargs=controls,
                         api_name="start_training", **fast)
-        # Stop acts in the page at once (the button greys out, the card says so), then asks the job,
-        # outside the queue, to end after its current step.
+        # Stop acts in the page at once (views.STOP_NOW_JS), then asks the job, outside the queue, to stop.
         stop_btn.click(None, None, None, js=views.STOP_NOW_JS)
         stop_btn.click(stop_training, smoothing, train_outputs, api_name="stop_training", queue=False)
         timer.tick(poll_training, [seen_version, smoothing], train_outputs, api_name="poll_training", **undocumented)
@@ -343,12 +344,14 @@ def build_app(loaded: startup.Startup | None = None) -> gr.Blocks:
         banner_timer.tick(show_banner, plan_state, [banner, banner_timer], **private)
 
         compare_tab.select(refresh_after, after_run, [compare_run, dialogue_run], **undocumented)
-        evaluation_outputs = [evaluation_summary, toxicity_bar, rouge_bar, comparison, csv_btn, charts_btn]
+        evaluation_outputs = [evaluation_summary, toxicity_bar, rouge_bar, comparison, csv_btn, charts_btn,
+                              comparison_cards]
         compare_run.change(tab_views.show_evaluation, [compare_run, order], evaluation_outputs, **undocumented)
         compare_run.input(remember, compare_run, after_run, **private)
         order.change(tab_views.show_evaluation, [compare_run, order], evaluation_outputs, **undocumented)
-        evaluate_btn.click(run_evaluation, [compare_run, eval_samples, order], evaluation_outputs,
-                           api_visibility="private", show_progress_on=[evaluation_summary], **on_models)
+        evaluate_btn.click(run_evaluation, [compare_run, eval_samples, order], evaluation_outputs[:6],
+                           api_visibility="private", show_progress_on=[evaluation_summary], **on_models).then(
+            tab_views.after_evaluation, [compare_run, order], [compare_run, dialogue_run, comparison_cards], **private)
         api_evaluate = gr.Button(visible=False)  # the API's endpoint: raises errors instead of showing them
         api_evaluate.click(evaluate_api, [compare_run, eval_samples, order], evaluation_outputs[:4],
                            api_name="evaluate", **on_models)

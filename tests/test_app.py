@@ -250,8 +250,9 @@ def test_figures_show_reward_band_kl_axes_and_missing_toxicity(app_module):
 
     toxic = [stats(1, **{"env/toxicity_mean": 0.4}), stats(2, **{"env/toxicity_mean": 0.0}),
              stats(3, **{"env/toxicity_mean": 0.2})]
-    figure = ui_plots.toxicity_figure(toxic, 10)  # percent, with the first step's level drawn across
-    assert list(trace(figure, "toxicity").y) == [40.0, 0.0, 20.0] and list(trace(figure, "at the start").y) == [40, 40]
+    figure = ui_plots.toxicity_figure(toxic, 10)  # percent, with the level at the start (first 3 steps) across
+    assert list(trace(figure, "toxicity").y) == [40.0, 0.0, 20.0]
+    assert list(trace(figure, "at the start (mean of the first 3 steps)").y) == [20, 20]
     smoothed = ui_plots.toxicity_figure(toxic, 10, smoothing=0.5)  # EMA, alpha 0.5, bias-corrected like pandas
     assert trace(smoothed, "toxicity").y == pytest.approx([40.0, 40 / 3, (0.25 * 40 + 0.5 * 0 + 20) / 1.75])
     assert list(trace(smoothed, "toxicity (each step)").y) == [40.0, 0.0, 20.0]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .knobs import KNOBS, knob_values
-from .views import esc, fmt
+from .views import esc, fmt, model_name
 
 if TYPE_CHECKING:
     from .evaluation import Evaluation
@@ -33,8 +33,20 @@ def _change(before: float, after: float, relative: float | None, lower_is_better
     return f'<span class="{"good" if better else "bad"}">{100 * relative:+.1f}%</span>'
 
 
-def _ci(pair, digits: int = 2) -> str:
-    return f"[{pair[0]:+.{digits}f}, {pair[1]:+.{digits}f}]"
+def pct(share: float, digits: int = 0) -> str:
+    """A share (0-1) in percent: the page's unit for every toxicity figure."""
+    return f"{100 * share:.{digits}f}%"
+
+
+def _points(before: float, after: float, relative: float | None = None) -> str:
+    """A toxicity change in percentage points (lower is better), with the relative change where known."""
+    rel = f", {100 * relative:+.0f}% relative" if relative is not None else ""
+    return f'<span class="{"good" if after <= before else "bad"}">{100 * (after - before):+.1f} points{rel}</span>'
+
+
+def _ci(pair, digits: int = 1) -> str:
+    """A 95% interval of a share's change, in percentage points."""
+    return f"[{100 * pair[0]:+.{digits}f}, {100 * pair[1]:+.{digits}f}] points"
 
 
 SCORER_NAMES = {"reward_model": "reward model", "judge": "judge"}
@@ -48,21 +60,21 @@ def toxicity_rows_html(report: dict) -> str:
         for scorer, t in by_scorer.items():
             rows.append(
                 f"<tr><td>{esc(how)}</td><td>{esc(SCORER_NAMES.get(scorer, scorer))}</td>"
-                f"<td>{t['before']['mean']:.3f} → {t['after']['mean']:.3f}</td>"
-                f"<td>{t['flagged_before']:.2f} → {t['flagged_after']:.2f} "
-                f"{_change(t['flagged_before'], t['flagged_after'], t['flagged_relative_change'], True)}</td>"
+                f"<td>{pct(t['before']['mean'], 1)} → {pct(t['after']['mean'], 1)}</td>"
+                f"<td>{pct(t['flagged_before'])} → {pct(t['flagged_after'])} "
+                f"{_points(t['flagged_before'], t['flagged_after'], t['flagged_relative_change'])}</td>"
                 f"<td>{_ci(t['flagged_diff_ci95'])}{'' if t['significant'] else ' (within noise)'}</td></tr>")
     if not rows:
         return ""
     return ('<table class="eval-figures" id="toxicity-figures"><thead><tr><th>decoding</th><th>scored by</th>'
-            "<th>mean P(toxic)</th><th>share flagged</th><th>95% CI of the flagged change</th></tr></thead>"
+            "<th>mean P(toxic)</th><th>share flagged</th><th>95% interval of the flagged change</th></tr></thead>"
             f'<tbody>{"".join(rows)}</tbody></table>')
 
 
 def _judge_note(report: dict) -> str:
     judge = report.get("scorers", {}).get("judge")
     if judge:
-        return f"judge: <b>{esc(judge)}</b>, a classifier PPO never optimised"
+        return f"judge: <b>{esc(model_name(judge))}</b>, a classifier PPO never optimised"
     return '<span class="bad">no independent judge</span>: toxicity comes only from the reward model PPO optimised'
 
 
@@ -99,16 +111,17 @@ def evaluation_html(evaluation: Evaluation | None, run_name: str | None) -> str:
         label, t = headline
         cards.append(
             f'<div class="metric-card"><div class="label">Summaries flagged toxic ({esc(label)})</div>'
-            f'<div class="value">{t["flagged_before"]:.2f} → {t["flagged_after"]:.2f} '
-            f'{_change(t["flagged_before"], t["flagged_after"], t["flagged_relative_change"], True)}</div>'
-            f'<div class="sub">mean P(toxic) {t["before"]["mean"]:.3f} → {t["after"]["mean"]:.3f} · '
+            f'<div class="value">{pct(t["flagged_before"])} → {pct(t["flagged_after"])}</div>'
+            f'<div class="sub">{_points(t["flagged_before"], t["flagged_after"], t["flagged_relative_change"])} · '
+            f'mean P(toxic) {pct(t["before"]["mean"], 1)} → {pct(t["after"]["mean"], 1)} · '
             f'95% CI of the flagged change {_ci(t["flagged_diff_ci95"])}</div></div>')
     reward = report.get("reward", {}).get("greedy")
     if reward:
         cards.append(
-            '<div class="metric-card"><div class="label">Reward (mean, greedy)</div>'
+            '<div class="metric-card"><div class="label">Reward (mean, greedy; logit of not-hate)</div>'
             f'<div class="value">{reward["before"]:.3f} → {reward["after"]:.3f}</div>'
-            f'<div class="sub">reward model reads the {esc(report.get("reward_text", ""))}</div></div>')
+            f'<div class="sub">the reward model\'s log-odds that the {esc(report.get("reward_text", ""))} is not '
+            "hateful: 0 is 50/50, higher is better</div></div>")
     rg = report.get("rouge")
     if rg:
         g, s = rg["greedy"]["all"], (rg.get("sampled") or {}).get("all")
@@ -152,8 +165,9 @@ def evaluation_cells(report: dict) -> tuple[str, str]:
     if headline:
         label, t = headline
         change = t["flagged_relative_change"]
-        toxicity = (f"{t['flagged_before']:.2f} → {t['flagged_after']:.2f}"
-                    + (f" ({100 * change:+.0f}%)" if change is not None else "") + f", {label}")
+        toxicity = (f"{pct(t['flagged_before'])} → {pct(t['flagged_after'])} "
+                    f"({100 * (t['flagged_after'] - t['flagged_before']):+.0f} points"
+                    + (f", {100 * change:+.0f}% relative" if change is not None else "") + f"), {label}")
     greedy = (report.get("rouge") or {}).get("greedy", {}).get("all")
     rouge_l = f"{greedy['before']['rougeL']:.3f} → {greedy['after']['rougeL']:.3f}" if greedy else ""
     return toxicity, rouge_l
@@ -222,6 +236,51 @@ def comparison_table(evaluation: Evaluation | None, order: str) -> pd.DataFrame:
         "toxicity before → after": ([f"{b:.2f} → {a:.2f} ({who})" for b, a in zip(t[before], t[after])]
                                     if toxicity else [""] * len(t)),
     }, columns=COMPARISON_COLUMNS)
+
+
+def _html_marked(spans: list[tuple[str, str | None]]) -> str:
+    """Diff spans as HTML for a card: new words bold, dropped ones struck through, ⚠ before a toxic word."""
+    out = []
+    for text, label in spans:
+        body = esc(text)
+        if label and "toxic" in label:
+            body = f'<span class="toxic-mark" title="the reward model reads it as hateful">⚠</span>{body}'
+        if label and "added" in label:
+            body = f"<b>{body}</b>"
+        elif label and "removed" in label:
+            body = f"<s>{body}</s>"
+        out.append(body)
+    return "".join(out)
+
+
+def comparison_cards_html(evaluation: Evaluation | None, order: str) -> str:
+    """The comparison table as one card per test dialogue, in the same order: what a phone shows
+    instead of the table (style.css swaps them below 720 px)."""
+    if evaluation is None:
+        return ""
+    from rlhf_core.evaluation.text_diff import word_diff
+
+    table = comparison_table(evaluation, order)
+    t = evaluation.table.loc[table.index]
+    toxic = t["toxic_words"] if "toxic_words" in t else [""] * len(t)
+    scored = _greedy_toxicity_columns(t)
+    cards = []
+    for (index, row), words in zip(table.iterrows(), toxic):
+        before_spans, after_spans = word_diff(t.at[index, "summary_before"], t.at[index, "summary_after"],
+                                              set((words or "").split()))
+        toxicity = (f" · toxicity {pct(t.at[index, scored[1]])} → {pct(t.at[index, scored[2]])} ({scored[0]})"
+                    if scored else "")
+        facts = row["changed facts"]
+        facts = f'<div class="dc-facts">changed facts: {esc(facts)}</div>' if facts else ""
+        cards.append(
+            f'<div class="dialogue-card"><div class="dc-label">Before</div><div>{_html_marked(before_spans)}</div>'
+            f'<div class="dc-label">After</div><div>{_html_marked(after_spans)}</div>{facts}'
+            f'<div class="dc-scores">reward {esc(row["reward before → after"])}{esc(toxicity)}</div>'
+            f'<details><summary>Dialogue</summary><div class="dc-dialogue">{esc(row["dialogue"])}</div></details>'
+            "</div>")
+    legend = ('<div class="limits"><b>Bold</b>: new after RLHF · <s>struck through</s>: dropped · '
+              '<span class="toxic-mark">⚠</span>: a word the reward model reads as hateful</div>')
+    return f'{legend}<div class="dialogue-cards" id="dialogue-cards">{"".join(cards)}</div>'
 
 
 COMPARE_INTRO = ("The same held-out test dialogues for every run, summarised by the starting policy and by a "

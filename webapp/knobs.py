@@ -57,7 +57,8 @@ class Knob:
         """The control's help: the config field's Doc (or `help`), and the server's limit if it has one."""
         text = self.help or _field_docs()[self.key_for(algo)]
         text = text[:1].upper() + text[1:]
-        return f"{text}; at most {cap} on this server ({self.limit})" if self.limit else text
+        return f"{text}; at most {cap} on this server (its host can change that with {self.limit})" if self.limit \
+            else text
 
     def read(self, config: Config, algo: str | None = None) -> Any:
         """The knob's value in `config`, for `algo` (default: the config's own)."""
@@ -128,8 +129,14 @@ def settings_line(values: dict[str, Any], skip: tuple[str, ...] = ()) -> str:
     return " · ".join(parts)
 
 
+EXAMPLES = {"learning rate": 0.0005, "KL coefficient": 0.2, "target KL": 6, "toxicity weight": 1,
+            "fidelity weight": 0.5}  # what an "is empty" message suggests
+
+
 def whole_number(value: Any, what: str) -> int:
     """`value` as an int; raises UserError if it is not a whole number."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise UserError(f"{what[:1].upper() + what[1:]} is empty: enter a whole number such as 1")
     try:
         as_float = float(value)
     except (TypeError, ValueError):
@@ -141,10 +148,13 @@ def whole_number(value: Any, what: str) -> int:
 
 def real_number(value: Any, what: str, bound: str | None = None) -> float:
     """`value` as a finite float within `bound` ("positive", "zero or more"); raises UserError otherwise."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise UserError(f"{what[:1].upper() + what[1:]} is empty: enter a number such as {EXAMPLES.get(what, 0.5)}")
     try:
         result = float(value)
     except (TypeError, ValueError):
-        raise UserError(f"{what} must be a number (got {value!r})") from None
+        raise UserError(f"{what[:1].upper() + what[1:]} must be a number such as {EXAMPLES.get(what, 0.5)} "
+                        f"(got {value!r})") from None
     if not math.isfinite(result) or (bound == "positive" and result <= 0) or (bound == "zero or more" and result < 0):
         raise UserError(f"{what} must be {bound or 'a finite number'} (got {value!r})")
     return result

@@ -18,21 +18,34 @@ COLORS = {
 }
 RUN_PALETTE = ["#6366f1", "#10b981", "#f59e0b", "#ef4444", "#0ea5e9",
                "#a855f7", "#ec4899", "#84cc16", "#06b6d4", "#9333ea"]
+RUN_DASHES = ["solid", "dash", "dot", "dashdot", "longdash"]
+RUN_MARKERS = ["circle", "square", "diamond", "triangle-up", "x", "cross"]
 TEXT = "#8b95a5"  # readable on white and on Gradio's dark background
 GRID = "rgba(139,149,165,0.25)"
 
 SMOOTHING_HELP = "0 shows every step as it is; 0.9 averages over roughly the last 10 steps."
 
 
+FONT = "ui-sans-serif, system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+# The one chart style of the app: every figure (Train, Before vs after, Runs, downloads) gets it.
+STYLE = dict(
+    template="none", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+    font=dict(family=FONT, color=TEXT, size=11), title_font=dict(family=FONT, color=TEXT, size=14),
+    autosize=True, hovermode="x unified",
+    # The legend sits at the figure's bottom edge, under the x axis title (which the margin keeps clear).
+    legend=dict(orientation="h", yref="container", yanchor="bottom", y=0, xanchor="left", x=0, font=dict(size=11),
+                bgcolor="rgba(0,0,0,0)"),
+)
+AXIS = dict(gridcolor=GRID, zerolinecolor=GRID, linecolor=GRID, automargin=True, title_font=dict(size=11),
+            title_standoff=6)
+
+
 def _style(fig: go.Figure, title: str, height: int) -> go.Figure:
-    fig.update_layout(
-        title=dict(text=title, x=0.01, y=0.97, font=dict(size=14)), template="none", height=height,
-        paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)", font=dict(color=TEXT, size=11),
-        margin=dict(l=56, r=16, t=44, b=64), hovermode="x unified", autosize=True,
-        legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0, font=dict(size=11)),
-    )
-    fig.update_xaxes(gridcolor=GRID, zerolinecolor=GRID, linecolor=GRID, automargin=True)
-    fig.update_yaxes(gridcolor=GRID, zerolinecolor=GRID, linecolor=GRID, automargin=True)
+    """The app's chart style (`STYLE`, `AXIS`): transparent, mid-grey text, legend under the x title."""
+    fig.update_layout(title=dict(text=title, x=0.01, y=0.97), height=height, margin=dict(l=56, r=16, t=44, b=84),
+                      **STYLE)
+    fig.update_xaxes(**AXIS)
+    fig.update_yaxes(**AXIS)
     return fig
 
 
@@ -137,7 +150,6 @@ def kl_figure(stats: list[dict], total_steps: int = 0, target_kl: float | None =
     fig.update_yaxes(title_text="coef β", rangemode="tozero", row=2, col=1)
     fig.update_xaxes(title_text="PPO step", title_font=dict(size=11), row=2, col=1)
     _step_axis(fig, last)
-    fig.update_layout(legend=dict(y=-0.18))
     return fig
 
 
@@ -165,8 +177,19 @@ def returns_figure(stats: list[dict], total_steps: int = 0, smoothing: float = 0
     return fig
 
 
+START_STEPS = 3  # "at the start" (chart and headline) and "now" are means over this many steps
+START_LABEL = f"mean of the first {START_STEPS} steps"
+
+
+def start_level(values: list) -> float | None:
+    """The level "at the start": the mean of the first `START_STEPS` measured values (None if there are none)."""
+    measured = [v for v in values if v is not None][:START_STEPS]
+    return sum(measured) / len(measured) if measured else None
+
+
 def toxicity_figure(stats: list[dict], total_steps: int = 0, smoothing: float = 0.0) -> go.Figure:
-    """The headline: mean toxicity (P(hate), %) of each step's sampled summaries, with the first step's level."""
+    """The headline: mean toxicity (P(hate), %) of each step's sampled summaries, with the level at the
+    start (`start_level`, as the headline above the chart)."""
     if not stats:
         return placeholder("Toxicity of the summaries", "Toxicity of the sampled summaries appears here")
     values = _column(stats, "env/toxicity_mean")
@@ -176,8 +199,8 @@ def toxicity_figure(stats: list[dict], total_steps: int = 0, smoothing: float = 
     fig = _figure("Toxicity of the sampled summaries: lower is better")
     steps = _column(stats, "step")
     last = max(total_steps, steps[-1])
-    first = next(v for v in percent if v is not None)
-    fig.add_scatter(x=[0.5, last + 0.5], y=[first, first], mode="lines", name="at the start",
+    first = start_level(percent)
+    fig.add_scatter(x=[0.5, last + 0.5], y=[first, first], mode="lines", name=f"at the start ({START_LABEL})",
                     line=dict(color=COLORS["target"], dash="dot"))
     _raw_and_smoothed(fig, steps, percent, smoothing, "toxicity", COLORS["toxicity"])
     fig.update_yaxes(title_text="P(hate), %", rangemode="tozero")
@@ -192,11 +215,14 @@ def overlay_figure(runs: list[tuple[str, list[dict]]], key: str, title: str, y_t
         return placeholder(title, "Saved runs' curves appear here")
     fig = _figure(title, height=340)
     for index, (name, metrics) in enumerate(reversed(curves)):  # oldest first: colours stay put
+        # Runs with the same seed can draw the same curve: each run also has its own dash and marker.
         fig.add_scatter(x=_column(metrics, "step"), y=_column(metrics, key), mode="lines+markers", name=name,
-                        line=dict(color=RUN_PALETTE[index % len(RUN_PALETTE)], width=2), marker=dict(size=4))
+                        line=dict(color=RUN_PALETTE[index % len(RUN_PALETTE)], width=2,
+                                  dash=RUN_DASHES[index % len(RUN_DASHES)]),
+                        marker=dict(size=7, symbol=RUN_MARKERS[index % len(RUN_MARKERS)]))
     _step_axis(fig, max(m[-1]["step"] for _, m in curves))
     fig.update_yaxes(title_text=y_title)
-    fig.update_layout(showlegend=True, legend=dict(y=-0.25, font=dict(size=10)), margin=dict(b=90))
+    fig.update_layout(showlegend=True, legend=dict(font=dict(size=10)), margin=dict(b=110))
     return fig
 
 
@@ -208,12 +234,12 @@ def toxicity_bars(report: dict) -> go.Figure:
         return placeholder("Toxicity", "Not measured")
     fig = _figure("Share of test summaries flagged toxic", height=300)
     for side in ("before", "after"):
-        values = [t[f"flagged_{side}"] for _, t in groups]
+        values = [100 * t[f"flagged_{side}"] for _, t in groups]
         fig.add_bar(x=[label for label, _ in groups], y=values, name=side, marker_color=COLORS[side],
-                    text=[f"{v:.2f}" for v in values], textposition="outside")
+                    text=[f"{v:.0f}%" for v in values], textposition="outside")
     fig.update_layout(barmode="group", hovermode="closest")
     fig.update_xaxes(title_text="")
-    fig.update_yaxes(range=[0, 1.05], title_text="share flagged")
+    fig.update_yaxes(range=[0, 105], title_text="flagged toxic, %")
     return fig
 
 
@@ -246,28 +272,34 @@ ALGO_COLORS = {"ppo": "#4f46e5", "rloo": "#f59e0b", "grpo": "#10b981"}
 
 
 def pareto_figure(points: list[dict]) -> go.Figure:
-    """Evaluated runs as flagged share after training vs ROUGE-L and vs hallucinated-entity rate,
-    coloured by algorithm, with each panel's Pareto front dashed (`rlhf_core.evaluation.pareto`)."""
-    from plotly.subplots import make_subplots
-
+    """Evaluated runs as the share flagged toxic after training (%) vs ROUGE-L and vs the share of
+    invented numbers and names (%), coloured by algorithm, with each panel's Pareto front dashed
+    (`rlhf_core.evaluation.pareto`). Two panels stacked, so each stays readable on a phone."""
     from rlhf_core.evaluation.pareto import pareto_front
 
     if not points:
         return placeholder("Toxicity vs quality", "Evaluate runs to compare them here")
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("vs ROUGE-L (higher is better)",
-                                                        "vs hallucinated-entity rate (lower is better)"))
-    for col, key, higher in ((1, "rougeL", True), (2, "hallucinated_rate", False)):
+    fig = make_subplots(rows=2, cols=1, vertical_spacing=0.2)
+    _style(fig, "Toxicity vs quality by run", 520)
+    fig.update_layout(hovermode="closest")
+    panels = ((1, "rougeL", True, 1, "ROUGE-L (↑ better)"),
+              (2, "hallucinated_rate", False, 100, "invented facts, % (↓ better)"))
+    most = max(100 * p["toxicity"] for p in points)
+    for row, key, higher, scale, y_title in panels:
         have = [p for p in points if p.get(key) is not None]
         for algo, color in ALGO_COLORS.items():
             mine = [p for p in have if p["algo"] == algo]
             if mine:
-                fig.add_scatter(x=[p["toxicity"] for p in mine], y=[p[key] for p in mine], mode="markers",
-                                text=[p["run"] for p in mine], name=algo, legendgroup=algo, showlegend=col == 1,
-                                marker=dict(color=color, size=10), row=1, col=col)
-        front = pareto_front([(p["toxicity"], p[key]) for p in have], higher)
+                fig.add_scatter(x=[100 * p["toxicity"] for p in mine], y=[scale * p[key] for p in mine],
+                                mode="markers", text=[p["run"] for p in mine], name=algo.upper(), legendgroup=algo,
+                                showlegend=row == 1, marker=dict(color=color, size=11), row=row, col=1,
+                                hovertemplate="%{text}<br>toxic %{x:.1f}%<br>%{y:.3g}<extra></extra>")
+        front = pareto_front([(100 * p["toxicity"], scale * p[key]) for p in have], higher)
         if front:
             fig.add_scatter(x=[x for x, _ in front], y=[y for _, y in front], mode="lines", name="Pareto front",
-                            line=dict(color="#111827", dash="dash", width=1), showlegend=col == 1, row=1, col=col)
-        fig.update_xaxes(title_text="flagged toxic after (" + points[0]["toxicity_source"] + ")", row=1, col=col)
-    fig.update_layout(title="Toxicity vs quality by run", height=360, margin=dict(l=40, r=20, t=60, b=40))
+                            legendgroup="front", line=dict(color=TEXT, dash="dash", width=1.5),
+                            showlegend=row == 1, row=row, col=1)
+        fig.update_yaxes(title_text=y_title, rangemode="tozero", row=row, col=1)
+        fig.update_xaxes(title_text=f"flagged toxic after training, % ({points[0]['toxicity_source']})",
+                         range=[0, min(100.0, max(10.0, 1.15 * most))], row=row, col=1)
     return fig

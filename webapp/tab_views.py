@@ -137,7 +137,8 @@ def _downloads(result: evaluation.Evaluation | None, run_name: str | None):
 
 
 def show_evaluation(run_name: str | None, order: str, error: str | None = None):
-    """The "Before vs after" tab for a run's saved evaluation (or `error` in one line, no stale result)."""
+    """The "Before vs after" tab for a run's saved evaluation (or `error` in one line, no stale result):
+    summary, two charts, the table, two downloads, and the table as cards for phones."""
     result = evaluation.saved_evaluation(run_name) if run_name else None
     if error:
         summary = views.error_html(error)
@@ -150,9 +151,17 @@ def show_evaluation(run_name: str | None, order: str, error: str | None = None):
     if result is None:
         return (summary, plots.placeholder("Toxicity", "Evaluate a run to compare"),
                 plots.placeholder("ROUGE", "Evaluate a run to compare"),
-                evaluation_views.comparison_table(None, order), *_downloads(None, run_name))
+                evaluation_views.comparison_table(None, order), *_downloads(None, run_name), "")
     return (summary, plots.toxicity_bars(result.report), plots.rouge_bars(result.report),
-            evaluation_views.comparison_table(result, order), *_downloads(result, run_name))
+            evaluation_views.comparison_table(result, order), *_downloads(result, run_name),
+            evaluation_views.comparison_cards_html(result, order))
+
+
+def after_evaluation(run_name: str | None, order: str):
+    """After Evaluate: both "after" pickers relabelled (the run is evaluated now) and the phone's cards."""
+    update = after_choices(run_name)
+    result = evaluation.saved_evaluation(run_name) if run_name else None
+    return update, update, evaluation_views.comparison_cards_html(result, order)
 
 
 def dialogue_view(result: DialogueComparison) -> tuple:

@@ -18,6 +18,7 @@ from rlhf_core import get_config
 
 from .jobs import DONE, FAILED, IDLE, LOADING, RUNNING, STOPPING, JobSnapshot
 from .knobs import settings_line
+from .plots import START_STEPS, start_level
 
 if TYPE_CHECKING:
     from .run_list import RunChoice
@@ -29,7 +30,16 @@ TABLE_STEPS = 8  # steps shown in the live stats table
 
 TITLE = ("# Detox RLHF: less toxic dialogue summaries\n"
          "PPO (or RLOO, GRPO) fine-tunes a summarizer's LoRA adapter to please a hate-speech reward model, while a KL "
-         "penalty keeps it close to the starting model. Train a run, watch it learn, then compare before and after.")
+         "penalty keeps it close to the starting model. Train a run, watch it learn, then compare before and after. "
+         "Toxicity is in percent on every tab, and its changes in percentage points.")
+
+# Start brings the run card into view (on a phone it sits below all the settings).
+SHOW_RUN_CARD_JS = """() => {
+  const card = document.querySelector('#train-progress');
+  if (card && card.getBoundingClientRect().top > window.innerHeight * 0.5) {
+    card.scrollIntoView({behavior: 'smooth', block: 'start'});
+  }
+}"""
 
 # Stop acts in the page at once (the button greys out, the card says so) while the server is asked.
 STOP_NOW_JS = """() => {
@@ -56,11 +66,14 @@ def fmt(value, digits: int = 3) -> str:
 
 
 def model_name(name: str) -> str:
-    """A model's Hub id, or a local folder relative to the working directory when it is inside it."""
+    """A model's Hub id, or a local folder relative to the working directory when it is inside it
+    (else its last folders): the page names no absolute path of the server."""
     path = Path(name)
-    if path.is_absolute() and path.is_relative_to(Path.cwd()):
+    if not path.is_absolute():
+        return name
+    if path.is_relative_to(Path.cwd()):
         return str(path.relative_to(Path.cwd()))
-    return name
+    return str(Path("…", *path.parts[-3:]))
 
 
 def _models_line(config, device: str | None) -> str:
@@ -167,7 +180,7 @@ def progress_html(snap: JobSnapshot, viewer: str | None = None, notice: str | No
     return f'<div class="run-card state-{snap.state}" id="run-card">{"".join(parts)}</div>'
 
 
-HEADLINE_STEPS = 3  # "now" and "at the start" are means over this many steps
+HEADLINE_STEPS = START_STEPS  # "now" and "at the start" are means over this many steps (as the chart's line)
 
 
 def headline_html(stats: list[dict]) -> str:
@@ -179,14 +192,14 @@ def headline_html(stats: list[dict]) -> str:
                  else "Toxicity is not measured by this reward model")
         return f'<div class="headline" id="headline"><span class="muted">{label}</span></div>'
     n = min(HEADLINE_STEPS, len(values))
-    start, now = sum(values[:n]) / n, sum(values[-n:]) / n
+    start, now = start_level(values), sum(values[-n:]) / n
     change = "" if len(values) <= n else (
         f'<span class="{"good" if now < start else "bad"}">{100 * (now - start):+.1f} points</span>')
     return (f'<div class="headline" id="headline"><span class="label">Toxicity of the sampled summaries</span> '
             f'<span class="big">{100 * start:.1f}% <span class="muted">at start</span> → {100 * now:.1f}% '
             f'<span class="muted">now</span></span> {change}'
-            f'<div class="muted small">P(hate) by the reward model, mean of the first and of the latest {n} '
-            "step(s).</div></div>")
+            f'<div class="muted small">P(hate) by the reward model in percent, mean of the first and of the latest '
+            f"{n} step(s) (the chart's dotted line is the same start); changes in percentage points.</div></div>")
 
 
 def stats_table(stats: list[dict]) -> pd.DataFrame:
@@ -239,6 +252,8 @@ def dialogue_notes_html(preset: str | None, unknown_share: float = 0.0, truncate
 # Your dialogue's word-level diff: what RLHF added, dropped, and words the reward model reads as hateful.
 DIFF_COLORS = {"added": "#22c55e", "removed": "#94a3b8", "toxic": "#ef4444", "toxic, added": "#ef4444",
                "toxic, removed": "#f97316"}
+DIFF_NOTE = ("Red marks words the reward model alone rates as hateful (P(hate) > 50%) that the summary keeps or "
+             "adds; orange marks such words that RLHF removed.")
 
 def toy_notice_html(preset: str) -> str:
     """Your dialogue's note on what to expect of the preset's (toy) models, or '' for real ones."""
