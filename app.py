@@ -171,8 +171,9 @@ THEME = gr.themes.Soft(primary_hue="indigo", secondary_hue="slate", neutral_hue=
 
 
 def launch_kwargs() -> dict:
-    """Theme, CSS and the upload cap (launch() options in Gradio 6), shared by `python app.py` and the tests."""
-    return {"theme": THEME, "css": views.CSS, "run_history": False, "max_file_size": limits().max_upload}
+    """Theme, CSS, page script and upload cap (launch() options in Gradio 6), for `python app.py` and the tests."""
+    return {"theme": THEME, "css": views.CSS, "js": views.PAGE_JS, "run_history": False,
+            "max_file_size": limits().max_upload}
 
 
 # Run pickers get their choices per visitor; API callers name runs that did not exist when the page
@@ -274,17 +275,17 @@ def build_app(loaded: startup.Startup | None = None) -> gr.Blocks:
                 gr.HTML(views.toy_notice_html(plan.preset), elem_id="toy-notice-slot")
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=2, min_width=300):
-                        dialogue = gr.Textbox(examples[0].dialogue, lines=8, max_lines=24, label="Dialogue",
+                        dialogue = gr.Textbox(examples[0].dialogue, lines=6, max_lines=24, label="Dialogue",
                                               placeholder="#Person1#: ...\n#Person2#: ...", elem_id="dialogue-input")
-                        dialogue_examples = gr.Examples(
-                            [[e.dialogue] for e in examples], inputs=[dialogue], label="Examples (click one)",
-                            example_labels=[e.title for e in examples], cache_examples=False,
-                            elem_id="dialogue-examples")
                         dialogue_run = gr.Dropdown([], label="After: trained run", elem_id="dialogue-run",
                                                    info="Default: the evaluated run that cut toxicity most",
                                                    **RUN_PICKER)
                         run_note = gr.HTML("", elem_id="dialogue-run-note")
                         dialogue_btn = gr.Button("Summarize before and after", variant="primary", elem_id="dialogue-go")
+                        dialogue_examples = gr.Examples(
+                            [[e.dialogue] for e in examples], inputs=[dialogue], label="Examples (click one)",
+                            example_labels=[e.title for e in examples], cache_examples=False,
+                            elem_id="dialogue-examples")
                     with gr.Column(scale=3, min_width=300):
                         dialogue_notice = gr.HTML("", elem_id="dialogue-notice")
                         before_scores = gr.HTML(views.score_html(None, "Before RLHF", "The starting policy."),

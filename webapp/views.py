@@ -33,6 +33,8 @@ TITLE = ("# Detox RLHF: less toxic dialogue summaries\n"
          "penalty keeps it close to the starting model. Train a run, watch it learn, then compare before and after. "
          "Toxicity is in percent on every tab, and its changes in percentage points.")
 
+STOPPING_STATUS = "stopping after the current step"  # the card's status line from Stop until the run ends
+
 # Start brings the run card into view (on a phone it sits below all the settings).
 SHOW_RUN_CARD_JS = """() => {
   const card = document.querySelector('#train-progress');
@@ -49,6 +51,14 @@ STOP_NOW_JS = """() => {
   if (badge) badge.textContent = 'Stopping';
   const status = document.querySelector('#run-card .run-status');
   if (status) status.textContent = 'stopping after the current step';
+}"""
+
+# Chart toolbars stay out of the keyboard's tab order (their buttons remain clickable).
+PAGE_JS = """() => {
+  const untab = () => document.querySelectorAll('.modebar-btn:not([tabindex="-1"])')
+    .forEach((button) => button.setAttribute('tabindex', '-1'));
+  new MutationObserver(untab).observe(document.body, {childList: true, subtree: true});
+  untab();
 }"""
 
 
@@ -162,7 +172,7 @@ def progress_html(snap: JobSnapshot, viewer: str | None = None, notice: str | No
             timing += f" · about {_duration(snap.seconds_left)} left"
     parts = [head, f'<div class="bar"><div class="fill" style="width:{percent:.1f}%"></div></div>',
              f'<div class="run-meta" id="run-progress">{timing}</div>',
-             f'<div class="run-status">{esc(snap.status)}</div>']
+             f'<div class="run-status">{esc(STOPPING_STATUS if snap.state == STOPPING else snap.status)}</div>']
     if notice:
         parts.append(f'<div class="note">{esc(notice)}</div>')
     elif snap.active:
