@@ -272,6 +272,24 @@ def test_the_returns_chart_shows_advantage_spread_for_critic_free_runs(app_modul
     assert "no critic" in grpo.layout.title.text
 
 
+def test_the_page_names_no_absolute_path_and_says_an_empty_number_in_plain_words(app_module):
+    from pathlib import Path
+
+    from rlhf_core import UserError
+    from webapp.evaluation_views import evaluation_cells
+    from webapp.knobs import KNOB
+    from webapp.views import model_name
+
+    assert model_name(str(Path.cwd() / "checkpoints" / "demo" / "judge")) == "checkpoints/demo/judge"
+    assert model_name("/srv/models/demo/judge") == "…/models/demo/judge" and model_name("org/model") == "org/model"
+    with pytest.raises(UserError, match=r"^Learning rate is empty: enter a number such as 0.0005$"):
+        KNOB["learning_rate"].parse(None)
+    report = {"scorers": {"judge": "j"}, "toxicity": {"greedy": {"judge": {
+        "before": {"mean": 0.4}, "after": {"mean": 0.2}, "flagged_before": 0.39, "flagged_after": 0.2,
+        "flagged_relative_change": -0.487, "flagged_diff_ci95": [-0.3, -0.1], "significant": True}}}}
+    assert evaluation_cells(report)[0].startswith("39% → 20% (-19 points, -49% relative)")
+
+
 def test_the_headline_compares_toxicity_now_with_the_start(app_module):
     from webapp.views import headline_html
 
