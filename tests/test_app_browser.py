@@ -118,8 +118,7 @@ def test_train_live_then_compare_a_dialogue(page, browser, app_url, app_runs, tm
 NO_OVERFLOW = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
 # WCAG contrast ratio between an element's text colour and the nearest opaque background behind it.
-CONTRAST = """(selector) => {
-  const el = document.querySelector(selector);
+CONTRAST_OF = """(el) => {
   const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
   const lum = ([r, g, b]) => {
     const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
@@ -135,6 +134,14 @@ CONTRAST = """(selector) => {
   const [a, b] = [lum(rgb(getComputedStyle(el).color)), lum(bg)];
   return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
 }"""
+CONTRAST = f"(selector) => ({CONTRAST_OF})(document.querySelector(selector))"
+# The lowest contrast among every element `selector` matches (and how many it matched).
+LOWEST_CONTRAST = f"""(selector) => {{
+  const ratios = [...document.querySelectorAll(selector)].map({CONTRAST_OF});
+  return [ratios.length ? Math.min(...ratios) : null, ratios.length];
+}}"""
+# Absolute paths of the server (/work/..., /tmp/..., /home/...) in what the page shows.
+ABSOLUTE_PATH = re.compile(r"(?:^|[\s(:\"'])/(?:[\w.-]+/)+[\w.-]+")
 
 LAYOUTS = [("desktop", {"width": 1400, "height": 1000}, "light"), ("phone", {"width": 420, "height": 900}, "light"),
            ("phone-dark", {"width": 420, "height": 900}, "dark")]
@@ -173,6 +180,10 @@ def test_every_tab_fits_the_screen_and_reads_in_its_colour_scheme(browser, app_u
     expect(page.locator("#after-scores")).to_contain_text("toxicity", timeout=60_000)
     expect(page.locator("#summary-after")).not_to_be_empty()
     assert page.evaluate(NO_OVERFLOW), f"{name}: Your dialogue wider than the window after a comparison"
+    marks = "#summary-after .legend-item, #before-scores .chip, #after-scores .chip"
+    lowest, count = page.evaluate(LOWEST_CONTRAST, marks)
+    assert count >= 2 and lowest >= 4.5, (name, lowest, count)  # the diff's legend and the score chips
+    assert not ABSOLUTE_PATH.search(page.evaluate("document.body.innerText")), name
     if os.environ.get("RLHF_SCREENSHOT_DIR"):
         screenshot(page, Path(os.environ["RLHF_SCREENSHOT_DIR"]) / f"check-{name}.png")
     context.close()
@@ -210,6 +221,42 @@ def test_stop_acts_at_once_and_the_run_ends_after_the_current_step(page, app_url
     snap = JOBS.snapshot()
     assert snap.stopped and snap.step <= step_at_click + 1, (step_at_click, snap.step)
     expect(page.locator("#run-card")).to_contain_text("Stopped", timeout=10_000)
+
+
+def test_on_a_phone_start_shows_the_run_card_and_an_evaluation_reads_as_cards(browser, app_url, app_runs):
+    context = browser.new_context(viewport={"width": 420, "height": 900}, color_scheme="dark")
+    page = context.new_page()
+    page.goto(app_url)
+    expect(page.locator("#models-banner")).to_contain_text("builtin:tiny-t5", timeout=15_000)
+    set_slider(page, "steps", 2)
+    page.locator("#start").click()
+    expect(page.locator("#run-card")).to_contain_text("Finished", timeout=60_000)
+    top = page.evaluate("document.querySelector('#run-card').getBoundingClientRect().top")
+    assert 0 <= top < 900 * 0.5, top  # Start scrolled the run card (below every setting on a phone) into view
+
+    page.get_by_role("tab", name="Before vs after").click()
+    expect(page.locator("#compare-run input")).to_have_value(re.compile("not evaluated"), timeout=10_000)
+    set_slider(page, "eval-samples", 2)
+    page.locator("#evaluate").click()
+    expect(page.locator("#evaluation-summary .metric-card").first).to_be_visible(timeout=120_000)
+    expect(page.locator("#compare-run input")).to_have_value(re.compile(r"· evaluated"), timeout=10_000)
+    # The wide table gives way to one card per dialogue, as wide as the screen allows.
+    expect(page.locator("#comparison-table")).to_be_hidden()
+    cards = page.locator("#dialogue-cards .dialogue-card")
+    expect(cards).to_have_count(2)
+    widths = [cards.nth(i).bounding_box()["width"] for i in range(2)]
+    assert min(widths) >= 300, widths
+    assert not ABSOLUTE_PATH.search(page.evaluate("document.body.innerText"))
+
+    # The Pareto chart, drawn for the evaluated run, shows the page's dark background through it.
+    page.get_by_role("tab", name="Runs").click()
+    page.wait_for_function("() => { const p = document.querySelector('#runs-pareto .js-plotly-plot');"
+                           " return p && p._fullData && p._fullData.length > 0; }", timeout=15_000)
+    assert page.evaluate("getComputedStyle(document.querySelector('#runs-pareto .main-svg')).backgroundColor") \
+        in ("rgba(0, 0, 0, 0)", "transparent")
+    assert page.evaluate("[...document.querySelectorAll('.modebar-btn')].every((b) => b.tabIndex === -1)")
+    assert not ABSOLUTE_PATH.search(page.evaluate("document.body.innerText"))
+    context.close()
 
 
 def test_a_run_link_opens_its_comparison(page, app_url, app_runs):

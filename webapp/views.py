@@ -39,7 +39,7 @@ STOPPING_STATUS = "stopping after the current step"  # the card's status line fr
 SHOW_RUN_CARD_JS = """() => {
   const card = document.querySelector('#train-progress');
   if (card && card.getBoundingClientRect().top > window.innerHeight * 0.5) {
-    card.scrollIntoView({behavior: 'smooth', block: 'start'});
+    card.scrollIntoView({block: 'start'});
   }
 }"""
 
