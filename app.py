@@ -107,11 +107,9 @@ def evaluate_api(run_name: str | None, samples: int, order: str):
 
 
 def run_evaluation(run_name: str | None, samples: int, order: str, progress=gr.Progress()):
-    """Evaluates the run; an error replaces the tab's results with one line. The engine reports no progress
-    of its own: the bar says what runs, then the results replace it."""
-    progress(0.05, desc=f"Summarising and scoring {int(samples or 0)} test dialogues before and after…")
+    """Evaluates the run, its progress (estimated) on the bar; an error replaces the tab's results with one line."""
     try:
-        evaluation.evaluate(run_name, samples)
+        evaluation.evaluate(run_name, samples, progress)
     except UserError as error:
         return tab_views.show_evaluation(None, order, error=str(error))[:6]
     return tab_views.show_evaluation(run_name, order)[:6]  # the phone's cards come with after_evaluation

@@ -3,7 +3,11 @@ shared models (`rlhf_core.evaluation.evaluate_run`), and the last one saved in i
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,18 +33,49 @@ class Evaluation:
     table: pd.DataFrame
 
 
-def evaluate(name: str, samples: int) -> Evaluation:
-    """Evaluates a finished run on its test split with the shared models (writes eval.json)."""
+_SECONDS_PER_DIALOGUE: list[float] = []  # this server's last evaluation speed: the next one's estimate
+
+
+def _report_progress(progress: Callable, samples: int, done: threading.Event) -> None:
+    """Tells `progress` (gr.Progress) every second how far the evaluation is: the engine reports no
+    progress, so dialogues done and time left are estimated from the server's last evaluation."""
+    start = time.monotonic()
+    while True:
+        elapsed = time.monotonic() - start
+        if not _SECONDS_PER_DIALOGUE:
+            progress(0.01, desc=f"Summarising and scoring {samples} test dialogues before and after "
+                                f"({elapsed:.0f} s so far; the first evaluation has no estimate)")
+        else:
+            expected = _SECONDS_PER_DIALOGUE[-1] * samples
+            share = min(elapsed / expected, 0.99)
+            progress(share, desc=f"About {int(share * samples)} of {samples} test dialogues done, "
+                                 f"about {max(expected - elapsed, 0):.0f} s left (estimated from the last evaluation)")
+        if done.wait(1.0):
+            return
+
+
+def evaluate(name: str, samples: int, progress: Callable | None = None) -> Evaluation:
+    """Evaluates a finished run on its test split with the shared models (writes eval.json);
+    `progress` (a gr.Progress) hears the estimated dialogues done and time left every second."""
     run = finished_run(name)
     samples = within_limit(whole_number(samples, "samples"), "samples", limits().max_eval_samples,
                            "RLHF_MAX_EVAL_SAMPLES")
-    from rlhf_core.evaluation.evaluate import evaluate_run
+    done, start = threading.Event(), time.monotonic()
+    if progress is not None:
+        report_in_context = contextvars.copy_context().run  # gr.Progress finds its event in the context
+        threading.Thread(target=report_in_context, args=(_report_progress, progress, samples, done),
+                         daemon=True).start()
+    try:
+        from rlhf_core.evaluation.evaluate import evaluate_run
 
-    models = models_for(run.config())
-    with models.lock:
-        judge, problem = models.judge(run.config().eval)
-        report, table = evaluate_run(run.path, samples, summarizer=models.summarizer, judge=judge or False,
-                                     judge_problem=problem)
+        models = models_for(run.config())
+        with models.lock:
+            judge, problem = models.judge(run.config().eval)
+            report, table = evaluate_run(run.path, samples, summarizer=models.summarizer, judge=judge or False,
+                                         judge_problem=problem)
+    finally:
+        done.set()
+    _SECONDS_PER_DIALOGUE[:] = [(time.monotonic() - start) / samples]
     return Evaluation(name, report, table)
 
 
