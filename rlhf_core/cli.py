@@ -179,6 +179,7 @@ def cmd_train(args) -> int:
         if not saved.exists():
             raise UserError(f"cannot resume: {args.run_dir} holds no run (config.json missing)")
         config = saved.config()
+        _check_eval_report(args.run_dir)  # the model card written after training reads it
         if args.preset and args.preset != config.preset:
             raise UserError(f"cannot resume {args.run_dir} with --preset {args.preset}: it is a {config.preset} run")
         config = apply_overrides(config, _train_overrides(args))
@@ -237,12 +238,17 @@ def cmd_evaluate(args) -> int:
         raise UserError(f"--samples must be at least 1 (got {args.samples})")
     if args.sampled_k is not None and args.sampled_k < 0:
         raise UserError(f"--sampled-k must be 0 or more (got {args.sampled_k})")
+    from .training.runs import RunDir
+
+    run = RunDir(args.run_dir)
+    config = run.config()  # a damaged run is one line before any model loads
+    run.load_state()
+    run.check_writable()  # and so is a folder the results could not be written to
     judge = None
     if args.judge is not None or args.judge_label is not None:
         from .evaluation.judge import Judge
-        from .training.runs import RunDir
 
-        cfg = RunDir(args.run_dir).config().eval
+        cfg = config.eval
         if args.judge is not None:
             cfg.judge = None if args.judge.lower() in ("none", "") else args.judge
         cfg.judge_label = args.judge_label or cfg.judge_label
@@ -265,11 +271,31 @@ def cmd_push(args) -> int:
     from .evaluation.publish import push_run
     from .models.hub import limit_hub_timeouts
 
+    _check_eval_report(args.run_dir)  # the model card pushed with the run reads it
     limit_hub_timeouts()
     url = push_run(args.run_dir, args.repo_id, private=args.private)
     print(url)
     print(f"pushed {args.run_dir} to https://huggingface.co/{args.repo_id}", file=sys.stderr)
     return 0
+
+
+def _check_eval_report(run_dir) -> None:
+    """Refuses a damaged RUN/eval.json now, before any model loads: the model card reads it."""
+    from pathlib import Path
+
+    from .evaluation.report import format_markdown
+    from .training.runs import read_json
+
+    path = Path(run_dir) / "eval.json"
+    if not os.path.lexists(path):
+        return
+    report = read_json(path, "the evaluation report")
+    try:
+        format_markdown(report)
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as error:
+        raise UserError(f"{path} is not an evaluation report this version can read ({type(error).__name__}: "
+                        f"{str(error).splitlines()[0] if str(error) else 'bad layout'}); run evaluate again, or "
+                        "delete it") from None
 
 
 def cmd_presets(args) -> int:

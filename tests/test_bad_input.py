@@ -141,6 +141,14 @@ def _garble(path):
     path.write_bytes(path.read_bytes()[:40] + b"garbage")
 
 
+DEEP_LIST, DEEP_OBJECT = "[" * 1001 + "]" * 1001, '{"a":' * 1001 + "1" + "}" * 1001
+
+
+def _link_checkpoint(run):
+    (run / "checkpoint").rename(run.parent / "checkpoint-elsewhere")
+    (run / "checkpoint").symlink_to(run.parent / "checkpoint-elsewhere")
+
+
 DAMAGES = {
     "config truncated": (lambda r: (r / "config.json").write_text('{"preset": "ti'), r"config.json.*is damaged"),
     "config empty": (lambda r: (r / "config.json").write_text(""), r"is damaged"),
@@ -158,6 +166,21 @@ DAMAGES = {
     "state truncated": (lambda r: (r / "checkpoint" / STATE_FILE).write_text('{"st'), r"checkpoint state.*damaged"),
     "state null": (lambda r: (r / "checkpoint" / STATE_FILE).write_text("null"), r"damaged"),
     "state deleted": (lambda r: (r / "checkpoint" / STATE_FILE).unlink(), r"incomplete.*overwrite"),
+    "config nested deeply": (lambda r: (r / "config.json").write_text(DEEP_LIST),
+                             r"config.json is damaged \(nested deeper than 64 levels\)"),
+    "config huge number": (lambda r: _config_edit(r, lambda d: d.update(seed=10**4000)),
+                           r"config.json is damaged \(a number with 4,001 digits\)"),
+    "config infinite": (lambda r: (r / "config.json").write_text('{"steps": 1e999}'),
+                        r"config.json is damaged \(a number too large to hold \(1e999\)\)"),
+    "config a folder": (lambda r: ((r / "config.json").unlink(), (r / "config.json").mkdir()),
+                        r"holds no run \(config.json missing\)|not a run directory"),
+    "state nested deeply": (lambda r: (r / "checkpoint" / STATE_FILE).write_text(DEEP_OBJECT),
+                            r"trainer_state.json is damaged \(nested deeper than 64 levels\)"),
+    "eval report nested deeply": (lambda r: (r / "eval.json").write_text(DEEP_OBJECT),
+                                  r"eval.json is damaged \(nested deeper than 64 levels\)"),
+    "eval report of another layout": (lambda r: (r / "eval.json").write_text('{"toxicity": 5}'),
+                                      r"eval.json is not an evaluation report this version can read"),
+    "checkpoint symlinked": (_link_checkpoint, r"checkpoint is a symbolic link"),
 }
 
 
@@ -179,7 +202,8 @@ def test_resume_of_a_damaged_run_is_one_line_and_changes_nothing(trained, tmp_pa
 
 
 @pytest.mark.parametrize("damage", ["config null", "config section not an object", "state truncated",
-                                    "adapter garbled"])
+                                    "adapter garbled", "config nested deeply", "state nested deeply",
+                                    "checkpoint symlinked"])
 def test_evaluate_of_a_damaged_run_is_one_line_and_changes_nothing(trained, tmp_path, capsys, damage):
     run = tmp_path / "run"
     shutil.copytree(trained, run)
@@ -198,3 +222,14 @@ def test_an_empty_dataset_file_is_one_line(tmp_path, capsys, content, message):
     code, lines, err = run_main([*TRAIN, "--run-dir", str(tmp_path / "run"), "--dataset", str(data)], capsys)
     assert_one_error(code, lines, err, message)
     assert not (tmp_path / "run").exists()
+
+
+def test_resume_skips_hostile_metrics_lines(trained, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(trained, run)
+    with open(run / "metrics.jsonl", "a") as f:  # each one was a RecursionError or ValueError traceback
+        f.write("\n".join([DEEP_LIST, DEEP_OBJECT, '{"step": 1e999}', '{"step": 1' + "0" * 5000 + "}"]) + "\n")
+    code, lines, err = run_main(["train", "--run-dir", str(run), "--resume", "--steps", "2", "--no-progress"], capsys)
+    assert code == 0 and not lines, err
+    steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [1, 2]

@@ -4,16 +4,21 @@ Every TRL field with a counterpart is mapped (note `target` -> `ppo.target_kl`, 
 target, and TRL's own `target_kl` -> `ppo.early_stopping_kl`); fields that only label a tracker
 run or tune TRL's data loading are ignored and listed; fields this engine cannot honour are
 refused by name unless they hold TRL's default (a full `PPOConfig.to_dict()` loads as it is).
+Every value must have its field's JSON type (a whole number where one is counted: `steps` 10.7 is
+refused, not rounded); ranges are then checked like any other setting.
 """
 
 from __future__ import annotations
 
-import json
 import math
+import types
+import typing
 from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
+from .json_files import json_type_name, read_json_file
+from .overrides import field_paths
 
 # TRL field -> dotted key here; the meaning is the same.
 MAPPED = {
@@ -74,9 +79,10 @@ def overrides_from_trl(trl: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     trl = _unflatten(trl)
     overrides: dict[str, Any] = {}
     ignored, refused, unknown = [], [], []
+    hints = field_paths()
     for name, value in trl.items():
         if name in MAPPED:
-            overrides[MAPPED[name]] = value
+            overrides[MAPPED[name]] = _typed(name, value, hints[MAPPED[name]])
         elif name in IGNORED:
             ignored.append(name)
         elif name in REFUSED:
@@ -94,15 +100,43 @@ def overrides_from_trl(trl: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         raise UserError("cannot honour TRL setting(s): " + "; ".join(refused))
     log_with = trl.get("log_with")
     if log_with is not None:
-        overrides["report_to"] = [log_with] if isinstance(log_with, str) else list(log_with)
+        overrides["report_to"] = _typed("log_with", [log_with] if isinstance(log_with, str) else log_with, list[str])
     if trl.get("forward_batch_size") is not None:  # TRL: the deprecated name overrides mini_batch_size
-        overrides["optim.mini_batch_size"] = trl["forward_batch_size"]
-    if "horizon" in trl and float(trl["horizon"]).is_integer():
-        overrides["ppo.horizon"] = int(trl["horizon"])
+        overrides["optim.mini_batch_size"] = _whole("forward_batch_size", trl["forward_batch_size"])
     if "steps" in trl:  # TRL counts samples: its number of PPO steps is total_ppo_epochs = ceil(steps / batch_size)
-        batch_size = int(trl.get("batch_size", 128))
-        overrides["steps"] = math.ceil(int(trl["steps"]) / batch_size)
+        batch_size = _whole("batch_size", trl.get("batch_size", 128))
+        overrides["steps"] = math.ceil(_whole("steps", trl["steps"]) / batch_size)
     return overrides, sorted(ignored)
+
+
+def _whole(name: str, value: Any, minimum: int = 1) -> int:
+    """`value` as an int if it is a whole number >= `minimum` (10.0 is, 10.7 and "10" are not)."""
+    value = _typed(name, value, int)
+    if value < minimum:
+        raise UserError(f"{name} must be at least {minimum} (got {value})")
+    return value
+
+
+def _typed(name: str, value: Any, hint: Any) -> Any:
+    """Returns `value` if it has the JSON type that `hint` (a field's type) asks for, a whole float as
+    an int where an int is asked; raises UserError naming the TRL field otherwise."""
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        hint = next(a for a in args if a is not type(None))
+    if typing.get_origin(hint) is list:
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return list(value)
+        raise UserError(f"{name} must be a name or a list of names (got {json_type_name(value)})")
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int and number and float(value).is_integer():
+        return int(value)
+    if (hint is float and number) or (hint in (bool, str) and isinstance(value, hint)):
+        return value
+    words = {int: "a whole number", float: "a number", bool: "true or false", str: "text"}.get(hint, str(hint))
+    shown = repr(value) if number or isinstance(value, str) else json_type_name(value)
+    raise UserError(f"{name} must be {words} (got {shown})")
 
 
 def _unflatten(trl: dict[str, Any]) -> dict[str, Any]:
@@ -110,8 +144,11 @@ def _unflatten(trl: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in trl.items():
         head, _, rest = key.partition("/")
+        clash = not isinstance(out.setdefault(head, {}), dict) if rest else head in out
+        if clash:
+            raise UserError(f"{head} is given both as a value and as {head}/... keys")
         if rest:
-            out.setdefault(head, {})[rest] = value
+            out[head][rest] = value
         else:
             out[key] = value
     return out
@@ -119,14 +156,9 @@ def _unflatten(trl: dict[str, Any]) -> dict[str, Any]:
 
 def load_trl_config(path: str | Path) -> tuple[dict[str, Any], list[str]]:
     """Reads a TRL PPOConfig saved as JSON and returns `overrides_from_trl` of it."""
-    try:
-        trl = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"--trl-config {path}: no such file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise UserError(f"--trl-config {path} is not valid JSON ({error})") from None
-    if not isinstance(trl, dict):
-        raise UserError(f"--trl-config {path} must hold one JSON object of PPOConfig fields")
+    if not Path(path).exists():
+        raise UserError(f"--trl-config {path}: no such file")
+    trl = read_json_file(path, "--trl-config", expect=dict)  # one object of PPOConfig fields
     try:
         return overrides_from_trl(trl)
     except UserError as error:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import string
 import types
 import typing
 from typing import Annotated, Any
@@ -83,19 +84,32 @@ def validate(cfg: Config) -> Config:
          f"report_to: unknown tracker(s) {', '.join(sorted(set(cfg.report_to) - set(TRACKERS)))}; "
          f"choose from {', '.join(TRACKERS)} or none"),
         (bool(cfg.tracker_project.strip()), "tracker_project must not be empty"),
-        ("{dialogue}" in d.prompt_template, "data.prompt_template must contain '{dialogue}'"),
         (cfg.model.lora_target_modules != [], "model.lora_target_modules must name at least one module"),
         *_critic_free_checks(cfg),
     ]
     for ok, message in checks:
         if not ok:
             raise UserError(message)
-    try:
-        d.prompt_template.format(dialogue="")
-    except (KeyError, IndexError, ValueError) as error:
-        raise UserError(f"data.prompt_template can only use the {{dialogue}} placeholder ({type(error).__name__}: "
-                        f"{error}); write literal braces as {{{{ and }}}}") from None
+    _check_template(d.prompt_template)
     return cfg
+
+
+def _check_template(template: str) -> None:
+    """Refuses a prompt template whose only field is not a bare `{dialogue}`: no other name, no
+    attribute or index lookup (`{dialogue.__class__}`), no conversion (`!r`) or format spec (`:>9`)."""
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template)
+                  if name is not None]
+    except ValueError as error:  # a lone { or }
+        raise UserError(f"data.prompt_template can only use the {{dialogue}} placeholder ({error}); "
+                        "write literal braces as {{ and }}") from None
+    wrong = [name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+             for name, spec, conversion in fields if (name, spec, conversion) != ("dialogue", "", None)]
+    if wrong:
+        raise UserError(f"data.prompt_template can only use the {{dialogue}} placeholder, bare (got {{{wrong[0]}}}); "
+                        "write literal braces as {{ and }}")
+    if not fields:
+        raise UserError("data.prompt_template must contain '{dialogue}'")
 
 
 def _critic_free_checks(cfg: Config) -> list[tuple[bool, str]]:

@@ -4,7 +4,10 @@ Sources: a Hub dataset id (e.g. `knkarthick/dialogsum`, evaluated on its own tes
 local json/jsonl/csv/parquet file, or the built-in tiny dialogues. Every row keeps its id,
 dialogue, reference summaries (one `summary` column, or `summary1..N`), prompt text and prompt
 token ids. A dialogue too long for the model window loses its end, never the instruction or the
-"Summary:" cue (a right-truncated prompt would end mid-dialogue with no instruction at all).
+"Summary:" cue (a right-truncated prompt would end mid-dialogue with no instruction at all), and a
+window too small for them and a few dialogue tokens is refused. Rows whose dialogue has no visible
+character (empty, spaces, control or zero-width characters only) are dropped like too-short ones; a
+dialogue or summary cell that holds a list or an object (not text) is refused, naming its row.
 """
 
 from __future__ import annotations
@@ -17,22 +20,55 @@ import pandas as pd
 from datasets import Dataset, DatasetDict
 
 from ..config import DataConfig
+from ..config.json_files import parse_json
 from ..errors import UserError
 from ..models.hub import check_allowed
 
+MIN_DIALOGUE_TOKENS = 8  # the fewest dialogue tokens a prompt window must leave room for
 LOCAL_READERS = {
     ".json": lambda p: _read_json(p),
-    ".jsonl": lambda p: pd.read_json(p, lines=True, dtype=False),
+    ".jsonl": lambda p: _json_lines(p.read_text(encoding="utf-8"), p),
     ".csv": lambda p: pd.read_csv(p, dtype=str, keep_default_na=False),
     ".parquet": lambda p: pd.read_parquet(p),
 }
 
 
 def _read_json(path: Path) -> pd.DataFrame:
+    """A .json dataset: a list of row objects, an object of columns, or JSON lines."""
+    text = path.read_text(encoding="utf-8")
     try:
-        return pd.read_json(path, dtype=False)
-    except ValueError:  # a .json file holding JSON lines
-        return pd.read_json(path, lines=True, dtype=False)
+        data = parse_json(text, f"dataset file {path}", allow_nan=True)
+    except UserError:
+        first = next((line for line in text.splitlines() if line.strip()), "")
+        try:  # a .json file holding JSON lines: its first line alone is one object
+            one_row = isinstance(parse_json(first, str(path)), dict)
+        except UserError:
+            one_row = False
+        if one_row:
+            return _json_lines(text, path)
+        raise
+    if isinstance(data, dict) and not any(isinstance(value, (list, dict)) for value in data.values()):
+        data = [data]  # one line of JSON lines: one row
+    if isinstance(data, list) and all(isinstance(row, dict) for row in data):
+        return pd.DataFrame(data)
+    if isinstance(data, dict) and all(isinstance(column, (list, dict)) for column in data.values()):
+        try:
+            return pd.DataFrame(data)
+        except ValueError as error:  # columns of different lengths
+            raise UserError(f"dataset file {path}: {str(error).splitlines()[0]}") from None
+    raise UserError(f"dataset file {path} must hold a list of row objects, an object of columns, or one object "
+                    "per line (JSON lines)")
+
+
+def _json_lines(text: str, path: Path) -> pd.DataFrame:
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            row = parse_json(line, f"dataset file {path} line {number}", allow_nan=True)
+            if not isinstance(row, dict):
+                raise UserError(f"dataset file {path} line {number} is not a JSON object (one row per line)")
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def load_rows(cfg: DataConfig) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -65,6 +101,8 @@ def _load_local(path: Path) -> pd.DataFrame:
         rows = reader(path)
     except UnicodeDecodeError:
         raise UserError(f"dataset file {path} is not valid UTF-8 text") from None
+    except UserError:
+        raise
     except Exception as error:  # pandas raises many types for malformed files
         raise UserError(f"could not read dataset file {path}: {str(error).splitlines()[0]}") from None
     if len(rows) == 0:
@@ -128,8 +166,8 @@ def prepare_rows(rows: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
     if cfg.id_column and cfg.id_column not in rows.columns:
         raise UserError(f"dataset has no id column '{cfg.id_column}'; columns are: {columns}")
 
-    dialogues = rows[cfg.dialogue_column].fillna("").astype(str).str.strip()
-    texts = [rows[c].fillna("").astype(str).str.strip() for c in references]
+    dialogues = _text_column(rows, cfg.dialogue_column)
+    texts = [_text_column(rows, c) for c in references]
     refs = [[t.iloc[i] for t in texts if t.iloc[i]] for i in range(len(rows))]
     out = pd.DataFrame(
         {
@@ -140,15 +178,41 @@ def prepare_rows(rows: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
         }
     )
     lengths = out["dialogue"].str.len()
-    out = out[(lengths >= cfg.min_chars) & (lengths <= cfg.max_chars)].reset_index(drop=True)
+    visible = out["dialogue"].map(has_visible_text).astype(bool)
+    out = out[visible & (lengths >= cfg.min_chars) & (lengths <= cfg.max_chars)].reset_index(drop=True)
+    if out.empty and not visible.any():
+        raise UserError(f"no dialogue left: all {len(rows)} rows have no visible character (empty, or only spaces, "
+                        f"control or zero-width characters in column '{cfg.dialogue_column}')")
     if out.empty:
+        invisible = len(rows) - int(visible.sum())
         raise UserError(
             f"no dialogue left after the length filter ({cfg.min_chars}-{cfg.max_chars} characters) out of "
-            f"{len(rows)} rows; widen data.min_chars/data.max_chars"
+            f"{len(rows)} rows" + (f" ({invisible} with no visible character)" if invisible else "")
+            + "; widen data.min_chars/data.max_chars"
         )
     if cfg.max_examples:
         out = out.iloc[: cfg.max_examples].reset_index(drop=True)
     return out
+
+
+def has_visible_text(text: str) -> bool:
+    """True if `text` has a character that shows: not a space, a control or a zero-width character."""
+    return any(ch.isprintable() and not ch.isspace() for ch in text)
+
+
+def _text_column(rows: pd.DataFrame, column: str) -> pd.Series:
+    """The column as stripped text (missing -> ""); a cell holding a list, an object or bytes is refused
+    (its Python repr is not the dialogue)."""
+    for number, value in enumerate(rows[column], 1):
+        if not pd.api.types.is_scalar(value) or isinstance(value, bytes):
+            raise UserError(f"dataset column '{column}' row {number} holds {type(value).__name__} data, not text; "
+                            "each cell must be a string")
+    return rows[column].fillna("").astype(str).str.strip()
+
+
+def min_prompt_tokens(template: str, tokenizer) -> int:
+    """The smallest window that holds the template's instruction and cue and `MIN_DIALOGUE_TOKENS` of dialogue."""
+    return _token_count(tokenizer, template.format(dialogue="")) + MIN_DIALOGUE_TOKENS
 
 
 def fit_prompts(template: str, dialogues: list[str], tokenizer, max_tokens: int) -> tuple[list[str], int]:
@@ -190,6 +254,11 @@ def build_dataset(cfg: DataConfig, tokenizer, max_prompt_tokens: int = 512) -> D
     The test split is the source's own (a Hub dataset's `data.test_split`) or a shuffle seeded by
     `data.split_seed`, never by the run seed: every run with the same data is judged on the same dialogues.
     """
+    needed = min_prompt_tokens(cfg.prompt_template, tokenizer)
+    if max_prompt_tokens < needed:
+        raise UserError(f"model.max_prompt_tokens={max_prompt_tokens} cannot hold the prompt template's "
+                        f"instruction and cue ({needed - MIN_DIALOGUE_TOKENS} tokens with this tokenizer) and "
+                        f"{MIN_DIALOGUE_TOKENS} dialogue tokens: set it to at least {needed}")
     rows, test_rows = load_rows(cfg)
     rows = prepare_rows(rows, cfg)
     if test_rows is not None:

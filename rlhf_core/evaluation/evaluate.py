@@ -147,6 +147,8 @@ def evaluate_run(run_dir: str | Path, samples: int | None = None, summarizer: Su
     """
     run = RunDir(run_dir)
     config = run.config()
+    if write:
+        run.check_writable()  # before the work: a read-only folder would lose every result at the end
     checkpoint = run.checkpoint_dir()
     if checkpoint is None:
         raise UserError(f"run {run.path} has no checkpoint yet; train at least one step first")

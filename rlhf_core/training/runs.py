@@ -11,10 +11,13 @@ A checkpoint is written into a temporary folder and swapped in by rename, so a k
 write leaves the previous complete checkpoint loadable (`checkpoint.old` covers the instant
 between the two renames). Everything read back is checked: a malformed file raises UserError
 naming the file (never a traceback), and `metrics()` skips lines that are not step records.
+A run folder holds only its own files: a symbolic link among them (`checkpoint` -> elsewhere, a
+linked `metrics.jsonl` that appends would follow) is refused before anything is read or written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import json
@@ -27,6 +30,7 @@ from pathlib import Path
 from safetensors import SafetensorError  # the Rust core only: no torch on import
 
 from ..config import Config, validate
+from ..config.json_files import parse_json, read_json_file
 from ..errors import UserError
 from ..paths import PROJECT_ROOT
 
@@ -34,6 +38,9 @@ CHECKPOINT = "checkpoint"
 STATE_FILE = "trainer_state.json"
 OPTIMIZER_FILE = "optimizer.safetensors"
 LOCK_FILE = ".lock"
+# What a run folder holds (besides a trainer's own tracker folders): none of it may be a symbolic link.
+RUN_ENTRIES = ("config.json", "metrics.jsonl", "samples.jsonl", "eval.json", "eval_samples.csv",
+               "eval_samples.json", LOCK_FILE, CHECKPOINT, CHECKPOINT + ".old")
 
 
 def runs_root() -> Path:
@@ -69,19 +76,29 @@ def atomic_write_text(path: Path, text: str) -> None:
         os.replace(tmp, path)
         _fsync_dir(path.parent)  # the rename itself survives a power cut
     except OSError as error:
-        tmp.unlink(missing_ok=True)
+        _remove(tmp)  # never raises: a read-only folder would refuse the unlink too
         raise UserError(f"could not write {path}: {error.strerror or error}; the previous version is kept") from None
 
 
-def read_json(path: Path, what: str | None = None):
-    """Returns a JSON file's content, or raises UserError naming the file (missing, unreadable, not JSON)."""
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{f'{what}: ' if what else ''}{path} is missing") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error).splitlines()[0]
-        raise UserError(f"{f'{what}: ' if what else ''}{path} is damaged ({reason})") from None
+def read_json(path: Path, what: str | None = None, allow_nan: bool = True):
+    """Returns a JSON file's content or raises UserError naming the file (`json_files.read_json_file`);
+    NaN literals pass by default: `json.dumps` writes them into evaluation reports."""
+    return read_json_file(path, what, allow_nan=allow_nan)
+
+
+def _remove(path: Path) -> None:
+    """Removes a file, a symbolic link (never what it points to) or a folder; ignores what is gone."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+
+
+def _names(folder: Path) -> list[str]:
+    with contextlib.suppress(OSError):  # unreadable: what reads it later says so
+        return os.listdir(folder)
+    return []
 
 
 def _step_record(record) -> bool:
@@ -104,7 +121,7 @@ class RunLock:
     def acquire(self) -> "RunLock":
         """Takes the lock or raises UserError naming the process that holds it."""
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)  # never truncate a link target
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as error:
@@ -141,7 +158,7 @@ def holder_pid(folder: Path) -> int | None:
     """Returns the pid of the process training in `folder` now, or None if no one holds its lock."""
     path = Path(folder) / LOCK_FILE
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
         return None
     try:
@@ -177,6 +194,7 @@ class RunDir:
 
     def lock(self) -> RunLock:
         """Creates the folder if needed and takes its lock (UserError if it cannot be written or is in use)."""
+        self.check_links()
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             return RunLock(self.path).acquire()
@@ -196,11 +214,33 @@ class RunDir:
     def exists(self) -> bool:
         return (self.path / "config.json").is_file()
 
+    def check_links(self) -> None:
+        """Raises UserError if a file or folder of the run (or of its checkpoints) is a symbolic link:
+        a checkpoint swap would move the link and fail on it forever, an append would write where it points."""
+        checkpoints = [self.path / name for name in (CHECKPOINT, CHECKPOINT + ".old")]
+        inside = [c / name for c in checkpoints if c.is_dir() and not c.is_symlink() for name in _names(c)]
+        for path in [self.path / name for name in RUN_ENTRIES] + inside:
+            if path.is_symlink():
+                raise UserError(f"{path} is a symbolic link; a run folder holds only its own files: "
+                                "put the real file or folder there, or start a new --run-dir")
+
+    def check_writable(self) -> None:
+        """Raises UserError unless files can be created in the run folder: checked before work whose
+        results would be lost to a read-only folder (an evaluation)."""
+        probe = self.path / f".write-check-{os.getpid()}"
+        try:
+            os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+            probe.unlink()
+        except OSError as error:
+            raise UserError(f"cannot write to run directory {self.path}: {error.strerror or error}; "
+                            "make it writable first (nothing was evaluated)") from None
+
     def config(self) -> Config:
         """The run's Config, checked like any other (UserError naming config.json if it is malformed)."""
         if not self.exists():
             raise UserError(f"{self.path} is not a run directory (config.json missing)")
-        data = read_json(self.path / "config.json", f"the configuration of run {self.path.name}")
+        self.check_links()
+        data = read_json(self.path / "config.json", f"the configuration of run {self.path.name}", allow_nan=False)
         try:
             return validate(Config.from_dict(data))
         except UserError as error:
@@ -233,10 +273,10 @@ class RunDir:
         if not path.is_file():
             return []
         records = []
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
+                record = parse_json(line, f"{path} line {number}", allow_nan=True)
+            except UserError:  # not JSON, nested too deeply, a number out of range
                 continue
             if _step_record(record):
                 records.append(record)
@@ -272,8 +312,9 @@ class RunDir:
 
     def save_checkpoint(self, policy, optimizer, state: dict) -> Path:
         """Writes adapter, value head, optimizer and trainer state atomically; returns the folder."""
+        self.check_links()  # a linked checkpoint would fail the swap below, on every later save too
         for stale in self.path.glob(f".{CHECKPOINT}.tmp-*"):  # left by a process killed mid-write
-            shutil.rmtree(stale, ignore_errors=True)
+            _remove(stale)
         tmp = self.path / f".{CHECKPOINT}.tmp-{os.getpid()}"
         from safetensors.torch import save_file  # torch on first use: listing runs (the app's start) needs none
 
@@ -283,7 +324,7 @@ class RunDir:
             (tmp / STATE_FILE).write_text(json.dumps(state, indent=2))  # written last: marks completeness
             _fsync_tree(tmp)
         except (OSError, SafetensorError) as error:  # a full disk, a quota: the old checkpoint is untouched
-            shutil.rmtree(tmp, ignore_errors=True)
+            _remove(tmp)
             reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
             kept = self.checkpoint_dir()
             raise UserError(f"could not write the checkpoint of step {state.get('step')} to {self.path}: {reason}; "
@@ -292,14 +333,17 @@ class RunDir:
         final, old = self.path / CHECKPOINT, self.path / (CHECKPOINT + ".old")
         # `final` only ever comes from renaming a complete folder, so whenever it exists `old` is
         # redundant; if a crash left only `old`, the new folder goes straight into place.
-        if final.exists():
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(final, old)
-        os.replace(tmp, final)
+        try:
+            if os.path.lexists(final):
+                _remove(old)
+                os.replace(final, old)
+            os.replace(tmp, final)
+        except OSError as error:
+            _remove(tmp)
+            raise UserError(f"could not put the checkpoint of step {state.get('step')} in place in {self.path}: "
+                            f"{error.strerror or error}; resume with --resume once the folder is fixed") from None
         _fsync_dir(self.path)
-        if old.exists():
-            shutil.rmtree(old)
+        _remove(old)
         return final
 
     def load_checkpoint(self, policy, optimizer) -> dict | None:
@@ -387,8 +431,8 @@ def list_runs(root: Path | None = None) -> list[RunDir]:
         return []
     runs = []
     for p in root.iterdir():
-        try:
-            if (p / "config.json").is_file():
+        try:  # a run is a real folder inside the root: a link elsewhere could not be opened by name anyway
+            if not p.is_symlink() and p.is_dir() and (p / "config.json").is_file():
                 runs.append(((p / "config.json").stat().st_mtime, RunDir(p)))
         except OSError:  # not a run, or deleted while listing
             continue
