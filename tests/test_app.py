@@ -278,10 +278,12 @@ def test_the_page_names_no_absolute_path_and_says_an_empty_number_in_plain_words
     from rlhf_core import UserError
     from webapp.evaluation_views import evaluation_cells
     from webapp.knobs import KNOB
-    from webapp.views import model_name
+    from webapp.views import error_html, model_name
 
     assert model_name(str(Path.cwd() / "checkpoints" / "demo" / "judge")) == "checkpoints/demo/judge"
     assert model_name("/srv/models/demo/judge") == "…/models/demo/judge" and model_name("org/model") == "org/model"
+    shown = error_html("run /srv/runs/abc has no checkpoint; see https://example.org/a/b")
+    assert "run …/srv/runs/abc has" in shown and "https://example.org/a/b" in shown
     with pytest.raises(UserError, match=r"^Learning rate is empty: enter a number such as 0.0005$"):
         KNOB["learning_rate"].parse(None)
     report = {"scorers": {"judge": "j"}, "toxicity": {"greedy": {"judge": {

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .knobs import KNOBS, knob_values
-from .views import esc, fmt, model_name
+from .views import esc, fmt, model_name, short_paths
 
 if TYPE_CHECKING:
     from .evaluation import Evaluation
@@ -84,6 +84,7 @@ def missing_judge_html(report: dict) -> str:
     from rlhf_core.evaluation.report import missing_judge  # text only; imported when an evaluation is shown
 
     missing = missing_judge(report)
+    missing = short_paths(missing) if missing else missing
     return f'<div class="warn" id="judge-missing">⚠ {esc(missing[0].upper() + missing[1:])}.</div>' if missing else ""
 
 

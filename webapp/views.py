@@ -86,6 +86,14 @@ def model_name(name: str) -> str:
     return str(Path("…", *path.parts[-3:]))
 
 
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[\w.-]+/)+[\w.-]+")
+
+
+def short_paths(text: str) -> str:
+    """`text` with every absolute path in it shortened by `model_name`: the page names no server path."""
+    return _ABSOLUTE_PATH.sub(lambda match: model_name(match.group()), str(text))
+
+
 def _models_line(config, device: str | None) -> str:
     where = f", {device}" if device else ""
     return (f"<b>Models</b> (preset <code>{esc(config.preset)}</code>{where}): "
@@ -110,7 +118,7 @@ def banner_html(plan: StartupPlan, startup: Startup | None = None, error: str | 
         config, device = None, None
     body = _models_line(config, device) if config else ""
     if error:
-        state = f'<div class="error">error: the models could not be loaded: {esc(error)}</div>'
+        state = f'<div class="error">error: the models could not be loaded: {esc(short_paths(error))}</div>'
     elif startup is None:
         state = ('<div class="loading-line"><span class="spinner"></span> Loading the models… the page works '
                  "meanwhile; buttons that need the models wait for them.</div>")
@@ -119,7 +127,7 @@ def banner_html(plan: StartupPlan, startup: Startup | None = None, error: str | 
     state += "".join(f'<div class="warn gpu-warning">⚠ {_code_spans(warning)}</div>' for warning in plan.warnings)
     if not plan.fell_back:
         return f'<div class="banner ok" id="models-banner">{body}{state}</div>'
-    reasons = "".join(f"<li>{esc(p)}</li>" for p in plan.problems)
+    reasons = "".join(f"<li>{esc(short_paths(p))}</li>" for p in plan.problems)
     return (f'<div class="banner fallback" id="models-banner"><b>Offline fallback:</b> '
             f"<code>{esc(plan.requested)}</code> could not be loaded, so the app runs the offline "
             f"<code>{esc(plan.preset)}</code> preset.<br>{body}{state}"
@@ -141,7 +149,7 @@ def startup_line(plan: StartupPlan) -> str:
 
 def error_html(message: str) -> str:
     """One error line for the visitor (the slot that shows it replaces any stale result)."""
-    text = str(message)
+    text = short_paths(message)
     return f'<div class="error" role="alert">{esc(text if text.startswith("error:") else "error: " + text)}</div>'
 
 
@@ -186,7 +194,7 @@ def progress_html(snap: JobSnapshot, viewer: str | None = None, notice: str | No
     if snap.kl_warning:
         parts.append(f'<div class="warn">⚠ {esc(snap.kl_warning)}</div>')
     if snap.error:
-        parts.append(f'<div class="error">{esc(snap.error)}</div>')
+        parts.append(f'<div class="error">{esc(short_paths(snap.error))}</div>')
     return f'<div class="run-card state-{snap.state}" id="run-card">{"".join(parts)}</div>'
 
 
