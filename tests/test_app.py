@@ -453,7 +453,7 @@ def test_the_comparison_table_sorts_by_improvement_regression_and_changed_facts(
     assert order(ORDERS[2]) == ["b", "c", "a"]
     assert order(ORDERS[3]) == ["a", "b", "c"]
     shown = comparison_table(evaluation, ORDERS[3])
-    assert list(shown["toxicity before → after"]) == ["0.50 → 0.10 (judge)"] * 3
+    assert list(shown["toxicity before → after"]) == ["50% → 10% (judge)"] * 3
     assert list(shown["changed facts"]) == ["", "30 → 20", ""]  # computed from the text for an older table
     assert shown["summary before"][1] == "It costs ~~30.~~" and shown["summary after"][1] == "It costs **20.**"
 

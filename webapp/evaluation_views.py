@@ -234,7 +234,7 @@ def comparison_table(evaluation: Evaluation | None, order: str) -> pd.DataFrame:
         "changed facts": t["_facts"],
         "reward before → after": [f"{b:.2f} → {a:.2f}" for b, a in zip(t["reward_before"], t["reward_after"])],
         "Δ reward": t["reward_diff"].round(3),
-        "toxicity before → after": ([f"{b:.2f} → {a:.2f} ({who})" for b, a in zip(t[before], t[after])]
+        "toxicity before → after": ([f"{pct(b)} → {pct(a)} ({who})" for b, a in zip(t[before], t[after])]
                                     if toxicity else [""] * len(t)),
     }, columns=COMPARISON_COLUMNS)
 
