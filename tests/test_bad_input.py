@@ -45,6 +45,11 @@ BEFORE_ANY_MODEL = [
     (["--data.test_size", "1.5"], r"data.test_size must be greater than 0 and less than 1"),
     (["--ppo.kl_penalty", "huge"], r"ppo.kl_penalty must be one of kl, abs, mse, full"),
     (["--model.lora_target_modules", ","], r"must name at least one module"),
+    # only a bare {dialogue}: no attribute or index lookup, conversion or format spec
+    *[(["--data.prompt_template", t], r"prompt_template can only use the \{dialogue\} placeholder, bare \(got ")
+      for t in ["{dialogue.__class__} {dialogue}", "{dialogue[0]}", "{dialogue!r}", "{dialogue:>30}",
+                "{0} {dialogue}"]],
+    (["--data.prompt_template", "{{dialogue}}"], r"must contain '\{dialogue\}'"),
 ]
 
 
@@ -233,3 +238,49 @@ def test_resume_skips_hostile_metrics_lines(trained, tmp_path, capsys):
     assert code == 0 and not lines, err
     steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert steps == [1, 2]
+
+
+# ------------------------------------------------------------------ dialogues and prompt windows
+
+
+def _dataset(tmp_path, dialogues) -> str:
+    path = tmp_path / "d.jsonl"
+    path.write_text("".join(json.dumps({"id": f"r{i}", "dialogue": d, "summary": "s"}) + "\n"
+                            for i, d in enumerate(dialogues)))
+    return str(path)
+
+
+INVISIBLE = ["\u200b\u200b\x01 \u2060", "", "   \t", "\x00\x01\x02", "\u2060" * 300]
+
+
+def test_dialogues_with_no_visible_character_are_dropped(tmp_path):
+    from rlhf_core.data.dialogues import build_dataset
+    from rlhf_core.models.tiny import tiny_tokenizer
+
+    real = ["#Person1#: Hello there, how are you today? #Person2#: Fine, thanks."] * 4
+    cfg = get_config("tiny", {"data.dataset": _dataset(tmp_path, INVISIBLE + real), "data.min_chars": 0})
+    splits = build_dataset(cfg.data, tiny_tokenizer(), 256)
+    assert sorted(d for split in splits.values() for d in split["dialogue"]) == real
+
+
+@pytest.mark.parametrize("command", [["train", "--preset", "tiny", "--steps", "1"],
+                                     ["sft", "--preset", "tiny", "--epochs", "1"]])
+def test_only_invisible_dialogues_is_one_line(tmp_path, capsys, command):
+    where = ["--run-dir", str(tmp_path / "run")] if command[0] == "train" else ["--out", str(tmp_path / "out")]
+    code, lines, err = run_main([*command, *where, "--dataset", _dataset(tmp_path, INVISIBLE),
+                                 "--data.min_chars", "0"], capsys)
+    assert_one_error(code, lines, err, r"no dialogue left: all 5 rows have no visible character")
+    assert not (tmp_path / "run").exists() and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("cell", [["a", "list"], {"an": "object"}])
+def test_a_dialogue_cell_holding_an_object_is_refused(tmp_path, capsys, cell):
+    data = _dataset(tmp_path, ["#Person1#: a real dialogue that is long enough to keep."] * 3 + [cell])
+    code, lines, err = run_main([*TRAIN, "--run-dir", str(tmp_path / "run"), "--dataset", data], capsys)
+    assert_one_error(code, lines, err, r"dataset column 'dialogue' row 4 holds (list|dict) data, not text")
+
+
+def test_a_window_too_small_for_the_prompt_is_one_line(tmp_path, capsys):
+    code, lines, err = run_main([*TRAIN, "--run-dir", str(tmp_path / "run"), "--model.max_prompt_tokens", "1"], capsys)
+    assert_one_error(code, lines, err, r"model.max_prompt_tokens=1 cannot hold .* set it to at least \d+")
+    assert not (tmp_path / "run").exists()

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from rlhf_core import cli, get_config
 from rlhf_core.config.json_files import MAX_DEPTH, parse_json, read_json_file
-from rlhf_core.data.dialogues import build_dataset, load_rows
+from rlhf_core.data.dialogues import load_rows
 from rlhf_core.errors import UserError
 from rlhf_core.training.runs import STATE_FILE, RunDir, atomic_write_text, list_runs
 
@@ -410,63 +410,3 @@ def test_a_symlinked_run_folder_is_not_listed(template_run, tmp_path):
     (root / "linked").symlink_to(tmp_path / "outside")
     (root / "file").write_text("not a run")
     assert [run.path.name for run in list_runs(root)] == ["real"]
-
-
-# ------------------------------------------------------------------ dialogues and prompts
-
-
-def _dataset(tmp_path, dialogues) -> str:
-    path = tmp_path / "d.jsonl"
-    path.write_text("".join(json.dumps({"id": f"r{i}", "dialogue": d, "summary": "s"}) + "\n"
-                            for i, d in enumerate(dialogues)))
-    return str(path)
-
-
-INVISIBLE = ["\u200b\u200b\x01 \u2060", "", "   \t", "\x00\x01\x02", "\u2060" * 300]
-
-
-def test_dialogues_with_no_visible_character_are_dropped(tmp_path):
-    from rlhf_core.models.tiny import tiny_tokenizer
-
-    real = ["#Person1#: Hello there, how are you today? #Person2#: Fine, thanks."] * 4
-    data = _dataset(tmp_path, INVISIBLE + real)
-    cfg = get_config("tiny", {"data.dataset": data, "data.min_chars": 0})
-    splits = build_dataset(cfg.data, tiny_tokenizer(), 256)
-    assert len(splits["train"]) + len(splits["test"]) == 4
-    assert all(d.startswith("#Person1#") for split in splits.values() for d in split["dialogue"])
-
-
-@pytest.mark.parametrize("command", [["train", "--preset", "tiny", "--steps", "1"],
-                                     ["sft", "--preset", "tiny", "--epochs", "1"]])
-def test_only_invisible_dialogues_is_one_line(tmp_path, capsys, command):
-    data = _dataset(tmp_path, INVISIBLE)
-    where = ["--run-dir", str(tmp_path / "run")] if command[0] == "train" else ["--out", str(tmp_path / "out")]
-    code, lines, err = run_cli([*command, *where, "--dataset", data, "--data.min_chars", "0"], capsys)
-    assert_one_error(code, lines, err)
-    assert "no dialogue left: all 5 rows have no visible character" in lines[0], lines[0]
-
-
-@pytest.mark.parametrize("cell", [["a", "list"], {"an": "object"}])
-def test_a_dialogue_cell_holding_an_object_is_refused(tmp_path, capsys, cell):
-    data = _dataset(tmp_path, ["#Person1#: a real dialogue that is long enough to keep."] * 3 + [cell])
-    code, lines, err = run_cli(["train", "--preset", "tiny", "--steps", "1", "--run-dir", str(tmp_path / "run"),
-                                "--dataset", data], capsys)
-    assert_one_error(code, lines, err)
-    assert "dataset column 'dialogue' row 4 holds" in lines[0] and "not text" in lines[0], lines[0]
-
-
-def test_a_window_too_small_for_the_prompt_is_one_line(tmp_path, capsys):
-    code, lines, err = run_cli(["train", "--preset", "tiny", "--steps", "1", "--run-dir", str(tmp_path / "run"),
-                                "--model.max_prompt_tokens", "1"], capsys)
-    assert_one_error(code, lines, err)
-    assert "model.max_prompt_tokens=1 cannot hold" in lines[0] and "set it to at least" in lines[0], lines[0]
-    assert not (tmp_path / "run").exists()
-
-
-@pytest.mark.parametrize("template", ["{dialogue.__class__} {dialogue}", "{dialogue[0]}", "{dialogue!r}",
-                                      "{dialogue:>30}", "{0} {dialogue}", "{{dialogue}}"])
-def test_only_a_bare_dialogue_placeholder_is_allowed(tmp_path, capsys, no_models, template):
-    code, lines, err = run_cli(["train", "--preset", "tiny", "--run-dir", str(tmp_path / "run"),
-                                "--data.prompt_template", template], capsys)
-    assert_one_error(code, lines, err)
-    assert "data.prompt_template" in lines[0]
