@@ -43,10 +43,10 @@ def compare_dialogue(text: str, run_name: str | None = None) -> DialogueComparis
     if run_name:
         run = finished_run(run_name)
         models = models_for(run.config())
-        adapter = models.adapter_for(run)
     else:
-        models, adapter = startup().models, None
-    with models.lock:
+        run, models = None, startup().models
+    with models.lock:  # the adapter stays loaded until its last use (adapter_for may unload others)
+        adapter = models.adapter_for(run) if run is not None else None
         summarizer = models.summarizer
         truncated = summarizer.is_truncated(dialogue)
         texts = summarizer.summarize([dialogue], BEFORE)

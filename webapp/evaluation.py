@@ -4,6 +4,7 @@ shared models (`rlhf_core.evaluation.evaluate_run`), and the last one saved in i
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import threading
 import time
@@ -14,11 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from rlhf_core.errors import UserError
-from rlhf_core.training.runs import RunDir, read_json, run_path
+from rlhf_core.training.runs import RunDir, atomic_write_text, read_json, run_path
 
 from .knobs import whole_number
 from .limits import limits, within_limit
-from .run_list import finished_run
+from .run_list import ASKED, asked_size, finished_run
 from .shared_models import models_for
 
 log = logging.getLogger(__name__)
@@ -69,14 +70,30 @@ def evaluate(name: str, samples: int, progress: Callable | None = None) -> Evalu
         from rlhf_core.evaluation.evaluate import evaluate_run
 
         models = models_for(run.config())
-        with models.lock:
+        with models.lock:  # checked and written under the lock: no evaluation slips in between
+            if limits().public:
+                _refuse_a_smaller_evaluation(name, samples)
             judge, problem = models.judge(run.config().eval)
             report, table = evaluate_run(run.path, samples, summarizer=models.summarizer, judge=judge or False,
                                          judge_problem=problem)
+            # What was asked for, beside what the test split gave ("samples"): the size rules compare requests.
+            report[ASKED] = samples
+            atomic_write_text(run.path / "eval.json", json.dumps(report, indent=2))
     finally:
         done.set()
     _SECONDS_PER_DIALOGUE[:] = [(time.monotonic() - start) / samples]
     return Evaluation(name, report, table)
+
+
+def _refuse_a_smaller_evaluation(name: str, samples: int) -> None:
+    """On a public server an evaluation replaces a saved one only if it covers at least as many test
+    dialogues: one visitor cannot overwrite another's larger evaluation (and the default "after")."""
+    saved = saved_evaluation(name)
+    size = asked_size(saved.report) if saved else 0
+    if samples < size:
+        raise UserError(f"run {name} already has an evaluation that asked for {size} test dialogues; on this "
+                        f"public server a smaller one does not replace it (evaluate on {size} or more, or read the "
+                        f"saved one)")
 
 
 def saved_evaluation(name: str) -> Evaluation | None:
@@ -94,8 +111,15 @@ def saved_evaluation(name: str) -> Evaluation | None:
 
 
 def evaluation_csv(name: str | None) -> Path | None:
-    """The per-dialogue CSV of the run's last evaluation, or None."""
+    """The per-dialogue CSV of the run's last evaluation, or None: only a regular file really inside
+    the run's folder (a symlink, or a path that resolves elsewhere, would serve another file)."""
     if not name:
         return None
-    path = run_path(name) / "eval_samples.csv"
-    return path if path.is_file() else None
+    try:
+        folder = run_path(name).resolve(strict=True)
+        path = folder / "eval_samples.csv"
+        if path.is_symlink() or not path.is_file() or path.resolve(strict=True).parent != folder:
+            return None
+    except (OSError, UserError, RuntimeError):  # a missing folder, a link loop, a bad name
+        return None
+    return path

@@ -173,13 +173,22 @@ class JobManager:
                                  status=f"step {result.step}/{result.total_steps} done in {result.seconds:.2f} s")
             self._finish(config, path, cancel)
         except UserError as error:
-            with self._lock:
-                self._update(state=FAILED, error=str(error), status="failed", finished_at=time.time())
+            self._fail(path, str(error))
         except Exception as error:  # a bug: keep the traceback in the log, tell the visitor in one line
             log.exception("training run %s failed", path.name)
-            with self._lock:
-                self._update(state=FAILED, error=f"unexpected error: {type(error).__name__}: {error}",
-                             status="failed", finished_at=time.time())
+            self._fail(path, f"unexpected error: {type(error).__name__}: {error}")
+
+    def _fail(self, path: Path, error: str) -> None:
+        """Marks the job failed; a run that failed before its first checkpoint leaves no folder behind
+        (it would be clutter that a public server cannot delete)."""
+        self._remove_if_empty(path)
+        with self._lock:
+            self._update(state=FAILED, error=error, status="failed", finished_at=time.time())
+
+    @staticmethod
+    def _remove_if_empty(path: Path) -> None:
+        if path.is_dir() and RunDir(path).checkpoint_dir() is None:
+            shutil.rmtree(path, ignore_errors=True)
 
     def _finish(self, config: Config, path: Path, cancel: threading.Event) -> None:
         run = RunDir(path)
@@ -188,8 +197,7 @@ class JobManager:
         stopped = cancel.is_set() and steps < config.steps
         if steps == 0:
             # Stopped before the first step finished: an empty run is only clutter.
-            if run.checkpoint_dir() is None and path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
+            self._remove_if_empty(path)
             message = "stopped before the first step; nothing was saved"
         else:
             message = (f"stopped after step {steps} of {config.steps}; checkpoint kept" if stopped

@@ -33,6 +33,7 @@ class Knob:
     column: str  # its short name: the Runs table's header, the run card's label
     algos: tuple[str, ...] = ALGOS  # the algorithms that read it
     bound: str | None = None  # numbers: "positive" or "zero or more"
+    most: float | None = None  # numbers: the largest sane value (a reward weight of 1e308 overflows)
     limit: str | None = None  # the env var that caps it on this server (limits.Limits.cap)
     help: str | None = None  # None: the config field's Doc
     choices: tuple[tuple[str, str], ...] = ()  # dropdowns: (label, value)
@@ -56,7 +57,7 @@ class Knob:
     def help_for(self, algo: str, cap: int | None = None) -> str:
         """The control's help: the config field's Doc (or `help`), and the server's limit if it has one."""
         text = self.help or _field_docs()[self.key_for(algo)]
-        text = text[:1].upper() + text[1:]
+        text = text[:1].upper() + text[1:] + (f"; at most {self.most:g}" if self.most is not None else "")
         return f"{text}; at most {cap} on this server (its host can change that with {self.limit})" if self.limit \
             else text
 
@@ -75,7 +76,7 @@ class Knob:
             return value
         if self.control in ("slider", "whole number"):
             return whole_number(value, self.noun)
-        return real_number(value, self.noun, self.bound)
+        return real_number(value, self.noun, self.bound, self.most)
 
     def cell(self, value: Any) -> str:
         """The value as the run card and the Runs table show it."""
@@ -86,6 +87,7 @@ class Knob:
         return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+MAX_REWARD_WEIGHT = 100.0  # the reward terms are about 1 in size: a weight beyond 100 only breaks training
 ALGORITHMS = (("PPO (value head)", "ppo"), ("RLOO (no critic)", "rloo"), ("GRPO (no critic)", "grpo"))
 KL_COEF_KEYS = {"ppo": "ppo.init_kl_coef", "rloo": "critic_free.kl_coef", "grpo": "critic_free.kl_coef"}
 
@@ -106,9 +108,9 @@ KNOBS: tuple[Knob, ...] = (
     Knob("target_kl", "ppo.target_kl", "Target KL (nats)", "number", "target KL", algos=PPO_ONLY, bound="positive",
          what="target KL"),
     Knob("toxicity_weight", "reward.toxicity_weight", "Toxicity weight", "number", "toxicity w.",
-         bound="zero or more"),
+         bound="zero or more", most=MAX_REWARD_WEIGHT),
     Knob("fidelity_weight", "reward.fidelity_weight", "Fidelity weight", "number", "fidelity w.",
-         bound="zero or more"),
+         bound="zero or more", most=MAX_REWARD_WEIGHT),
 )
 KNOB = {knob.name: knob for knob in KNOBS}
 
@@ -149,8 +151,9 @@ def whole_number(value: Any, what: str) -> int:
     return int(as_float)
 
 
-def real_number(value: Any, what: str, bound: str | None = None) -> float:
-    """`value` as a finite float within `bound` ("positive", "zero or more"); raises UserError otherwise."""
+def real_number(value: Any, what: str, bound: str | None = None, most: float | None = None) -> float:
+    """`value` as a finite float within `bound` ("positive", "zero or more") and at most `most`; raises
+    UserError otherwise."""
     if value is None or (isinstance(value, str) and not value.strip()):
         raise UserError(f"{what[:1].upper() + what[1:]} is empty: enter a number such as {EXAMPLES.get(what, 0.5)}")
     try:
@@ -160,4 +163,7 @@ def real_number(value: Any, what: str, bound: str | None = None) -> float:
                         f"(got {value!r})") from None
     if not math.isfinite(result) or (bound == "positive" and result <= 0) or (bound == "zero or more" and result < 0):
         raise UserError(f"{what} must be {bound or 'a finite number'} (got {value!r})")
+    if most is not None and result > most:
+        raise UserError(f"{what} must be at most {most:g} (got {value!r}): a larger weight drowns every other "
+                        f"term of the reward and breaks training")
     return result

@@ -23,6 +23,7 @@ class Limits:
     max_eval_samples: int
     public: bool = False  # RLHF_PUBLIC=1 or a Space: only a run's starter may stop it, no deleting, small uploads
     max_upload: str = "10mb"  # Gradio's max_file_size for any upload to the server
+    max_adapters: int = 8  # trained runs' adapters kept loaded per base model (least recently used unloaded)
 
     def cap(self, variable: str) -> int:
         """The limit that env var `variable` sets (RLHF_MAX_STEPS, ...)."""
@@ -60,8 +61,9 @@ def _env_int(name: str, default: int) -> int:
 
 
 def limits() -> Limits:
-    """Returns the limits from RLHF_MAX_STEPS (50), RLHF_MAX_BATCH_SIZE (32), RLHF_MAX_EVAL_SAMPLES (100)
-    and `public_hosting()` (off, but on for a Space; uploads capped at 1 MB when on, 10 MB otherwise)."""
+    """Returns the limits from RLHF_MAX_STEPS (50), RLHF_MAX_BATCH_SIZE (32), RLHF_MAX_EVAL_SAMPLES (100),
+    RLHF_MAX_ADAPTERS (8 loaded runs' adapters per base model) and `public_hosting()` (off, but on for a
+    Space; uploads capped at 1 MB when on, 10 MB otherwise)."""
     public = public_hosting()
     return Limits(
         max_steps=_env_int("RLHF_MAX_STEPS", 50),
@@ -69,6 +71,7 @@ def limits() -> Limits:
         max_eval_samples=_env_int("RLHF_MAX_EVAL_SAMPLES", 100),
         public=public,
         max_upload="1mb" if public else "10mb",
+        max_adapters=_env_int("RLHF_MAX_ADAPTERS", 8),
     )
 
 

@@ -78,6 +78,7 @@ class RunChoice:
     algorithm: str
     toxicity_change: float | None  # relative change of the share flagged toxic (headline figure), if evaluated
     evaluated: bool
+    standard_size: bool = True  # evaluated on the server's standard number of test dialogues (or more)
 
     @property
     def too_short(self) -> bool:
@@ -97,6 +98,29 @@ class RunChoice:
         return " · ".join(parts)
 
 
+ASKED = "samples_asked"  # eval.json's key, written by the app: the test dialogues the evaluation asked for
+
+
+def asked_size(report: dict | None) -> int:
+    """How many test dialogues a saved evaluation asked for (a short test split gives fewer; an
+    evaluation from the command line records only what it got); 0 if unknown."""
+    if not isinstance(report, dict):
+        return 0
+    size = report.get(ASKED, report.get("samples"))
+    return size if isinstance(size, int) and not isinstance(size, bool) else 0
+
+
+def standard_eval_size(config: Config) -> int:
+    """The standard evaluation's test dialogues: the preset's eval.samples, capped by RLHF_MAX_EVAL_SAMPLES."""
+    from rlhf_core.config import get_config
+
+    try:
+        samples = get_config(config.preset).eval.samples
+    except UserError:  # a preset this version no longer has: the run's own setting
+        samples = config.eval.samples
+    return min(samples, limits().max_eval_samples)
+
+
 def after_run_choices() -> list[RunChoice]:
     """The runs that can serve as "after" (a checkpoint, not training now), newest first."""
     choices = []
@@ -112,8 +136,9 @@ def after_run_choices() -> list[RunChoice]:
             except (AttributeError, TypeError):  # an evaluation.json from an older format
                 headline = None
             change = headline[1].get("flagged_relative_change") if headline else None
+        standard = asked_size(info.evaluation) >= standard_eval_size(info.config)
         choices.append(RunChoice(info.name, info.steps_done, info.config.steps, info.config.algo.upper(),
-                                 change, info.evaluation is not None))
+                                 change, info.evaluation is not None, standard))
     return choices
 
 
@@ -123,10 +148,11 @@ def run_choice(name: str | None) -> RunChoice | None:
 
 
 def best_after_run(choices: list[RunChoice]) -> str | None:
-    """The default "after": the evaluated run that cut toxicity most, among runs long enough to mean
-    something; else the newest such run; else the newest run."""
+    """The default "after": the run whose standard-size evaluation (`standard_eval_size`: a smaller one is
+    anyone's cheap pick) cut toxicity most, among runs long enough to mean something; else the newest
+    such run; else the newest run."""
     useful = [c for c in choices if not c.too_short]
-    evaluated = [c for c in useful if c.toxicity_change is not None]
+    evaluated = [c for c in useful if c.toxicity_change is not None and c.standard_size]
     if evaluated:
         return min(evaluated, key=lambda c: c.toxicity_change).name
     pool = useful or choices

@@ -8,6 +8,7 @@ answers in seconds and shows a loading state meanwhile.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,8 @@ class Models:
         self.config = config
         self.summarizer = Summarizer(config, RewardModel.from_config(config.reward))
         self.lock = threading.RLock()
-        self._adapters: dict[Path, tuple[str, float]] = {}  # run folder -> (adapter name, checkpoint mtime)
+        # run folder -> (adapter name, checkpoint mtime), least recently used first (RLHF_MAX_ADAPTERS kept)
+        self._adapters: OrderedDict[Path, tuple[str, float]] = OrderedDict()
         self._counter = 0
         self._judges: dict[tuple, Judge | str] = {}  # (judge, label, max_length) -> loaded Judge or why it failed
 
@@ -58,7 +60,13 @@ class Models:
         return (found, None) if isinstance(found, Judge) else (None, found)
 
     def adapter_for(self, run: RunDir) -> str:
-        """Returns the adapter name of `run`'s latest checkpoint, loading it the first time."""
+        """Returns the adapter name of `run`'s latest checkpoint, loading it the first time; beyond
+        RLHF_MAX_ADAPTERS loaded runs, the least recently used one is unloaded (never this one).
+
+        Hold `lock` from this call until the adapter's last use: another visitor's call may unload it."""
+        from .limits import limits
+
+        most = limits().max_adapters
         folder = run.checkpoint_dir()
         if folder is None:
             raise UserError(f"run {run.path.name} has no checkpoint yet; train at least one step first")
@@ -67,6 +75,7 @@ class Models:
         with self.lock:
             known = self._adapters.get(key)
             if known and known[1] == version:
+                self._adapters.move_to_end(key)
                 return known[0]
             if known:
                 name = known[0]
@@ -74,7 +83,16 @@ class Models:
                 name, self._counter = f"run{self._counter}", self._counter + 1
             self.summarizer.load_adapter(name, folder)
             self._adapters[key] = (name, version)
+            self._adapters.move_to_end(key)
+            while len(self._adapters) > most:
+                _, (old, _) = self._adapters.popitem(last=False)  # `key` is the newest: never this one
+                self.summarizer.unload_adapter(old)
             return name
+
+    def loaded_runs(self) -> list[Path]:
+        """The run folders whose adapters are loaded, least recently used first."""
+        with self.lock:
+            return list(self._adapters)
 
     def forget(self, run: Path) -> None:
         """Drops a run's adapter from memory (after the run is deleted)."""

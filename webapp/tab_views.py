@@ -7,6 +7,7 @@ Built from what the webapp modules return and formatted by `views`, `evaluation_
 
 from __future__ import annotations
 
+import math
 import tempfile
 from pathlib import Path
 
@@ -77,6 +78,18 @@ def _info(knob: Knob, algo: str, lim: Limits) -> str:
     return knob_help(knob, algo, lim).replace(" * ", " × ")
 
 
+class LimitSlider(gr.Slider):
+    """A slider whose maximum the app's own check enforces, so an API call beyond it gets the line that
+    names the env var setting the limit (limits.within_limit), not Gradio's "greater than maximum value"."""
+
+    is_template = True  # Gradio's mark for a component drawn as its parent: the page shows a plain slider
+
+    def preprocess(self, payload):
+        if isinstance(payload, (int, float)) and not isinstance(payload, bool) and math.isfinite(payload):
+            return gr.Number.round_to_precision(payload, self.precision)
+        return payload  # anything else goes to the knob check as it came (knobs.whole_number)
+
+
 def knob_control(knob: Knob, value, algo: str, lim: Limits):
     """The Train tab's control for `knob` at `value`, visible only if `algo` reads it."""
     shown = dict(label=knob.label, info=_info(knob, algo, lim), elem_id=knob.elem_id,
@@ -84,7 +97,7 @@ def knob_control(knob: Knob, value, algo: str, lim: Limits):
     if knob.control == "dropdown":
         return gr.Dropdown(list(knob.choices), value=value, **shown)
     if knob.control == "slider":
-        return gr.Slider(1, lim.cap(knob.limit), value=value, step=1, **shown)
+        return LimitSlider(1, lim.cap(knob.limit), value=value, step=1, **shown)
     if knob.control == "checkbox":
         return gr.Checkbox(value, **shown)
     return gr.Number(value, precision=0 if knob.control == "whole number" else None, min_width=130, **shown)
