@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..models.hub import looks_local
-from ..training.runs import RunDir, atomic_write_text
+from ..training.runs import RunDir, atomic_write_text, read_json
 from .report import format_markdown
 
 CARD_FILE = "README.md"
@@ -128,7 +128,7 @@ def _peft_table(folder: Path) -> str:
     path = folder / "adapter_config.json"
     if not path.is_file():
         return "No adapter in this checkpoint."
-    adapter = json.loads(path.read_text())
+    adapter = read_json(path, "the adapter's config")
     try:
         peft_version = metadata.version("peft")
     except metadata.PackageNotFoundError:
@@ -148,7 +148,7 @@ def model_card_text(run: RunDir, figure: bool) -> str:
     config, metrics, folder = run.config(), run.metrics(), run.checkpoint_dir()
     state = run.load_state() or {}
     eval_path = run.path / "eval.json"
-    report = json.loads(eval_path.read_text()) if eval_path.is_file() else None
+    report = read_json(eval_path, f"the evaluation of run {run.path.name}") if eval_path.is_file() else None
     base, reward_model, dataset = config.model.policy, config.reward.model, config.data.dataset
     algo = config.algo.upper()
     value_head_note = ("`value_head.safetensors` holds the PPO value head (needed only to continue training).\n"

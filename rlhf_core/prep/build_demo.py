@@ -31,6 +31,7 @@ from pathlib import Path
 
 import torch
 
+from ..config.json_files import read_json_file
 from ..errors import UserError
 from .copy_pretrain import pretrain_copying
 from .demo_checks import HANDWRITTEN_FILE, classifier_checks, read_jsonl, score_texts, summarizer_checks
@@ -228,7 +229,7 @@ def rebuild_judge(out_dir: str | Path, spec: DemoSpec | None = None,
     out = Path(out_dir)
     if not (out / MARKER_FILE).is_file():
         raise UserError(f"{out} is not a built demo folder (no {MARKER_FILE}); run a full build-demo first")
-    metrics = json.loads((out / MARKER_FILE).read_text())
+    metrics = read_json_file(out / MARKER_FILE, "the demo build record")
     with tempfile.TemporaryDirectory(prefix="build-judge-") as scratch:
         scratch = Path(scratch)
         t0 = time.perf_counter()
