@@ -1,5 +1,6 @@
 """Typed run settings: the schema (every field with its help text), presets, overrides, validation,
-and the readers of older run folders and TRL 0.11 config files."""
+the readers of older run folders and TRL 0.11 config files, and the one safe JSON reader
+(`json_files.py`) every layer uses."""
 
 from .overrides import apply_overrides, coerce, field_paths
 from .presets import DEMO_DIR, get_config, list_presets
