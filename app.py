@@ -247,9 +247,9 @@ def build_app(loaded: startup.Startup | None = None) -> gr.Blocks:
                                               info="Steps, algorithm and evaluation status; the default is the "
                                                    "evaluated run that cut toxicity most", min_width=260, **RUN_PICKER)
                     most = lim.max_eval_samples
-                    eval_samples = tab_views.LimitSlider(1, most, value=min(config.eval.samples, most), step=1, scale=2,
-                                                         label="Test dialogues", elem_id="eval-samples", min_width=200,
-                                                         info=f"At most {most} on this server")
+                    eval_samples = tab_views.limit_slider(1, most, value=min(config.eval.samples, most), step=1,
+                                                          scale=2, label="Test dialogues", elem_id="eval-samples",
+                                                          min_width=200, info=f"At most {most} on this server")
                     with gr.Column(scale=1, min_width=160):
                         evaluate_btn = gr.Button("Evaluate", variant="primary", elem_id="evaluate")
                         csv_btn = gr.DownloadButton("Download CSV", visible=False, elem_id="download-csv", size="sm")

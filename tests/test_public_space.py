@@ -125,6 +125,7 @@ def test_reward_weights_are_bounded_and_a_run_that_fails_at_once_leaves_no_folde
 
 def test_the_api_beyond_a_limit_gets_the_line_naming_its_variable(app_url, app_module, app_runs):
     from gradio_client import Client
+    from gradio_client.exceptions import AppError
 
     client = Client(app_url, verbose=False)
     progress = client.predict(preset="tiny", **{**TINY, "steps": 51}, api_name="/start_training")[0]
@@ -134,3 +135,6 @@ def test_the_api_beyond_a_limit_gets_the_line_naming_its_variable(app_url, app_m
     progress = client.predict(preset="tiny", **{**TINY, "toxicity_weight": 1e308}, api_name="/start_training")[0]
     assert "must be at most 100" in progress
     assert not JOBS.snapshot().active and (not app_runs.exists() or not any(app_runs.iterdir()))
+    run = train_run(app_module, steps=1)
+    with pytest.raises(AppError, match="RLHF_MAX_EVAL_SAMPLES"):
+        client.predict(run, 101, ORDERS[0], api_name="/evaluate")

@@ -78,16 +78,21 @@ def _info(knob: Knob, algo: str, lim: Limits) -> str:
     return knob_help(knob, algo, lim).replace(" * ", " × ")
 
 
-class LimitSlider(gr.Slider):
-    """A slider whose maximum the app's own check enforces, so an API call beyond it gets the line that
-    names the env var setting the limit (limits.within_limit), not Gradio's "greater than maximum value"."""
+def limit_slider(*args, **kwargs) -> gr.Slider:
+    """A gr.Slider whose maximum the app's own check enforces, so an API call beyond it gets the line that
+    names the env var setting the limit (limits.within_limit), not Gradio's "greater than maximum value".
 
-    is_template = True  # Gradio's mark for a component drawn as its parent: the page shows a plain slider
+    The instance's `preprocess` is replaced, not subclassed: Gradio writes a type stub (.pyi) beside any
+    module that subclasses a component, which fails on a read-only install."""
+    slider = gr.Slider(*args, **kwargs)
 
-    def preprocess(self, payload):
+    def preprocess(payload):
         if isinstance(payload, (int, float)) and not isinstance(payload, bool) and math.isfinite(payload):
-            return gr.Number.round_to_precision(payload, self.precision)
+            return gr.Number.round_to_precision(payload, slider.precision)
         return payload  # anything else goes to the knob check as it came (knobs.whole_number)
+
+    slider.preprocess = preprocess
+    return slider
 
 
 def knob_control(knob: Knob, value, algo: str, lim: Limits):
@@ -97,7 +102,7 @@ def knob_control(knob: Knob, value, algo: str, lim: Limits):
     if knob.control == "dropdown":
         return gr.Dropdown(list(knob.choices), value=value, **shown)
     if knob.control == "slider":
-        return LimitSlider(1, lim.cap(knob.limit), value=value, step=1, **shown)
+        return limit_slider(1, lim.cap(knob.limit), value=value, step=1, **shown)
     if knob.control == "checkbox":
         return gr.Checkbox(value, **shown)
     return gr.Number(value, precision=0 if knob.control == "whole number" else None, min_width=130, **shown)
