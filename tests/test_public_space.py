@@ -72,6 +72,8 @@ def test_the_default_after_run_counts_only_standard_size_evaluations(app_module,
     choices = {c.name: c for c in run_list.after_run_choices()}
     assert choices[first].standard_size and not choices[second].standard_size
     assert choices[second].toxicity_change == pytest.approx(-0.9)
+    assert "fewer test dialogues than the standard" in choices[second].label
+    assert "fewer" not in choices[first].label
     assert run_list.best_after_run(list(choices.values())) == first
     monkeypatch.setenv("RLHF_MAX_EVAL_SAMPLES", "1")  # the standard size is capped by the server's limit
     assert run_list.best_after_run(run_list.after_run_choices()) == second

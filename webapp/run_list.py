@@ -89,8 +89,9 @@ class RunChoice:
         """`NAME · 50/50 steps · PPO · evaluated, toxicity -62%` (or `not evaluated`, `too short`)."""
         parts = [self.name, f"{self.steps_done}/{self.total_steps} steps", self.algorithm]
         if self.evaluated:
-            parts.append("evaluated" + (f", flagged toxic {100 * self.toxicity_change:+.0f}%"
-                                        if self.toxicity_change is not None else ""))
+            parts.append("evaluated" + ("" if self.standard_size else " on fewer test dialogues than the standard")
+                         + (f", flagged toxic {100 * self.toxicity_change:+.0f}%"
+                            if self.toxicity_change is not None else ""))
         else:
             parts.append("not evaluated")
         if self.too_short:
