@@ -33,7 +33,7 @@ def test_pareto_figure_colours_runs_by_algorithm_and_draws_both_fronts():
               {"run": "c", "algo": "grpo", "toxicity": 0.3, "rougeL": 0.6, "hallucinated_rate": None, **src}]
     fig = pareto_figure(points)
     fronts = [t for t in fig.data if t.name == "Pareto front"]
-    assert [list(t.x) for t in fronts] == [[0.1, 0.2], [0.1]]  # ROUGE panel: a, b; halluc. panel: only a measured
-    grpo = [t for t in fig.data if t.name == "grpo"]
+    assert [list(t.x) for t in fronts] == [[10, 20], [10]]  # percent; ROUGE panel: a, b; halluc. panel: only a
+    grpo = [t for t in fig.data if t.name == "GRPO"]  # legend names in capitals, as the rest of the page
     assert list(grpo[0].text) == ["b", "c"] and len(grpo) == 1  # no grpo point has a hallucination rate
     assert not pareto_figure([]).data

@@ -162,8 +162,14 @@ class PPOTrainer(RolloutTrainer):
                 break
             for idx in self._minibatches(rollout):
                 stats = self._minibatch_gradients(rollout, idx, batch)
-                if float(stats["ppo/policy/ratio_mean"]) > cfg.ratio_threshold:
-                    # TRL's guard: a mini-batch whose ratio explodes would wreck the policy; skip it.
+                # Both decisions below are taken from numbers summed over processes in one
+                # collective, so every rank skips, steps and stops alike (a rank that went its own
+                # way would hold other weights, and meet the other ranks' collectives out of step).
+                exploded, kl_sum = self._sum_over_processes(
+                    float(stats["ppo/policy/ratio_mean"]) > cfg.ratio_threshold, stats["ppo/policy/policykl"])
+                if exploded:
+                    # TRL's guard: a mini-batch whose ratio explodes (on any process) would wreck
+                    # the policy; skip it.
                     skipped += 1
                     self.optimizer.zero_grad()
                     continue
@@ -174,9 +180,7 @@ class PPOTrainer(RolloutTrainer):
                 collected.append({key: float(value) for key, value in stats.items()})
                 # TRL's early stopping: after this mini-batch's update, stop every remaining epoch
                 # once the policy KL (averaged over processes) exceeds 1.5 * its target_kl.
-                if cfg.early_stopping and self._mean_over_processes(stats["ppo/policy/policykl"]) > (
-                    1.5 * cfg.early_stopping_kl
-                ):
+                if cfg.early_stopping and kl_sum / self.accelerator.num_processes > 1.5 * cfg.early_stopping_kl:
                     early_stop = True
                     break
         out = average_minibatch_stats(collected)

@@ -285,12 +285,14 @@ class RolloutTrainer(ABC):
 
     # ---------------------------------------------------------------- processes
 
-    def _mean_over_processes(self, value) -> float:
-        """Returns a scalar averaged over processes (every rank then takes the same branch)."""
+    def _sum_over_processes(self, *values) -> list[float]:
+        """Returns each scalar summed over processes, all in one collective: every rank gets the
+        same numbers, so a branch decided on them is taken by every rank or by none (a flag
+        summed is "on any rank"; a sum over `num_processes` is the mean)."""
         if self.accelerator.num_processes == 1:
-            return float(value)
-        tensor = torch.tensor([float(value)], dtype=torch.float64, device=self.device)
-        return float(self.accelerator.reduce(tensor, reduction="mean").item())
+            return [float(v) for v in values]
+        tensor = torch.tensor([float(v) for v in values], dtype=torch.float64, device=self.device)
+        return self.accelerator.reduce(tensor, reduction="sum").tolist()
 
     def _gather(self, stats: dict[str, float]) -> dict[str, float]:
         """Averages stats over processes, so every rank logs (and adapts KL) on the same numbers."""
