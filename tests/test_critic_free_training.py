@@ -170,6 +170,35 @@ def test_shared_encoder_passes_match_one_pass_per_row():
     torch.testing.assert_close(ref, expected, rtol=0, atol=1e-5)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("algo", ["rloo", "grpo"])
+def test_first_step_kl_is_zero_and_ratio_is_one(monkeypatch, algo, dtype):
+    """A fresh adapter is the reference: the step-1 KL is 0 and the first mini-batch's ratio 1, in
+    float32 (log-probs recorded while sampling) and in bf16 (a teacher-forced pass grouped like
+    the reference's and the update's: exactly)."""
+    from rlhf_core.algorithms import critic_free
+
+    config = tiny(algo, **{"optim.batch_size": 8, "optim.mini_batch_size": 8, "critic_free.num_iterations": 1,
+                           "model.dtype": dtype, "reward.dtype": dtype})
+    torch.manual_seed(0)
+    trainer, data = trainer_for(config, lambda p, s: [float(len(x) % 3) for x in s])
+    deviations = []  # per micro-batch of the one mini-batch: max |ratio - 1| over its tokens
+    loss = critic_free.policy_loss
+
+    def recording(logprobs, old_logprobs, advantages, mask, *args):
+        deviations.append(float(((torch.exp(logprobs.detach() - old_logprobs) - 1).abs() * mask).max()))
+        return loss(logprobs, old_logprobs, advantages, mask, *args)
+
+    monkeypatch.setattr(critic_free, "policy_loss", recording)
+    rows = data.select(range(4))
+    torch.manual_seed(1)
+    stats = trainer.step(trainer.rollout(rows["input_ids"], rows["prompt"], 16))
+    assert abs(stats["objective/kl"]) <= 1e-6 and abs(stats["kl"]) <= 1e-6  # nats per sequence, k3 per token
+    assert len(deviations) > 1 and max(deviations) <= 1e-6
+    if dtype == "bfloat16":
+        assert stats["objective/kl"] == 0.0 and max(deviations) == 0.0
+
+
 def test_anchor_summaries_are_the_reference_models_greedy_summaries_made_once():
     config = tiny("rloo", **{"reward.anchor_weight": 1.0})
     policy, tokenizer = build_policy(config.model, value_head=False)

@@ -1,10 +1,11 @@
 """One RLOO or GRPO step for an encoder-decoder policy: k samples per prompt, no value head.
 
 `CriticFreeTrainer` is a `RolloutTrainer` (`rollout.py`: sampling with the sampling policy's
-log-probs recorded while decoding, reward scoring, the reference pass with the adapter off,
-length-bucketed mini- and micro-batches) with group advantages and its own update; the math lives
-in `critic_free.py`. It has no value head, no GAE and no KL controller: beta is
-`critic_free.kl_coef`, fixed, so a checkpoint carries nothing of this trainer.
+log-probs recorded while decoding in float32 (a teacher-forced pass in bf16), reward scoring,
+the reference pass with the adapter off, length-bucketed mini- and micro-batches) with group
+advantages and its own update; the math lives in `critic_free.py`. It has no value head, no GAE
+and no KL controller: beta is `critic_free.kl_coef`, fixed, so a checkpoint carries nothing of
+this trainer.
 
 Prompts are repeated k times, prompt-major, so rows p*k .. p*k+k-1 answer prompt p.
 `optim.batch_size` counts samples (as TRL's GRPO batch counts completions): batch_size / k prompts.
@@ -78,9 +79,10 @@ class CriticFreeTrainer(RolloutTrainer):
         t0 = time.perf_counter()
         trim_heap()  # sampling's freed memory: back to the OS before the update's activations
         mask = rollout.response_mask
-        # 1. the sampling policy's log-probs (recorded while sampling) and the reference's (no-grad pass).
+        # 1. the sampling policy's log-probs (recorded while sampling in float32, else a no-grad pass)
+        #    and the reference's (no-grad pass).
         #    Clones: inference-mode tensors cannot enter the autograd graph of the update.
-        old_logprobs = rollout.logprobs.clone()
+        old_logprobs = self.old_logprobs(rollout).clone()
         ref_logprobs = self.reference_logprobs(rollout).clone()
         t1 = time.perf_counter()
         # 2. group advantages: each sample against the other samples of its prompt

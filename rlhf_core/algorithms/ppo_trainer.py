@@ -5,10 +5,11 @@ reference passes, mini- and micro-batches) with a value head, GAE, the PPO updat
 controller; the math lives in `ppo.py` and `kl_control.py` as pure functions. Semantics and stat
 names follow TRL 0.11's PPOTrainer, with two deliberate differences: every response token is
 scored (decoder input = start token + response shifted right), and sampling / old log-probs
-run with dropout off. Work is arranged for speed: the old log-probs and values are recorded
-while sampling (`sampling.py`), so the update runs one no-grad pass (the reference) instead of
-two; every pass groups prompts of similar length; no-grad passes run under
-`torch.inference_mode`.
+run with dropout off. Work is arranged for speed: in float32 the old log-probs and values are
+recorded while sampling (`sampling.py`), so the update runs one no-grad pass (the reference)
+instead of two (in bf16 the old pass runs, grouped like the reference and update passes so that
+the first step's KL is exactly 0: `RolloutTrainer.records_while_sampling`); every pass groups
+prompts of similar length; no-grad passes run under `torch.inference_mode`.
 """
 
 from __future__ import annotations
@@ -83,8 +84,10 @@ class PPOTrainer(RolloutTrainer):
         """Returns the old log-probs and values and the reference log-probs from no-grad passes.
 
         The old log-probs and values come from sampling when the rollout recorded them
-        (`sampling.sample`), so only the reference pass runs: the same network with its adapter
-        disabled. `kl_penalty="full"` needs both passes' logits, so the policy pass runs then too.
+        (`sampling.sample`, float32), so only the reference pass runs: the same network with its
+        adapter disabled. Otherwise (bf16) the policy pass runs too, over the same row groups as
+        the reference pass and the update. `kl_penalty="full"` needs both passes' logits, so the
+        policy pass runs then too.
         """
         full_kl = self.config.ppo.kl_penalty == "full"
         if full_kl or rollout.logprobs is None or rollout.values is None:

@@ -10,8 +10,13 @@ own `step` (advantages and update); the math of both lives in pure functions (`p
 
 Rows are prompt-major: with k = `samples_per_prompt` responses per prompt (1 for PPO, k for
 RLOO/GRPO), rows p*k .. p*k+k-1 answer prompt p; each prompt is encoded once for its k rows.
-Sampling records the sampling policy's log-probs (and values, with a value head) while decoding
-(`sampling.py`); every no-grad pass runs in eval mode under `torch.inference_mode`.
+In float32, sampling records the sampling policy's log-probs (and values, with a value head)
+while decoding (`sampling.py`), which saves a no-grad pass. In bf16 (or under mixed-precision
+autocast) one token at a time against the KV cache rounds differently from a whole-sequence
+pass, so the old log-probs come from a teacher-forced pass instead, and the old, reference and
+update passes run over the very same row groups (`_pass_groups`): each row meets the same rows,
+padding and shapes in all three, so the step-1 KL is exactly 0 and the first ratio exactly 1 in
+every precision. Every no-grad pass runs in eval mode under `torch.inference_mode`.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import contextlib
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -45,7 +50,7 @@ class Rollout:
     summaries: list[str]
     scores: torch.Tensor  # (B,)
     toxicity: list[float] | None = None  # P(hate) of each summary alone, when a reward model scores
-    logprobs: torch.Tensor | None = None  # (B, T) the sampling policy's log-probs; None: the update computes them
+    logprobs: torch.Tensor | None = None  # (B, T) the sampling policy's log-probs; None: a no-grad pass gives them
     values: torch.Tensor | None = None  # (B, T) its values (PPO), recorded with the log-probs
     timing: dict[str, float] = field(default_factory=dict)
     terms: dict[str, list[float]] = field(default_factory=dict)  # each reward term's raw values (reward.py)
@@ -86,6 +91,7 @@ class RolloutTrainer(ABC):
         self.eos_id = base_config.eos_token_id
         self.start_id = base_config.decoder_start_token_id
         self._anchors: dict[tuple[int, ...], str] = {}  # prompt ids -> the reference model's greedy summary
+        self._generators: tuple[torch.Generator, torch.Generator] | None = None  # (CPU, device): `seed`
 
     @property
     def unwrapped(self) -> PolicyWithValueHead:
@@ -95,10 +101,35 @@ class RolloutTrainer(ABC):
     def device(self):
         return self.accelerator.device
 
+    def seed(self, seed: int) -> None:
+        """From now on, draws from generators of this trainer's own, seeded with `seed`: a CPU one
+        for the mini-batch order and one on the device for sampling (on a CPU both are one, as
+        torch's global generator was). They give the numbers that `torch.manual_seed(seed)` gave,
+        and nothing another thread does with torch's global random state (the app evaluating,
+        loading models) reaches them. `run_loop` seeds every step; unseeded, the trainer draws
+        from torch's global generator."""
+        cpu = torch.Generator().manual_seed(seed)
+        device = cpu if self.device.type == "cpu" else torch.Generator(device=self.device).manual_seed(seed)
+        self._generators = (cpu, device)
+
     @property
     def samples_per_prompt(self) -> int:
         """Responses sampled per prompt: 1 here (PPO); k for RLOO/GRPO."""
         return 1
+
+    @property
+    def records_while_sampling(self) -> bool:
+        """True when sampling records the old log-probs (and values): float32 weights, no autocast,
+        and no TF32 matmuls. Then one token at a time against the KV cache agrees with a
+        teacher-forced pass to float32 rounding, and recording saves that whole no-grad pass.
+        In bf16 (or fp16) they round differently (-0.16 nats of step-1 KL per sequence on flan-t5
+        shapes), so the step runs the teacher-forced pass, grouped like the reference's
+        (`_pass_groups`)."""
+        if self.unwrapped.model.get_base_model().dtype != torch.float32:
+            return False
+        if self.accelerator.mixed_precision != "no":
+            return False
+        return self.device.type != "cuda" or not torch.backends.cuda.matmul.allow_tf32
 
     # ---------------------------------------------------------------- the step
 
@@ -143,21 +174,28 @@ class RolloutTrainer(ABC):
 
     def generate(self, query_ids: Sequence[Sequence[int]], max_new_tokens: int) -> Samples:
         """Samples the prompt-major rows of `query_ids` with dropout off, with their log-probs (and
-        values), encoding each prompt once for its k rows.
+        values) where `records_while_sampling` (else those are None: a no-grad pass gives them),
+        encoding each prompt once for its k rows.
 
         With `generation.batch_size` set, rows are sampled in groups of about that many (similar
         prompt lengths together); otherwise the whole batch decodes at once.
         """
         k = self.samples_per_prompt
         settings = self.sampling_settings(max_new_tokens)
+        record = self.records_while_sampling
+        generator = self._generators[1] if self._generators else None
         trim_heap()  # the last update's freed activations: back to the OS before sampling
         chunk = self.config.generation.batch_size
         if not chunk or chunk >= len(query_ids):
-            return sample(self.unwrapped, query_ids[::k], settings, self.device, self.accelerator.autocast, repeats=k)
-        buckets = self._buckets(query_ids, chunk)
-        parts = [sample(self.unwrapped, [query_ids[i] for i in bucket[::k]], settings, self.device,
-                        self.accelerator.autocast, repeats=k) for bucket in buckets]
-        return merge_samples(parts, buckets, self.pad_id)
+            samples = sample(self.unwrapped, query_ids[::k], settings, self.device, self.accelerator.autocast,
+                             repeats=k, record=record, generator=generator)
+        else:
+            buckets = self._buckets(query_ids, chunk)
+            parts = [sample(self.unwrapped, [query_ids[i] for i in bucket[::k]], settings, self.device,
+                            self.accelerator.autocast, repeats=k, record=record, generator=generator)
+                     for bucket in buckets]
+            samples = merge_samples(parts, buckets, self.pad_id)
+        return samples if record else replace(samples, logprobs=None, values=None)
 
     def rollout(self, query_ids: Sequence[Sequence[int]], prompts: Sequence[str], max_new_tokens: int,
                 dialogues: Sequence[str] | None = None, references: Sequence[str] | None = None) -> Rollout:
@@ -242,8 +280,7 @@ class RolloutTrainer(ABC):
         """Returns the policy's log-probs (and values) of the rollout's responses from a no-grad pass;
         with `reference`, the reference's: the same network with its adapter disabled.
 
-        Runs in eval mode, in buckets of whole groups of `optim.forward_batch_size` rows (else
-        `optim.mini_batch_size`): each prompt is encoded once for its k rows.
+        Runs in eval mode over `_pass_groups`: each prompt is encoded once for its rows in a group.
         """
         policy = self.unwrapped
         policy.eval()
@@ -251,9 +288,8 @@ class RolloutTrainer(ABC):
         logprobs = torch.zeros((B, T), device=self.device)
         values = torch.zeros((B, T), device=self.device) if policy.value_head is not None else None
         all_logits = None
-        size = self.config.optim.forward_batch_size or self.config.optim.mini_batch_size
         with policy.reference() if reference else contextlib.nullcontext():
-            for bucket in self._buckets(rollout.query_ids, size):
+            for bucket in self._pass_groups(rollout):
                 lp, v, logits, _ = self._forward(policy, [rollout.query_ids[i] for i in bucket],
                                                  rollout.response_ids[bucket])
                 logprobs[bucket] = lp
@@ -269,13 +305,39 @@ class RolloutTrainer(ABC):
         """Returns the reference (adapter off) log-probs (B, T) of the rollout's responses."""
         return self.teacher_forced(rollout, reference=True).logprobs
 
+    def old_logprobs(self, rollout: Rollout) -> torch.Tensor:
+        """Returns the sampling policy's log-probs (B, T): recorded while sampling, else from a
+        teacher-forced pass grouped like the reference's and the update's."""
+        return rollout.logprobs if rollout.logprobs is not None else self.teacher_forced(rollout).logprobs
+
+    def _pass_groups(self, rollout: Rollout) -> list[list[int]]:
+        """Returns the row groups of the no-grad passes.
+
+        Without recorded log-probs (bf16), the update's micro-batches (`_minibatch_rows`, then
+        `_micro_batches`): the old, the reference and the update pass then see every row with the
+        same rows, the same prompt and response padding and the same shapes, so the network
+        rounds them alike, whatever the precision (bf16 matmuls of other shapes round
+        differently). `optim.forward_batch_size` does not apply then. With recorded log-probs
+        (float32), buckets of whole groups of `optim.forward_batch_size` rows (else
+        `optim.mini_batch_size`), similar prompt lengths together.
+        """
+        if rollout.logprobs is None or not self.records_while_sampling:
+            return [rows for idx in self._minibatch_rows(rollout) for rows in self._micro_batches(idx)]
+        size = self.config.optim.forward_batch_size or self.config.optim.mini_batch_size
+        return self._buckets(rollout.query_ids, size)
+
     # ---------------------------------------------------------------- update batching
 
+    def _minibatch_rows(self, rollout: Rollout) -> list[list[int]]:
+        """The mini-batches of `optim.mini_batch_size` rows, similar prompt lengths together, in a
+        fixed order (every pass over a rollout holds the same ones)."""
+        return length_buckets([len(q) for q in rollout.query_ids], self.config.optim.mini_batch_size)
+
     def _minibatches(self, rollout: Rollout) -> list[list[int]]:
-        """One pass's mini-batches of `optim.mini_batch_size` rows, similar prompt lengths together,
-        in random order (one `torch.randperm` draw)."""
-        buckets = length_buckets([len(q) for q in rollout.query_ids], self.config.optim.mini_batch_size)
-        return [buckets[b] for b in torch.randperm(len(buckets)).tolist()]
+        """One pass's mini-batches (`_minibatch_rows`) in random order (one `torch.randperm` draw)."""
+        buckets = self._minibatch_rows(rollout)
+        generator = self._generators[0] if self._generators else None
+        return [buckets[b] for b in torch.randperm(len(buckets), generator=generator).tolist()]
 
     def _micro_batches(self, idx: list[int]) -> list[list[int]]:
         """Splits a mini-batch into micro-batches of `optim.micro_batch_size` rows (activation memory

@@ -2,8 +2,11 @@
 
 `transformers`' `generate` returns only tokens, so TRL 0.11 runs a second forward pass over
 every response to get the log-probs and values of the "old" policy. This loop records both
-while it samples (same network, same weights, dropout off, so the numbers agree with a
-teacher-forced pass to float rounding), which removes that pass. It also:
+while it samples (same network, same weights, dropout off, so in float32 the numbers agree with
+a teacher-forced pass to float rounding), which removes that pass. In bf16 they do not: one
+token at a time against the KV cache rounds differently from a whole-sequence pass (-0.16 nats
+of step-1 KL per sequence on flan-t5 shapes), so bf16 training samples without recording and
+runs the teacher-forced pass after all (`RolloutTrainer.records_while_sampling`). It also:
 - encodes prompts in length buckets (prompts vary 2x in length; one padded batch wastes ~30%);
 - decodes the whole batch at once with the KV cache (decoding is memory-bound, so one read of
   the weights serves every row);
@@ -56,12 +59,13 @@ class SamplingSettings:
 
 @dataclass
 class Samples:
-    """Sampled responses with the sampling policy's log-probs and values, all (B, T)."""
+    """Sampled responses with the sampling policy's log-probs and values, all (B, T) (a trainer that
+    did not record them hands on None: `RolloutTrainer.generate`)."""
 
     response_ids: torch.Tensor  # right-padded with pad_id after the first EOS
     mask: torch.Tensor  # float, 1 up to and including the first EOS
-    logprobs: torch.Tensor  # log softmax(logits / temperature) of each sampled token; 0 on padding
-    values: torch.Tensor  # value head on the final decoder hidden state; 0 on padding (all 0 without a head)
+    logprobs: torch.Tensor | None  # log softmax(logits / temperature) of each sampled token; 0 on padding
+    values: torch.Tensor | None  # value head on the final decoder hidden state; 0 on padding (all 0 without a head)
 
 
 def logits_processors(s: SamplingSettings, device=None) -> LogitsProcessorList:
@@ -124,29 +128,37 @@ def encode_in_buckets(encoder, query_ids: Sequence[Sequence[int]], pad_id: int, 
 
 
 def sample(policy, query_ids: Sequence[Sequence[int]], s: SamplingSettings, device=None,
-           autocast=contextlib.nullcontext, repeats: int = 1) -> Samples:
+           autocast=contextlib.nullcontext, repeats: int = 1, record: bool = True,
+           generator: torch.Generator | None = None) -> Samples:
     """Samples `repeats` responses per prompt (prompt-major rows) from `policy`, in eval mode.
 
     Each prompt is encoded once and its states shared by its `repeats` rows (RLOO/GRPO sample
-    k per prompt). Runs under `torch.inference_mode`; the returned tensors are ordinary ones.
+    k per prompt). With `record`, the sampled tokens' log-probs (and values) are recorded while
+    decoding; without it they are left at 0 and the caller runs a teacher-forced pass (bf16:
+    see `RolloutTrainer.records_while_sampling`). Uniform draws come from `generator` (default:
+    torch's global generator). Runs under `torch.inference_mode`; the returned tensors are
+    ordinary ones.
     """
     model = policy.model  # the PEFT model: LoRA layers are live in every call below
     model.eval()
     with torch.inference_mode():
         samples = decode(model.get_base_model(), query_ids, s, device, head=policy.value_head,
-                         autocast=autocast, repeats=repeats)
+                         autocast=autocast, repeats=repeats, record=record, generator=generator)
     return Samples(*(t.clone() for t in (samples.response_ids, samples.mask, samples.logprobs, samples.values)))
 
 
 def decode(seq2seq, query_ids: Sequence[Sequence[int]], s: SamplingSettings, device=None, *, head=None,
            autocast=contextlib.nullcontext, repeats: int = 1, greedy: bool = False, record: bool = True,
-           drop_ended: bool = True) -> Samples:
+           drop_ended: bool = True, generator: torch.Generator | None = None) -> Samples:
     """Decodes `repeats` responses per prompt with the KV cache; call under `torch.inference_mode`.
 
     `seq2seq` is the model whose forward runs (a PEFT model's base model keeps its LoRA layers,
     and `disable_adapter()` turns them off). `greedy` takes the most likely token after the
     length processors, as `generate(do_sample=False)` does; sampling's warpers cannot change
     the argmax. Without `record`, log-probs and values are left at 0 (summaries for reading).
+    Sampling draws its uniform numbers from `generator`, or from torch's global generator without
+    one. A seeded trainer (`RolloutTrainer.seed`), the evaluation and the app each pass their own,
+    so none of them moves a stream another thread draws from.
 
     With `drop_ended`, rows that have ended leave the batch (and the cache) once enough of them
     have: summaries vary in length, and a batch would otherwise decode every row to its longest
@@ -185,7 +197,7 @@ def decode(seq2seq, query_ids: Sequence[Sequence[int]], s: SamplingSettings, dev
             if greedy:
                 next_ids = scores.argmax(dim=-1)
             else:
-                u = torch.rand((B, 1), dtype=torch.float64, device=device)[rows]
+                u = torch.rand((B, 1), dtype=torch.float64, device=device, generator=generator)[rows]
                 next_ids = sample_from_scores(scores, uniform=u)  # (rows,)
             next_ids = torch.where(finished, torch.full_like(next_ids, s.pad_id), next_ids)
             if record:  # log softmax(logits / T) at the drawn token, as the update's `ppo.token_logprobs`

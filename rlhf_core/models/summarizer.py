@@ -3,6 +3,11 @@
 One `Summarizer` holds one base model in memory and any number of named LoRA adapters, so the
 app and the evaluation switch between policies without reloading weights. Calls are serialised
 by a lock because switching adapters changes the shared model.
+
+Nothing here touches torch's global random state: sampling draws from a `torch.Generator` of its
+own and adapters load without a random initialisation, so a training run in another thread (the
+app's: it seeds the global generator to build its policy) repeats exactly whether or not anyone
+summarizes or evaluates meanwhile.
 """
 
 from __future__ import annotations
@@ -12,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from peft import PeftModel, get_peft_model
+from peft import PeftConfig, PeftModel, get_peft_model, set_peft_model_state_dict
 from safetensors import SafetensorError
+from safetensors.torch import load_file
 
 from ..config import Config
 from ..data.dialogues import fit_prompts
@@ -73,7 +79,7 @@ class Summarizer:
             if name in self.adapters:
                 self.model.delete_adapter(name)
             try:
-                self.model.load_adapter(str(folder), adapter_name=name, is_trainable=False)
+                self._add_loaded_adapter(name, folder)
             except (SafetensorError, OSError, RuntimeError, ValueError, KeyError) as error:
                 self.model.set_adapter(BEFORE)
                 if name in self.model.peft_config:
@@ -83,6 +89,31 @@ class Summarizer:
                                 f"{str(error).splitlines()[0] if str(error) else 'unreadable'})") from None
             self.model.set_adapter(BEFORE)
             self.adapters[name] = str(folder)
+
+    def _add_loaded_adapter(self, name: str, folder: Path) -> None:
+        """Adds the adapter saved in `folder` under `name` without drawing random numbers.
+
+        PEFT's `load_adapter` first initialises the new LoRA layers at random (from torch's global
+        generator, which a training run in another thread may be drawing from), then overwrites
+        them. Here the layers are
+        made on the meta device (`torch.device` as a context is this thread's alone; PEFT's own
+        `low_cpu_mem_usage` patches `nn.Module` for every thread), given memory of the dtype PEFT
+        would give them (float32) and filled from the file; a weight the file lacks is an error.
+        The weights, and so the summaries, are those `load_adapter` gives.
+        """
+        config = PeftConfig.from_pretrained(str(folder))
+        config.inference_mode = True
+        with torch.device("meta"):
+            self.model.add_adapter(name, config)
+        for module in self.model.modules():
+            if any(p.is_meta for p in module.parameters(recurse=False)):
+                module.to_empty(device=self.device, recurse=False)
+        weights = load_file(str(folder / "adapter_model.safetensors"))
+        result = set_peft_model_state_dict(self.model, weights, adapter_name=name)
+        missing = [key for key in result.missing_keys if f".{name}." in key]
+        if missing:
+            raise KeyError(f"{len(missing)} adapter weights missing, e.g. {missing[0]}")
+        self.model.eval()  # the new layers' LoRA dropout starts in training mode
 
     def unload_adapter(self, name: str) -> None:
         """Frees a loaded adapter (e.g. of a deleted run); unknown names are ignored."""
@@ -156,9 +187,11 @@ def generate_summaries(model, tokenizer, prompts: list[str], max_prompt_tokens: 
     prompts at a time, with the training's sampling engine (`sampling.decode`).
 
     The settings mean what they mean to `generate`, whose summaries greedy decoding reproduces;
-    sampling draws from the same distribution by a cheaper method. With `seed`, each batch
-    reseeds torch (seed + its offset), so sampled summaries repeat and two policies sampled with
-    one seed are paired.
+    sampling draws from the same distribution by a cheaper method. Sampling draws from a
+    generator of its own, never from torch's global one (a training thread may be drawing from
+    that). With `seed`, each batch's generator starts at seed + the batch's offset (the numbers
+    that reseeding torch with it gave), so sampled summaries repeat and two policies sampled with
+    one seed are paired; without, it starts from fresh entropy.
     """
     seq2seq = model.get_base_model() if hasattr(model, "get_base_model") else model
     cfg = seq2seq.config
@@ -169,10 +202,13 @@ def generate_summaries(model, tokenizer, prompts: list[str], max_prompt_tokens: 
     for start in range(0, len(prompts), batch_size):
         query_ids = tokenizer(prompts[start : start + batch_size], truncation=True,
                               max_length=max_prompt_tokens)["input_ids"]
+        generator = torch.Generator(device=device)
         if seed is not None:
-            torch.manual_seed(seed + start)
+            generator.manual_seed(seed + start)
+        else:
+            generator.seed()
         with torch.inference_mode():
             ids = decode(seq2seq, query_ids, settings, device, repeats=num_return_sequences,
-                         greedy=not do_sample, record=False).response_ids
+                         greedy=not do_sample, record=False, generator=generator).response_ids
         out.extend(s.strip() for s in tokenizer.batch_decode(ids, skip_special_tokens=True))
     return out

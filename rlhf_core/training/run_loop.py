@@ -206,7 +206,10 @@ def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) ->
             status(f"stopped after step {step - 1}")
             break
         t0 = time.perf_counter()
-        torch.manual_seed(config.seed * 1_000_003 + step * 1_009 + accelerator.process_index)
+        # The step's draws (sampling, mini-batch order) come from the trainer's own generators, seeded
+        # per step (a resumed run repeats the uninterrupted one): nothing another thread does with
+        # torch's global random state (the app evaluating meanwhile) changes them.
+        trainer.seed(config.seed * 1_000_003 + step * 1_009 + accelerator.process_index)
         rows = data.select(batch_indices(len(data), n_prompts, step, config.seed, accelerator.process_index, world))
         max_new = max_new_tokens_for(step, config.seed, g.max_new_tokens_min, g.max_new_tokens_max)
         try:
