@@ -224,6 +224,17 @@ def test_before_vs_after_and_eval_json_say_the_judge_could_not_load(runs_dir):
     assert "Summaries flagged toxic (reward model" in page  # the headline names its scorer
 
 
+def test_evaluate_on_the_command_line_goes_on_without_the_runs_judge_and_says_why(tmp_path, capsys):
+    from rlhf_core import cli, get_config, train
+
+    train(get_config("tiny", {"steps": 1, "eval.judge": str(tmp_path / "no-judge")}), tmp_path / "run")
+    assert cli.main(["evaluate", "--run-dir", str(tmp_path / "run"), "--samples", "2", "--sampled-k", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "warning: the judge is missing" in out and "no-judge" in out
+    saved = json.loads((tmp_path / "run" / "eval.json").read_text())
+    assert saved["scorers"]["judge"] is None and "no-judge" in saved["judge_unavailable"]
+
+
 def test_a_report_with_its_judge_shows_no_warning():
     report = {**report_without_its_judge(), "scorers": {"reward_model": "r", "judge": "j"}}
     assert 'id="judge-missing"' not in evaluation_html(Evaluation("run", report, pd.DataFrame()), "run")

@@ -142,7 +142,8 @@ def evaluate_run(run_dir: str | Path, samples: int | None = None, summarizer: Su
                  judge_problem: str | None = None) -> tuple[dict, pd.DataFrame]:
     """Evaluates a saved run on the fixed test split and writes eval.json + eval_samples.csv/json.
 
-    `judge`: a loaded Judge, None for the run's `eval.judge`, or False for no judge;
+    `judge`: a loaded Judge, None for the run's `eval.judge` (when it cannot load, the evaluation
+    goes on with the reward model alone and the report says why), or False for no judge;
     `judge_problem`: why a configured judge is missing (saved in the report).
     """
     run = RunDir(run_dir)
@@ -155,7 +156,10 @@ def evaluate_run(run_dir: str | Path, samples: int | None = None, summarizer: Su
     if summarizer is None:
         summarizer = Summarizer(config, RewardModel.from_config(config.reward))
     if judge is None:
-        judge = Judge.from_config(config.eval, config.reward.dtype)
+        try:
+            judge = Judge.from_config(config.eval, config.reward.dtype)
+        except UserError as error:  # the run's own judge, not asked for now: go on without it and say why
+            judge, judge_problem = None, judge_problem or str(error)
     elif judge is False:
         judge = None
     summarizer.load_adapter(AFTER, checkpoint)
