@@ -139,7 +139,7 @@ class OptimConfig:
     batch_size: Annotated[int, AT_LEAST_1, Doc("samples per step: dialogues for PPO; dialogues x critic_free.num_generations for RLOO/GRPO")] = 16
     mini_batch_size: Annotated[int, AT_LEAST_1, Doc("rows per optimizer step (batch_size must be a multiple)")] = 4
     micro_batch_size: Annotated[int | None, AT_LEAST_1, Doc("rows per forward/backward in a mini-batch; None = 2 on CPU, all on GPU")] = None
-    forward_batch_size: Annotated[int | None, AT_LEAST_1, Doc("rows per no-grad pass; None = mini_batch_size")] = None
+    forward_batch_size: Annotated[int | None, AT_LEAST_1, Doc("rows per no-grad pass with float32 weights; None = mini_batch_size (in bf16 the no-grad passes run over the update's own micro-batches, so the step-1 KL is exact)")] = None
     max_grad_norm: Annotated[float | None, POSITIVE, Doc("clip the gradient norm; None = no clipping")] = None
 
 
