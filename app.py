@@ -107,7 +107,7 @@ def evaluate_api(run_name: str | None, samples: int, order: str):
 
 
 def run_evaluation(run_name: str | None, samples: int, order: str, progress=gr.Progress()):
-    """Evaluates the run, its progress (estimated) on the bar; an error replaces the tab's results with one line."""
+    """Evaluates the run, its progress on the bar; an error replaces the tab's results with one line."""
     try:
         evaluation.evaluate(run_name, samples, progress)
     except UserError as error:

@@ -97,6 +97,19 @@ def test_compare_with_the_same_policy_changes_nothing_and_names_every_figure():
     assert summarizer.is_truncated("word " * 1000) and not summarizer.is_truncated("short")
 
 
+def test_compare_reports_progress_batch_by_batch_up_to_every_summary_pass():
+    config = get_config("tiny", {"eval.batch_size": 2})
+    summarizer = Summarizer(config, RewardModel.from_config(config.reward))
+    dialogues = [f"#Person1#: hello {name}\n#Person2#: hi" for name in ("Anna", "Ben", "Carla")]
+    heard = []
+    compare(summarizer, dialogues, None, adapter="before", resamples=20, sampled_k=2,
+            on_progress=lambda done, total: heard.append((done, total)))
+    # 3 dialogues x (greedy before + after + 2 samples before + 2 after) = 18 passes; 2 rows a call:
+    # greedy in batches of 2 + 1 dialogues, sampled 1 dialogue (2 rows) a call
+    assert heard[-1] == (18, 18) and len(heard) == 2 + 2 + 3 + 3
+    assert [done for done, _ in heard] == sorted(done for done, _ in heard)
+
+
 def test_headline_prefers_sampled_judge_figures():
     block = {"before": {"mean": 0.3}}
     report = {"sampled_k": 4, "toxicity": {"greedy": {"reward_model": block, "judge": block},

@@ -84,8 +84,10 @@ def test_a_trained_run_is_listed_compared_evaluated_and_deleted(runs_dir):
     for summary in (result.before, result.after):
         assert summary.reward is not None and 0.0 <= summary.toxicity <= 1.0
 
-    evaluation = evaluate(name, 2)
+    shown = []
+    evaluation = evaluate(name, 2, progress=lambda share, desc: shown.append((share, desc)))
     assert len(evaluation.table) == 2 and set(evaluation.report["toxicity"]) == {"greedy", "sampled"}
+    assert shown[-1][0] == 1.0 and "of 2 test dialogues" in shown[-1][1] and "100% done" in shown[-1][1]
     assert evaluation.report["scorers"]["judge"] == "builtin:tiny-judge"
     saved = saved_evaluation(name)
     assert saved.report == evaluation.report and len(saved.table) == 2

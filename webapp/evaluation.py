@@ -3,10 +3,8 @@ shared models (`rlhf_core.evaluation.evaluate_run`), and the last one saved in i
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,54 +32,38 @@ class Evaluation:
     table: pd.DataFrame
 
 
-_SECONDS_PER_DIALOGUE: list[float] = []  # this server's last evaluation speed: the next one's estimate
-
-
-def _report_progress(progress: Callable, samples: int, done: threading.Event) -> None:
-    """Tells `progress` (gr.Progress) every second how far the evaluation is: the engine reports no
-    progress, so dialogues done and time left are estimated from the server's last evaluation."""
+def _progress_line(progress: Callable, samples: int) -> Callable[[int, int], None]:
+    """The engine's progress (summary passes done of all) as gr.Progress's bar: share done and time left."""
     start = time.monotonic()
-    while True:
+
+    def heard(done: int, total: int) -> None:
         elapsed = time.monotonic() - start
-        if not _SECONDS_PER_DIALOGUE:
-            progress(0.01, desc=f"Summarising and scoring {samples} test dialogues before and after "
-                                f"({elapsed:.0f} s so far; the first evaluation has no estimate)")
-        else:
-            expected = _SECONDS_PER_DIALOGUE[-1] * samples
-            share = min(elapsed / expected, 0.99)
-            progress(share, desc=f"About {int(share * samples)} of {samples} test dialogues done, "
-                                 f"about {max(expected - elapsed, 0):.0f} s left (estimated from the last evaluation)")
-        if done.wait(1.0):
-            return
+        left = elapsed * (total - done) / done if done else 0.0
+        progress(done / total, desc=f"Summaries of {samples} test dialogues, before and after: "
+                                    f"{100 * done / total:.0f}% done, about {left:.0f} s left")
+
+    return heard
 
 
 def evaluate(name: str, samples: int, progress: Callable | None = None) -> Evaluation:
     """Evaluates a finished run on its test split with the shared models (writes eval.json);
-    `progress` (a gr.Progress) hears the estimated dialogues done and time left every second."""
+    `progress` (a gr.Progress) hears each decoded batch: the share done and the time left."""
     run = finished_run(name)
     samples = within_limit(whole_number(samples, "samples"), "samples", limits().max_eval_samples,
                            "RLHF_MAX_EVAL_SAMPLES")
-    done, start = threading.Event(), time.monotonic()
-    if progress is not None:
-        report_in_context = contextvars.copy_context().run  # gr.Progress finds its event in the context
-        threading.Thread(target=report_in_context, args=(_report_progress, progress, samples, done),
-                         daemon=True).start()
-    try:
-        from rlhf_core.evaluation.evaluate import evaluate_run
+    from rlhf_core.evaluation.evaluate import evaluate_run
 
-        models = models_for(run.config())
-        with models.lock:  # checked and written under the lock: no evaluation slips in between
-            if limits().public:
-                _refuse_a_smaller_evaluation(name, samples)
-            judge, problem = models.judge(run.config().eval)
-            report, table = evaluate_run(run.path, samples, summarizer=models.summarizer, judge=judge or False,
-                                         judge_problem=problem)
-            # What was asked for, beside what the test split gave ("samples"): the size rules compare requests.
-            report[ASKED] = samples
-            atomic_write_text(run.path / "eval.json", json.dumps(report, indent=2))
-    finally:
-        done.set()
-    _SECONDS_PER_DIALOGUE[:] = [(time.monotonic() - start) / samples]
+    on_progress = _progress_line(progress, samples) if progress is not None else None
+    models = models_for(run.config())
+    with models.lock:  # checked and written under the lock: no evaluation slips in between
+        if limits().public:
+            _refuse_a_smaller_evaluation(name, samples)
+        judge, problem = models.judge(run.config().eval)
+        report, table = evaluate_run(run.path, samples, summarizer=models.summarizer, judge=judge or False,
+                                     judge_problem=problem, on_progress=on_progress)
+        # What was asked for, beside what the test split gave ("samples"): the size rules compare requests.
+        report[ASKED] = samples
+        atomic_write_text(run.path / "eval.json", json.dumps(report, indent=2))
     return Evaluation(name, report, table)
 
 

@@ -18,6 +18,7 @@ by an independent judge, with fidelity figures and paired bootstrap intervals ov
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -37,29 +38,44 @@ AFTER = "after"
 SAMPLE_SEED_STRIDE = 100_003  # sampled summaries use seed + stride (+ the batch offset), before and after alike
 
 
-def _sampled(summarizer: Summarizer, dialogues: list[str], adapter: str, k: int, seed: int) -> list[list[str]]:
+def _sampled(summarizer: Summarizer, dialogues: list[str], adapter: str, k: int, seed: int,
+             on_batch: Callable[[int], None] | None = None) -> list[list[str]]:
     """Returns k sampled summaries per dialogue, as k lists (every policy samples with the same seeds).
 
     All k come from one decoding call per batch (`num_return_sequences`): each dialogue is
     encoded once and its k rows decode together.
     """
     flat = summarizer.summarize(dialogues, adapter, seed=seed + SAMPLE_SEED_STRIDE, do_sample=True,
-                                num_return_sequences=k)
+                                num_return_sequences=k, on_batch=on_batch)
     return [flat[j::k] for j in range(k)]
 
 
 def compare(summarizer: Summarizer, dialogues: list[str], references: list[list[str]] | None, adapter: str = AFTER,
             seed: int = 0, resamples: int = 1000, judge: Judge | None = None,
-            sampled_k: int | None = None) -> tuple[dict, pd.DataFrame]:
-    """Returns (report, table) comparing the starting policy with `adapter` on the dialogues."""
+            sampled_k: int | None = None, on_progress: Callable[[int, int], None] | None = None,
+            ) -> tuple[dict, pd.DataFrame]:
+    """Returns (report, table) comparing the starting policy with `adapter` on the dialogues.
+
+    `on_progress(done, total)` hears each decoded batch: dialogue passes done out of all of them
+    (greedy before and after, then k samples each before and after: `len(dialogues) * (2 + 2k)`)."""
     ev = summarizer.config.eval
     k = ev.sampled_k if sampled_k is None else sampled_k
     threshold = ev.flag_threshold
-    texts = {"greedy": {BEFORE: summarizer.summarize(dialogues, BEFORE, seed=seed, do_sample=False),
-                        AFTER: summarizer.summarize(dialogues, adapter, seed=seed, do_sample=False)}}
+    total, done = len(dialogues) * (2 + 2 * k), 0
+
+    def step(weight: int) -> Callable[[int], None] | None:
+        def heard(n: int) -> None:
+            nonlocal done
+            done += n * weight
+            on_progress(done, total)
+
+        return heard if on_progress is not None else None
+
+    texts = {"greedy": {BEFORE: summarizer.summarize(dialogues, BEFORE, seed=seed, do_sample=False, on_batch=step(1)),
+                        AFTER: summarizer.summarize(dialogues, adapter, seed=seed, do_sample=False, on_batch=step(1))}}
     if k:
-        texts["sampled"] = {BEFORE: _sampled(summarizer, dialogues, BEFORE, k, seed),
-                            AFTER: _sampled(summarizer, dialogues, adapter, k, seed)}
+        texts["sampled"] = {BEFORE: _sampled(summarizer, dialogues, BEFORE, k, seed, step(k)),
+                            AFTER: _sampled(summarizer, dialogues, adapter, k, seed, step(k))}
     scorers = {}
     if summarizer.reward_model is not None:
         scorers[REWARD_MODEL] = lambda t: summarizer.reward_model.score(t).toxicity
@@ -139,12 +155,14 @@ def compare(summarizer: Summarizer, dialogues: list[str], references: list[list[
 
 def evaluate_run(run_dir: str | Path, samples: int | None = None, summarizer: Summarizer | None = None,
                  write: bool = True, judge: Judge | bool | None = None, sampled_k: int | None = None,
-                 judge_problem: str | None = None) -> tuple[dict, pd.DataFrame]:
+                 judge_problem: str | None = None,
+                 on_progress: Callable[[int, int], None] | None = None) -> tuple[dict, pd.DataFrame]:
     """Evaluates a saved run on the fixed test split and writes eval.json + eval_samples.csv/json.
 
     `judge`: a loaded Judge, None for the run's `eval.judge` (when it cannot load, the evaluation
     goes on with the reward model alone and the report says why), or False for no judge;
-    `judge_problem`: why a configured judge is missing (saved in the report).
+    `judge_problem`: why a configured judge is missing (saved in the report); `on_progress(done, total)`:
+    see `compare`.
     """
     run = RunDir(run_dir)
     config = run.config()
@@ -168,7 +186,7 @@ def evaluate_run(run_dir: str | Path, samples: int | None = None, summarizer: Su
     rows = test.select(range(n))
     references = [list(r) for r in rows["references"]] if config.data.summary_column else None
     report, table = compare(summarizer, list(rows["dialogue"]), references, AFTER, config.eval.seed,
-                            config.eval.bootstrap, judge, sampled_k)
+                            config.eval.bootstrap, judge, sampled_k, on_progress)
     report["run"] = str(run.path)
     report["step"] = (run.load_state() or {}).get("step")
     report["split_seed"] = config.data.split_seed

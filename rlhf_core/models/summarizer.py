@@ -13,6 +13,7 @@ summarizes or evaluates meanwhile.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,9 +136,10 @@ class Summarizer:
     @torch.inference_mode()
     def summarize(self, dialogues: list[str], adapter: str = BEFORE, seed: int | None = None,
                   max_new_tokens: int | None = None, do_sample: bool | None = None, batch_size: int | None = None,
-                  num_return_sequences: int = 1) -> list[str]:
+                  num_return_sequences: int = 1, on_batch: Callable[[int], None] | None = None) -> list[str]:
         """Returns `num_return_sequences` summaries per dialogue (dialogue-major) from the named policy
-        (`before` = the starting policy), decoding about `batch_size` rows (default `eval.batch_size`) at once."""
+        (`before` = the starting policy), decoding about `batch_size` rows (default `eval.batch_size`) at once;
+        `on_batch(dialogues)` hears each decoded batch (progress)."""
         ev, g = self.config.eval, self.config.generation
         batch_size = max(1, (batch_size or ev.batch_size) // num_return_sequences)  # dialogues per decoding call
         max_new_tokens = max_new_tokens or ev.max_new_tokens
@@ -145,7 +147,7 @@ class Summarizer:
         if adapter != BEFORE and adapter not in self.adapters:
             raise UserError(f"no adapter named {adapter!r} is loaded")
         kwargs = dict(max_new_tokens=max_new_tokens, min_length=g.min_length, do_sample=do_sample,
-                      num_return_sequences=num_return_sequences)
+                      num_return_sequences=num_return_sequences, on_batch=on_batch)
         if do_sample:
             kwargs.update(top_k=g.top_k, top_p=g.top_p, temperature=g.temperature)
         args = (self.model, self.tokenizer, self.prompts(dialogues), self.config.model.max_prompt_tokens,
@@ -182,7 +184,7 @@ def greedy_summaries(model, tokenizer, prompts: list[str], max_prompt_tokens: in
 def generate_summaries(model, tokenizer, prompts: list[str], max_prompt_tokens: int, device, batch_size: int,
                        seed: int | None = None, *, max_new_tokens: int, do_sample: bool, min_length: int = 0,
                        top_k: int = 0, top_p: float = 1.0, temperature: float = 1.0,
-                       num_return_sequences: int = 1) -> list[str]:
+                       num_return_sequences: int = 1, on_batch: Callable[[int], None] | None = None) -> list[str]:
     """Returns `num_return_sequences` decoded summaries per prompt (prompt-major), `batch_size`
     prompts at a time, with the training's sampling engine (`sampling.decode`).
 
@@ -211,4 +213,6 @@ def generate_summaries(model, tokenizer, prompts: list[str], max_prompt_tokens: 
             ids = decode(seq2seq, query_ids, settings, device, repeats=num_return_sequences,
                          greedy=not do_sample, record=False, generator=generator).response_ids
         out.extend(s.strip() for s in tokenizer.batch_decode(ids, skip_special_tokens=True))
+        if on_batch is not None:
+            on_batch(len(query_ids))
     return out
