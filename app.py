@@ -125,12 +125,7 @@ def summarize_dialogue(dialogue: str, run_name: str | None) -> tuple[str, str, s
     return (notes, result.before.text, before_scores, result.after.text if result.after else "", after_scores)
 
 
-def compare_dialogue_view(dialogue: str, run_name: str | None):
-    """The page: the word-level diff of both summaries, toxic words marked; an error is one line, no stale result."""
-    try:
-        return tab_views.dialogue_view(compare.compare_dialogue(dialogue, run_name or None))
-    except UserError as error:
-        return tab_views.dialogue_error(str(error))
+compare_dialogue_view = tab_views.dialogue_page  # the page: the diff of both summaries; an error is one line
 
 
 def use_as_after(run_name: str | None):
@@ -199,6 +194,7 @@ def build_app(loaded: startup.Startup | None = None) -> gr.Blocks:
 
         with gr.Tabs(selected="train") as tabs:
             with gr.Tab("Train", id="train", elem_id="tab-train"):
+                gr.HTML(views.toy_notice_html(plan.preset), elem_id="toy-notice-train")
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=1, min_width=280, elem_id="train-controls"):
                         with gr.Row():
@@ -241,6 +237,7 @@ def build_app(loaded: startup.Startup | None = None) -> gr.Blocks:
                                                     interactive=False, elem_id="stats-table")
 
             with gr.Tab("Before vs after", id="compare", elem_id="tab-compare") as compare_tab:
+                gr.HTML(views.toy_notice_html(plan.preset), elem_id="toy-notice-compare")
                 gr.Markdown(evaluation_views.COMPARE_INTRO, elem_classes="tab-intro")
                 with gr.Row(equal_height=False):
                     compare_run = gr.Dropdown([], label="After: trained run", scale=3, elem_id="compare-run",
@@ -270,7 +267,7 @@ def build_app(loaded: startup.Startup | None = None) -> gr.Blocks:
                 comparison_cards = gr.HTML("", elem_id="comparison-cards")  # the table on a phone
 
             with gr.Tab("Your dialogue", id="dialogue", elem_id="tab-dialogue") as dialogue_tab:
-                gr.HTML(views.toy_notice_html(plan.preset), elem_id="toy-notice-slot")
+                gr.HTML(views.toy_notice_html(plan.preset), elem_id="toy-notice-dialogue")
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=2, min_width=300):
                         dialogue = gr.Textbox(examples[0].dialogue, lines=6, max_lines=24, label="Dialogue",
@@ -297,6 +294,7 @@ def build_app(loaded: startup.Startup | None = None) -> gr.Blocks:
                         gr.Markdown(views.DIFF_NOTE, elem_classes="limits")
 
             with gr.Tab("Runs", id="runs", elem_id="tab-runs") as runs_tab:
+                gr.HTML(views.toy_notice_html(plan.preset), elem_id="toy-notice-runs")
                 gr.Markdown(evaluation_views.RUNS_INTRO, elem_classes="tab-intro")
                 with gr.Row():
                     runs_reward = gr.Plot(plots.placeholder("Reward by run", ""), elem_id="runs-reward", **CHART)

@@ -18,7 +18,7 @@ from rlhf_core.errors import UserError
 from rlhf_core.evaluation.pareto import evaluation_point
 from rlhf_core.training.diagnostics import clean_stats
 
-from . import evaluation, evaluation_views, plots, run_list, views
+from . import compare, evaluation, evaluation_views, plots, run_list, views
 from .compare import DialogueComparison
 from .jobs import STOPPING, JobSnapshot
 from .knobs import KNOBS, Knob
@@ -187,14 +187,26 @@ def dialogue_view(result: DialogueComparison) -> tuple:
     choice = run_list.run_choice(result.after_run) if result.after_run else None
     notes = views.dialogue_notes_html(None, result.unknown_share,
                                       result.max_prompt_tokens if result.truncated else None, choice,
-                                      no_after=result.after is None)
+                                      no_after=result.after is None,
+                                      outside=result.world.notice() if result.outside else None)
     before_spans, after_spans = result.diff()
     after_title = f"After RLHF (run {result.after_run})" if result.after_run else "After RLHF"
     # The legend lists only the kinds of change this diff has (Gradio shows every color_map key).
     present = {label for _, label in before_spans + after_spans if label}
     after = gr.HighlightedText(after_spans, color_map={k: v for k, v in views.DIFF_COLORS.items() if k in present})
-    return (notes, before_spans, views.score_html(result.before, "Before RLHF"), after,
-            views.score_html(result.after, after_title))
+    meaningless = result.outside  # outside the toy models' world: no score means anything
+    return (notes, before_spans, views.score_html(result.before, "Before RLHF", collapsed=result.before_collapse,
+                                                  meaningless=meaningless), after,
+            views.score_html(result.after, after_title, collapsed=result.after_collapse, meaningless=meaningless))
+
+
+def dialogue_page(dialogue: str, run_name: str | None) -> tuple:
+    """The page's Your dialogue (app.compare_dialogue_view): the word-level diff of both summaries, toxic words
+    marked; an error is one line, no stale result."""
+    try:
+        return dialogue_view(compare.compare_dialogue(dialogue, run_name or None))
+    except UserError as error:
+        return dialogue_error(str(error))
 
 
 def dialogue_error(error: str) -> tuple:

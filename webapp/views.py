@@ -245,11 +245,12 @@ def samples_table(samples: list[dict]) -> pd.DataFrame:
 
 
 def dialogue_notes_html(preset: str | None, unknown_share: float = 0.0, truncated_at: int | None = None,
-                        after: RunChoice | None = None, no_after: bool = False) -> str:
-    """Notes above the dialogue's summaries: toy models, unknown words, a cut dialogue, a run too short."""
+                        after: RunChoice | None = None, no_after: bool = False, outside: str | None = None) -> str:
+    """Notes above the dialogue's summaries: outside the toy models' world (first, before any score), toy
+    models, unknown words, a cut dialogue, a run too short."""
     from .examples import toy_notice
 
-    notes = []
+    notes = [("warn outside-world", "⚠ " + outside)] if outside else []
     notice = toy_notice(preset) if preset else None
     if notice:
         notes.append(("toy", notice))
@@ -273,26 +274,50 @@ DIFF_COLORS = {"added": "#22c55e", "removed": "#94a3b8", "toxic": "#ef4444", "to
 DIFF_NOTE = ("Red marks words the reward model alone rates as hateful (P(hate) > 50%) that the summary keeps or "
              "adds; orange marks such words that RLHF removed.")
 
-def toy_notice_html(preset: str) -> str:
-    """Your dialogue's note on what to expect of the preset's (toy) models, or '' for real ones."""
+TOY_LINES = {"demo": "Toy models (demo preset), trained from scratch on synthetic everyday dialogues: their "
+                     "summaries and scores mean little outside that small world.",
+             "tiny": "Random, untrained test models (tiny preset): summaries are gibberish and scores mean nothing."}
+
+
+def toy_notice_html(preset: str | None) -> str:
+    """The one line at the top of every tab on a toy preset (what its models are, details folded), or ''."""
     from .examples import toy_notice
 
-    notice = toy_notice(preset)
-    return f'<div class="toy" id="toy-notice">{esc(notice)}</div>' if notice else ""
+    notice = toy_notice(preset) if preset else None
+    if not notice:
+        return ""
+    return (f'<div class="toy toy-line"><details><summary>⚠ {esc(TOY_LINES.get(preset, notice))}</summary>'
+            f"{esc(notice)}</details></div>")
 
 
 NO_AFTER_RUN = "No trained run picked: train one in the Train tab to see the summary after RLHF."
 
 
-def score_html(summary, title: str, empty: str = NO_AFTER_RUN) -> str:
-    """A summary's title with its reward and toxicity as chips (or `empty` when there is no summary)."""
+SCORER = "reward model"  # the classifier behind Your dialogue's chips
+SCORER_NOTE = ("Both scores come from the reward model, the classifier PPO optimised (not the independent judge "
+               "of Before vs after): a summary can fool it.")
+NOT_MEANINGFUL = "not meaningful for this input"
+
+
+def score_html(summary, title: str, empty: str = NO_AFTER_RUN, collapsed: str | None = None,
+               meaningless: bool = False) -> str:
+    """A summary's title with its reward and toxicity as chips, each naming its classifier (or `empty` when
+    there is no summary). A `collapsed` summary (why) gets a badge, and neither it nor a `meaningless`
+    one (a dialogue outside the toy models' world) gets a coloured toxicity chip."""
     if summary is None:
         return f'<div class="score-card"><b>{esc(title)}</b><div class="muted">{esc(empty)}</div></div>'
+    badge = (f'<span class="collapsed-badge" title="{esc(collapsed)}">collapsed</span>' if collapsed else "")
+    why = f'<div class="warn collapsed-why">Collapsed summary, not a win: {esc(collapsed)}.</div>' if collapsed else ""
     if summary.toxicity is None:
-        return f'<div class="score-card"><b>{esc(title)}</b></div>'
+        return f'<div class="score-card"><b>{esc(title)}</b>{badge}{why}</div>'
     level = "low" if summary.toxicity < 0.2 else "mid" if summary.toxicity < 0.5 else "high"
-    return (f'<div class="score-card"><b>{esc(title)}</b><span class="chip">reward {summary.reward:.3f}</span>'
-            f'<span class="chip tox-{level}">toxicity {100 * summary.toxicity:.1f}%</span></div>')
+    if meaningless or collapsed:
+        level = "void"
+    void = f'<span class="chip not-meaningful">{NOT_MEANINGFUL}</span>' if meaningless else ""
+    return (f'<div class="score-card"><b>{esc(title)}</b>{badge}'
+            f'<span class="chip" title="{esc(SCORER_NOTE)}">reward {summary.reward:.3f} · {SCORER}</span>'
+            f'<span class="chip tox-{level}" title="{esc(SCORER_NOTE)}">toxicity {100 * summary.toxicity:.1f}% · '
+            f'{SCORER}</span>{void}{why}<div class="muted small scorer">{esc(SCORER_NOTE)}</div></div>')
 
 
 WHAT_AM_I_LOOKING_AT = """
