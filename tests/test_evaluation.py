@@ -162,3 +162,40 @@ def test_cpu_threads_setting_sets_torch_threads_and_none_keeps_them():
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_significant_is_one_rule_an_interval_that_excludes_zero():
+    from rlhf_core.evaluation.figures import SIGNIFICANCE_RULE, significant
+
+    assert "excludes 0" in SIGNIFICANCE_RULE
+    assert significant((0.01, 0.2)) and significant((-0.3, -0.001))
+    assert not significant((-0.1, 0.1)) and not significant((0.0, 0.2)) and not significant((0.0, 0.0))
+    assert significant((-0.1, 0.1), (0.01, 0.02)) and not significant()
+
+
+def test_sampled_intervals_resample_dialogues_with_all_their_summaries():
+    """k identical samples per dialogue carry no more information than one: the sampled intervals
+    equal the greedy ones over the n dialogues, not sqrt(k) narrower."""
+    from rlhf_core.evaluation.figures import fidelity_block, per_dialogue, rouge_block
+
+    rng = np.random.default_rng(1)
+    n, k = 30, 4
+    names = ["Anna", "Ben", "Carla", "Dev", "Eli", "Femi"]
+    dialogues = [f"#Person1#: Hi {names[i % 6]}, it costs {10 + i} dollars.\n#Person2#: Fine." for i in range(n)]
+    references = [[f"#Person1# tells {names[i % 6]} it costs {10 + i} dollars."] for i in range(n)]
+    before = [f"#Person1# tells {names[i % 6]} the price is {10 + i} dollars." for i in range(n)]
+    after = [f"#Person1# tells {names[int(rng.integers(6))]} it costs {10 + int(rng.integers(3)) * i} dollars."
+             for i in range(n)]
+    flat_b, flat_a, flat_d = before * k, after * k, dialogues * k  # k blocks of the n dialogues, as compare lays them
+    every = np.ones(n, dtype=bool)
+    greedy = rouge_block(before, after, references, every, 300, 0)
+    sampled = rouge_block(flat_b, flat_a, references, every, 300, 0, k)
+    assert sampled["rows"] == n * k and sampled["dialogues"] == n
+    assert sampled["rougeL_diff_ci95"] == pytest.approx(greedy["rougeL_diff_ci95"])
+    assert greedy["rougeL_diff_ci95"][1] - greedy["rougeL_diff_ci95"][0] > 0.01
+    assert sampled["significant"] == greedy["significant"]
+    greedy = fidelity_block(before, after, dialogues, 300, 0)
+    sampled = fidelity_block(flat_b, flat_a, flat_d, 300, 0, k)
+    low, high = greedy["hallucinated_entity_rate_diff_ci95"]
+    assert high - low > 0.01 and sampled["hallucinated_entity_rate_diff_ci95"] == pytest.approx([low, high])
+    assert per_dialogue(np.arange(6), 3).tolist() == [[0, 2, 4], [1, 3, 5]]  # sample j of dialogue i at j * n + i

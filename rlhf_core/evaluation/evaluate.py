@@ -12,7 +12,8 @@ by an independent judge, with fidelity figures and paired bootstrap intervals ov
 - Fidelity (`fidelity.py`): hallucinated-entity rate, edit rate vs the "before" summary, length,
   distinct-n; ROUGE against every reference (best per row), overall, on the rows whose "before"
   summary was flagged and the rest, and on the rows whose references are not themselves flagged.
-- Every interval is a paired bootstrap over dialogues (the unit that was sampled).
+- Every interval is a paired bootstrap over dialogues (the unit that was sampled), a dialogue's k
+  sampled summaries moving together; "significant" is one rule, `figures.significant`.
 """
 
 from __future__ import annotations
@@ -131,7 +132,7 @@ def compare(summarizer: Summarizer, dialogues: list[str], references: list[list[
         flat_dialogues = dialogues * k
         flat_b = [t for group in texts["sampled"][BEFORE] for t in group]
         flat_a = [t for group in texts["sampled"][AFTER] for t in group]
-        report["fidelity"]["sampled"] = fidelity_block(flat_b, flat_a, flat_dialogues, resamples, seed)
+        report["fidelity"]["sampled"] = fidelity_block(flat_b, flat_a, flat_dialogues, resamples, seed, k)
 
     if references and any(references):
         refs = [list(r) for r in references]
@@ -147,8 +148,7 @@ def compare(summarizer: Summarizer, dialogues: list[str], references: list[list[
         for subset, rows in subsets.items():
             rg["greedy"][subset] = rouge_block(greedy_b, greedy_a, refs, rows, resamples, seed)
         if k:
-            rg["sampled"] = {"all": rouge_block(flat_b, flat_a, refs * k, np.ones(len(flat_b), dtype=bool),
-                                                 resamples, seed)}
+            rg["sampled"] = {"all": rouge_block(flat_b, flat_a, refs, every, resamples, seed, k)}
         report["rouge"] = rg
     return report, table
 

@@ -1,6 +1,12 @@
 """The statistics of a before/after comparison, as pure functions of scores and texts: toxicity
 means and flagged shares, ROUGE against every reference, fidelity figures, and paired bootstrap
-intervals over dialogues (the unit that was sampled)."""
+intervals over dialogues (the unit that was sampled).
+
+Every interval resamples dialogues: a dialogue's k sampled summaries move together (the sampled
+blocks take the texts as k blocks of the n dialogues and reduce them to one figure per dialogue
+first), so k samples per dialogue never pass for k times as many independent rows. One rule says
+what is significant: `significant`.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,25 @@ def rouge(predictions: list[str], references: list[str] | list[list[str]]) -> di
     refs = [[r] if isinstance(r, str) else list(r) for r in references]
     rows = rouge_rows(predictions, refs)
     return {key: float(np.mean(rows[key])) if rows[key] else 0.0 for key in ROUGE_KEYS}
+
+
+SIGNIFICANCE_RULE = ("a change is significant when the 95% paired bootstrap interval of after - before, "
+                     "resampling dialogues (each with all of its summaries), excludes 0")
+
+
+def significant(*intervals) -> bool:
+    """The one rule every block that says "significant" uses (`SIGNIFICANCE_RULE`): whether the 95%
+    paired bootstrap interval of the change over dialogues, (low, high), excludes 0. Given several
+    intervals of one block (toxicity: the mean and the flagged share), whether any of them does."""
+    return any(low > 0 or high < 0 for low, high in intervals)
+
+
+def per_dialogue(values, k: int = 1) -> np.ndarray:
+    """Returns (n, k) from values laid out as `compare` lays out sampled texts: k blocks of the n
+    dialogues (sample j of dialogue i at j * n + i); k = 1 gives (n, 1). Trailing axes are kept."""
+    values = np.asarray(values, dtype=float)
+    n = len(values) // k
+    return np.moveaxis(values.reshape(k, n, *values.shape[1:]), 0, 1)
 
 
 def bootstrap_indices(n: int, resamples: int, seed: int) -> np.ndarray:
@@ -68,31 +93,43 @@ def toxicity_block(before: np.ndarray, after: np.ndarray, threshold: float, resa
         "flagged_relative_change": relative_change(float(flagged_b.mean()), float(flagged_a.mean())),
         "flagged_diff_ci95": [f_low, f_high],
     }
-    block["significant"] = bool(f_high < 0 or f_low > 0 or high < 0 or low > 0)
+    block["significant"] = significant((low, high), (f_low, f_high))
     return block
 
 
 def rouge_block(before: list[str], after: list[str], references: list[list[str]], rows: np.ndarray,
-                 resamples: int, seed: int) -> dict | None:
+                resamples: int, seed: int, k: int = 1) -> dict | None:
+    """Returns ROUGE before/after on the dialogues `rows` selects (a mask over the n dialogues).
+
+    `before`/`after` hold k summaries per dialogue as k blocks of the n dialogues (`per_dialogue`),
+    `references` one list per dialogue. The interval resamples dialogues: each dialogue's mean
+    ROUGE-L over its k summaries is one row of the paired bootstrap."""
     if not rows.any():
         return None
-    pick = np.flatnonzero(rows)
-    refs = [references[i] for i in pick]
-    rb = rouge_rows([before[i] for i in pick], refs)
-    ra = rouge_rows([after[i] for i in pick], refs)
-    mb = {k: float(np.mean(rb[k])) for k in ROUGE_KEYS}
-    ma = {k: float(np.mean(ra[k])) for k in ROUGE_KEYS}
-    return {"rows": int(len(pick)), "before": mb, "after": ma,
-            "relative_change": {k: relative_change(mb[k], ma[k]) for k in ROUGE_KEYS},
-            "rougeL_diff_ci95": list(paired_bootstrap(rb["rougeL"], ra["rougeL"], resamples, seed))}
+    n, pick = len(references), np.flatnonzero(rows)
+    flat = [j * n + i for j in range(k) for i in pick]
+    refs = [references[i] for i in pick] * k
+    rb = rouge_rows([before[i] for i in flat], refs)
+    ra = rouge_rows([after[i] for i in flat], refs)
+    mb = {key: float(np.mean(rb[key])) for key in ROUGE_KEYS}
+    ma = {key: float(np.mean(ra[key])) for key in ROUGE_KEYS}
+    interval = paired_bootstrap(per_dialogue(rb["rougeL"], k).mean(axis=1), per_dialogue(ra["rougeL"], k).mean(axis=1),
+                                resamples, seed)
+    return {"rows": len(flat), "dialogues": int(len(pick)), "before": mb, "after": ma,
+            "relative_change": {key: relative_change(mb[key], ma[key]) for key in ROUGE_KEYS},
+            "rougeL_diff_ci95": list(interval), "significant": significant(interval)}
 
 
-def fidelity_block(before: list[str], after: list[str], dialogues: list[str], resamples: int, seed: int) -> dict:
-    hb = np.array([hallucinated_entities(s, d) for s, d in zip(before, dialogues)]).reshape(-1, 2)
-    ha = np.array([hallucinated_entities(s, d) for s, d in zip(after, dialogues)]).reshape(-1, 2)
+def fidelity_block(before: list[str], after: list[str], dialogues: list[str], resamples: int, seed: int,
+                   k: int = 1) -> dict:
+    """Returns fidelity figures before/after; texts and `dialogues` are k blocks of the n dialogues
+    (`per_dialogue`). The hallucinated-entity rate pools entities over all summaries; its interval
+    resamples dialogues, each with the entities of all of its k summaries."""
+    hb = per_dialogue([hallucinated_entities(s, d) for s, d in zip(before, dialogues)], k).sum(axis=1)
+    ha = per_dialogue([hallucinated_entities(s, d) for s, d in zip(after, dialogues)], k).sum(axis=1)
+    interval = ratio_bootstrap(hb[:, 0], hb[:, 1], ha[:, 0], ha[:, 1], resamples, seed)
     return {
         "before": text_figures(before, dialogues), "after": text_figures(after, dialogues),
         "edit_rate": float(np.mean([edit_rate(b, a) for b, a in zip(before, after)])),
-        "hallucinated_entity_rate_diff_ci95": list(ratio_bootstrap(hb[:, 0], hb[:, 1], ha[:, 0], ha[:, 1],
-                                                                   resamples, seed)),
+        "hallucinated_entity_rate_diff_ci95": list(interval), "significant": significant(interval),
     }
