@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rlhf_core.data.text_input import clean_dialogue
-from rlhf_core.evaluation.fidelity import loops, words
 from rlhf_core.evaluation.text_diff import word_diff
 
 from .examples import TOY_NOTICES, WorldCheck, text_words, unknown_share, world_check
@@ -91,6 +90,8 @@ def _content(text: str) -> list[str]:
 
 def collapse_reason(summary: str, dialogue: str, before: str | None = None) -> str | None:
     """Why `summary` of `dialogue` collapsed (a loop, far too short, or none of the dialogue's content), or None."""
+    from rlhf_core.evaluation.fidelity import loops, words  # nltk and rouge-score: not at the app's import
+
     if loops(summary):
         return "it repeats itself in a loop"
     count = len(words(summary))
