@@ -18,8 +18,8 @@ sys.path.insert(0, str(ROOT))
 # Invented dialogues in DialogSum's two file formats (tests/data/README.md): the project's own, so the
 # tests need nothing beside the checkout. The real DialogSum dev file is used only where
 # RLHF_DIALOGSUM_DEV names it (see `real_dialogsum_dev`).
-DIALOGSUM_DEV = ROOT / "tests" / "data" / "dialogsum_format.dev.jsonl"
-DIALOGSUM_TEST = ROOT / "tests" / "data" / "dialogsum_format.test.jsonl"
+DIALOGSUM_DEV = ROOT / "tests" / "data" / "invented_dev_format.jsonl"
+DIALOGSUM_TEST = ROOT / "tests" / "data" / "invented_test_format.jsonl"
 
 import torch  # noqa: E402
 
