@@ -1,4 +1,4 @@
-"""Command line: `python -m rlhf_core {train,evaluate,push,presets,sft,reward-train,build-demo} ...`.
+"""Command line: `python -m rlhf_core {train,evaluate,push,presets,sft,reward-train,build-demo,ratings} ...`.
 
 Every configuration field is a flag (`--optim.learning_rate 1e-5`, `--data.dataset FILE`), and the
 common ones have short forms (`--batch-size`, `--dataset`, ...). Bad input prints one line on
@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(the judge: about 2 min)"))
     demo.add_argument("--threads", type=int, default=1, help=(
         "torch CPU threads (default 1: on a shared 2-core machine, two threads wait on each other)"))
+    from .evaluation.ratings_export import add_parser as add_ratings
+
+    add_ratings(sub)  # `ratings`: a run's human ratings and preference pairs
     return parser
 
 
@@ -368,11 +371,17 @@ def cmd_build_demo(args) -> int:
     return 0
 
 
+def cmd_ratings(args) -> int:
+    from .evaluation.ratings_export import cmd_ratings as export
+
+    return export(args)
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     commands = {"train": cmd_train, "evaluate": cmd_evaluate, "push": cmd_push, "presets": cmd_presets, "sft": cmd_sft,
-                "reward-train": cmd_reward_train, "build-demo": cmd_build_demo}
+                "reward-train": cmd_reward_train, "build-demo": cmd_build_demo, "ratings": cmd_ratings}
     try:
         return commands[args.command](args)
     except UserError as error:

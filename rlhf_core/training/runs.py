@@ -4,7 +4,7 @@
     RUN/metrics.jsonl         one JSON object per PPO step (appended, fsynced)
     RUN/samples.jsonl         a few (dialogue, summary, reward) triples per step
     RUN/checkpoint/           adapter (PEFT, safetensors), value head, optimizer, trainer_state.json
-    RUN/eval.json, eval_samples.csv/.json   written by evaluation
+    RUN/eval.json, eval_samples.csv/.json   written by evaluation; RUN/ratings.jsonl: people's votes
     RUN/.lock                 held (flock) by the process training the run; holds its pid
 
 A checkpoint is written into a temporary folder and swapped in by rename, so a kill during a
@@ -40,7 +40,7 @@ OPTIMIZER_FILE = "optimizer.safetensors"
 LOCK_FILE = ".lock"
 # What a run folder holds (besides a trainer's own tracker folders): none of it may be a symbolic link.
 RUN_ENTRIES = ("config.json", "metrics.jsonl", "samples.jsonl", "eval.json", "eval_samples.csv",
-               "eval_samples.json", LOCK_FILE, CHECKPOINT, CHECKPOINT + ".old")
+               "eval_samples.json", "ratings.jsonl", LOCK_FILE, CHECKPOINT, CHECKPOINT + ".old")
 
 
 def runs_root() -> Path:
@@ -291,9 +291,9 @@ class RunDir:
         return self._records("samples.jsonl")
 
     def truncate_to(self, last_step: int) -> list[int]:
-        """Cuts metrics.jsonl and samples.jsonl back to steps 1..`last_step` (the steps the checkpoint
-        holds: later ones are redone on resume) and returns the steps up to it that have no metrics."""
-        for name in ("metrics.jsonl", "samples.jsonl"):
+        """Cuts metrics.jsonl, samples.jsonl and ratings.jsonl (a rating's step: the evaluated checkpoint's) back to
+        steps 1..`last_step` (the checkpoint's: later ones are redone on resume); returns the steps without metrics."""
+        for name in ("metrics.jsonl", "samples.jsonl", "ratings.jsonl"):
             if (self.path / name).exists():
                 kept = [r for r in self._records(name) if r["step"] <= last_step]
                 atomic_write_text(self.path / name, "".join(json.dumps(r) + "\n" for r in kept))
