@@ -24,6 +24,7 @@ from webapp.examples import examples_for  # noqa: E402
 from webapp.jobs import JobSnapshot  # noqa: E402
 from webapp.knobs import KNOBS, TrainSettings  # noqa: E402
 from webapp.limits import knob_default, limits  # noqa: E402
+from webapp.ratings_tab import build as build_ratings_tab  # noqa: E402
 
 __all__ = ["build_app", "launch_kwargs"]
 
@@ -266,6 +267,7 @@ def build_app(loaded: startup.Startup | None = None) -> gr.Blocks:
                                           column_widths=["24%", "19%", "19%", "11%", "9%", "8%", "10%"])
                 comparison_cards = gr.HTML("", elem_id="comparison-cards")  # the table on a phone
 
+            build_ratings_tab(after_run)  # You be the judge: blind ratings of before vs after (webapp/ratings_tab.py)
             with gr.Tab("Your dialogue", id="dialogue", elem_id="tab-dialogue") as dialogue_tab:
                 gr.HTML(views.toy_notice_html(plan.preset), elem_id="toy-notice-dialogue")
                 with gr.Row(equal_height=False):
