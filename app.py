@@ -18,13 +18,13 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
+import webapp.ratings_tab as ratings_tab  # noqa: E402
 from rlhf_core import UserError, get_config  # noqa: E402
 from webapp import compare, evaluation, evaluation_views, job_control, plots, run_list, startup, tab_views, views  # noqa: E402,E501
 from webapp.examples import examples_for  # noqa: E402
 from webapp.jobs import JobSnapshot  # noqa: E402
 from webapp.knobs import KNOBS, TrainSettings  # noqa: E402
 from webapp.limits import knob_default, limits  # noqa: E402
-from webapp.ratings_tab import build as build_ratings_tab  # noqa: E402
 
 __all__ = ["build_app", "launch_kwargs"]
 
@@ -254,6 +254,7 @@ def build_app(loaded: startup.Startup | None = None) -> gr.Blocks:
                         charts_btn = gr.DownloadButton("Download charts", visible=False, elem_id="download-charts",
                                                        size="sm")
                 evaluation_summary = gr.HTML(evaluation_views.evaluation_html(None, None), elem_id="evaluation-summary")
+                ratings_tab.beside_classifiers(compare_run, compare_tab, evaluation_summary)  # people, same pairs
                 with gr.Row():
                     toxicity_bar = gr.Plot(plots.placeholder("Toxicity", "Evaluate a run to compare"),
                                            elem_id="toxicity-bars", **CHART)
@@ -267,7 +268,7 @@ def build_app(loaded: startup.Startup | None = None) -> gr.Blocks:
                                           column_widths=["24%", "19%", "19%", "11%", "9%", "8%", "10%"])
                 comparison_cards = gr.HTML("", elem_id="comparison-cards")  # the table on a phone
 
-            build_ratings_tab(after_run)  # You be the judge: blind ratings of before vs after (webapp/ratings_tab.py)
+            ratings_tab.build(after_run)  # You judge: blind ratings of before vs after (webapp/ratings_tab.py)
             with gr.Tab("Your dialogue", id="dialogue", elem_id="tab-dialogue") as dialogue_tab:
                 gr.HTML(views.toy_notice_html(plan.preset), elem_id="toy-notice-dialogue")
                 with gr.Row(equal_height=False):

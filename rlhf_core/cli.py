@@ -257,15 +257,18 @@ def cmd_evaluate(args) -> int:
         cfg.judge_label = args.judge_label or cfg.judge_label
         judge = Judge.from_config(cfg) or False
     report, table = evaluate_run(args.run_dir, args.samples, judge=judge, sampled_k=args.sampled_k)
+    from .evaluation.ratings import ratings_report
+
+    human = ratings_report(args.run_dir, markdown=args.format == "markdown")  # people's blind ratings, if any
     if args.format == "markdown":
-        print(format_markdown(report, table, args.show))
+        print(format_markdown(report, table, args.show) + (f"\n\n{human}" if human else ""))
         print(f"wrote {args.run_dir}/eval.json", file=sys.stderr)
         return 0
     print(format_report(report))
     columns = [c for c in ("summary_before", "summary_after", "greedy_judge_toxicity_before",
                            "greedy_judge_toxicity_after", "reward_diff") if c in table.columns]
     with pd.option_context("display.max_colwidth", 60, "display.width", 200):
-        print(table[columns].head(args.show).to_string())
+        print(table[columns].head(args.show).to_string() + (f"\n{human}" if human else ""))
     print(f"wrote {args.run_dir}/eval.json", file=sys.stderr)
     return 0
 

@@ -319,3 +319,51 @@ def test_bad_input_to_ratings_is_one_error_line_and_exit_2(runs, tmp_path, capsy
     assert main(["ratings", *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and message in err[0], err
+
+
+def test_the_model_card_and_evaluate_show_the_people_beside_the_classifiers(runs):
+    from rlhf_core.evaluation.model_card import model_card_text
+    from rlhf_core.evaluation.ratings import ratings_report
+
+    run = runs / "rated"
+    assert ratings_report(run) == "" and "Human ratings" not in model_card_text(RunDir(run), figure=False)
+    for pair in rating_pairs(run)[:2]:
+        _vote(run, pair, "after", "same")
+    card = model_card_text(RunDir(run), figure=False)
+    assert "### Human ratings" in card and "2 blind side-by-side ratings of 2 test dialogues by 1" in card
+    assert "| Which summary is less toxic? | 100% | 34%-100% | 2 / 0 / 0 |" in card
+    text = ratings_report(run)
+    assert text.startswith("human ratings: 2 ratings of 2 of 12 pairs by 1 rater")
+    assert "judge: finds after less toxic on 50% of the rated pairs; agrees with the people on 50% of 2" in text
+
+
+def test_ten_raters_through_the_api_at_once_give_a_hundred_lines(app_url, app_runs):
+    from gradio_client import Client
+
+    from webapp.ratings import new_rater
+
+    run = write_rated_run(app_runs / "api-rated")
+    start, errors = threading.Barrier(10), []
+
+    def rater() -> None:
+        client, token = Client(app_url, verbose=False), new_rater()
+        start.wait()
+        try:
+            for _ in range(10):
+                shown = client.predict("api-rated", token, api_name="/next_pair")
+                assert "after_side" not in shown
+                revealed = client.predict(shown["ticket"], "A", "the same", token, api_name="/rate_pair")
+                assert revealed["after_side"] in ("A", "B")
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=rater) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[:3]
+    lines = (run / "ratings.jsonl").read_text().splitlines()
+    assert len(lines) == 100
+    assert len({(r["rater"], r["pair_id"]) for r in read_ratings(run)}) == 100
+    assert human_figures(run)["raters"] == 10

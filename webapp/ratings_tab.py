@@ -1,4 +1,4 @@
-"""The "You be the judge" tab: one test dialogue, its summaries before and after RLHF as A and B in
+"""The "You judge" tab: one test dialogue, its summaries before and after RLHF as A and B in
 a shuffled order, two questions answered with one click each, then which side was which and the
 people's figures beside the classifiers'. Also the API's `/next_pair`, `/rate_pair`, `/skip_pair`.
 
@@ -41,7 +41,7 @@ def figures_html(run_name: str | None, figs: dict | None = None) -> str:
     figs = figs if figs is not None else figures(run_name)
     if not figs:
         return ('<div class="empty-note" id="human-ratings-empty">No human ratings of this evaluation yet: rate '
-                "its pairs in <b>You be the judge</b>.</div>") if run_name else ""
+                "its pairs in <b>You judge</b>.</div>") if run_name else ""
     cards = []
     for question, block in figs["questions"].items():
         low, high = block["ci95"]
@@ -209,10 +209,19 @@ def skip_pair_api(ticket: str, rater: str) -> str:
 # ------------------------------------------------------------------ layout
 
 
+def beside_classifiers(run: gr.Dropdown, tab: gr.Tab, summary: gr.HTML) -> gr.HTML:
+    """Before vs after's panel of the people's figures for the picked run, under the classifiers' summary:
+    fresh whenever the tab opens or the summary changes (another run, a new evaluation)."""
+    panel = gr.HTML("", elem_id="human-ratings-slot")
+    for event in (tab.select, summary.change):
+        event(figures_html, run, panel, concurrency_limit=None, api_visibility="private", show_progress="hidden")
+    return panel
+
+
 def build(after_run: gr.State) -> gr.Tab:
     """The tab and its wiring, inside the page's gr.Tabs; `after_run` is the visitor's "after" choice."""
     fast, private = dict(concurrency_limit=None), dict(concurrency_limit=None, api_visibility="private")
-    with gr.Tab("You be the judge", id=TAB_ID, elem_id="tab-judge") as tab:
+    with gr.Tab("You judge", id=TAB_ID, elem_id="tab-judge") as tab:
         token = gr.BrowserState("", storage_key="detox-rlhf-rater")  # this browser's anonymous rater id
         ticket = gr.State(None)  # the pair on screen; which side is "after" stays in ratings.DESK
         gr.Markdown(INTRO, elem_classes="tab-intro")
@@ -248,7 +257,8 @@ def build(after_run: gr.State) -> gr.Tab:
         question.input(cast_vote, [ticket, toxic, faithful, token], vote_outputs, **private)
     next_btn.click(show_next, [run, token], pair_outputs, **private)
     skip.click(skip_pair, [ticket, token], None, **private).then(show_next, [run, token], pair_outputs, **private)
-    gr.api(next_pair_api, api_name="next_pair", **fast)
-    gr.api(rate_pair_api, api_name="rate_pair", **fast)
-    gr.api(skip_pair_api, api_name="skip_pair", **fast)
+    with tab:  # gr.Tabs takes only tabs as children: the API's endpoints sit inside this one
+        gr.api(next_pair_api, api_name="next_pair", **fast)
+        gr.api(rate_pair_api, api_name="rate_pair", **fast)
+        gr.api(skip_pair_api, api_name="skip_pair", **fast)
     return tab

@@ -14,6 +14,7 @@ from pathlib import Path
 from ..config import Config
 from ..models.hub import looks_local
 from ..training.runs import RunDir, atomic_write_text, read_json
+from .ratings import ratings_report
 from .report import format_markdown
 
 CARD_FILE = "README.md"
@@ -202,6 +203,8 @@ The full configuration is the run's `config.json` (pushed as `rlhf_config.json`;
 {evaluation}
 
 {judge_note}
+
+{ratings_report(run.path, markdown=True)}
 
 ## Intended use and limits
 

@@ -313,3 +313,13 @@ def figures_markdown(figures: dict | None) -> str:
     head = (f"{figures['ratings']} blind side-by-side ratings of {figures['dialogues']} test dialogues by "
             f"{figures['raters']} anonymous raters (sides shuffled, revealed after the vote).")
     return "\n".join(["### Human ratings", "", head, "", *rows, "", f"_{INTERVAL_RULE}._"])
+
+
+def ratings_report(run_dir: str | Path, markdown: bool = False) -> str:
+    """The run's human-rating figures as text (or a Markdown section), '' when none count or the
+    evaluation's table cannot be read: `evaluate` and the model card show them beside the classifiers'."""
+    try:
+        figures = human_figures(run_dir)
+    except UserError:
+        return ""
+    return figures_markdown(figures) if markdown else "\n".join(figure_lines(figures))
