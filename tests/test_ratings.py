@@ -367,3 +367,25 @@ def test_ten_raters_through_the_api_at_once_give_a_hundred_lines(app_url, app_ru
     assert len(lines) == 100
     assert len({(r["rater"], r["pair_id"]) for r in read_ratings(run)}) == 100
     assert human_figures(run)["raters"] == 10
+
+
+def test_the_tab_is_topped_by_the_toy_notice_and_keeps_the_sides_out_of_the_api_docs(app_module):
+    from webapp import views
+
+    demo = app_module.build_app()
+    config = demo.config
+    components = {c["id"]: c for c in config["components"]}
+
+    def find(node, elem_id):
+        if components.get(node["id"], {}).get("props", {}).get("elem_id") == elem_id:
+            return node
+        return next((n for c in node.get("children") or [] if (n := find(c, elem_id))), None)
+
+    tab = find(config["layout"], "tab-judge")
+    first = components[tab["children"][0]["id"]]["props"]
+    assert first["elem_id"] == "toy-notice-judge" and first["value"] == views.toy_notice_html("tiny")
+    endpoints = demo.get_api_info()["named_endpoints"]
+    assert [p["parameter_name"] for p in endpoints["/next_pair"]["parameters"]] == ["run_name", "rater"]
+    assert [p["parameter_name"] for p in endpoints["/rate_pair"]["parameters"]] == \
+        ["ticket", "less_toxic", "more_faithful", "rater"]
+    assert not any("cast_vote" in name or "show_next" in name for name in endpoints)  # the page's own: private

@@ -15,7 +15,7 @@ from rlhf_core.errors import UserError
 
 from . import plots, run_list
 from .ratings import DESK, Reveal, Shown, figures, new_rater, rater_id
-from .views import error_html, esc
+from .views import error_html, esc, toy_notice_html
 
 TAB_ID = "judge"
 ANSWERS = ["A", "B", "The same"]
@@ -218,10 +218,12 @@ def beside_classifiers(run: gr.Dropdown, tab: gr.Tab, summary: gr.HTML) -> gr.HT
     return panel
 
 
-def build(after_run: gr.State) -> gr.Tab:
-    """The tab and its wiring, inside the page's gr.Tabs; `after_run` is the visitor's "after" choice."""
+def build(after_run: gr.State, preset: str | None) -> gr.Tab:
+    """The tab and its wiring, inside the page's gr.Tabs; `after_run` is the visitor's "after" choice,
+    `preset` the server's (a toy preset's notice tops the tab, as it tops the others)."""
     fast, private = dict(concurrency_limit=None), dict(concurrency_limit=None, api_visibility="private")
     with gr.Tab("You judge", id=TAB_ID, elem_id="tab-judge") as tab:
+        gr.HTML(toy_notice_html(preset), elem_id="toy-notice-judge")
         token = gr.BrowserState("", storage_key="detox-rlhf-rater")  # this browser's anonymous rater id
         ticket = gr.State(None)  # the pair on screen; which side is "after" stays in ratings.DESK
         gr.Markdown(INTRO, elem_classes="tab-intro")
