@@ -125,7 +125,9 @@ class RatingDesk:
         from rlhf_core.evaluation.ratings import rating_pairs, read_ratings
 
         rater = rater_id(token)
-        run = finished_run(run_name or "")
+        if not run_name:
+            raise UserError("no evaluated run to rate yet: train a run, then evaluate it in Before vs after")
+        run = finished_run(run_name)
         pairs = {p.pair_id: p for p in rating_pairs(run.path)}
         if not pairs:
             raise UserError(f"run {run.path.name} has no pair to rate: evaluate it in Before vs after first"
@@ -136,6 +138,7 @@ class RatingDesk:
         if not todo:
             return None
         with self._lock:
+            _bound(self._skipped)
             skipped = self._skipped.setdefault((rater, run.path.name), set())
             fresh = [pid for pid in todo if pid not in skipped]
             if not fresh:  # every pair left was skipped: show them again, in the same order
@@ -177,6 +180,7 @@ class RatingDesk:
         if not limits().public:
             return
         most, now = rate_limit(), self.clock()
+        _bound(self._recent)
         recent = self._recent.setdefault(rater, deque())
         while recent and now - recent[0] >= 60:
             recent.popleft()
@@ -212,6 +216,12 @@ class RatingDesk:
         append_rating(run.path, rating, once_per_rater=limits().public)
         classifiers = {scorer: shown.pair.preferred_by(scorer) for scorer in shown.pair.toxicity}
         return Reveal(shown.run_name, side, named[0], named[1], classifiers, human_figures(run.path))
+
+
+def _bound(memory: dict, most: int = MAX_TICKETS) -> None:
+    """Forgets the oldest raters' entries beyond `most`: a flood of fresh tokens cannot fill the memory."""
+    while len(memory) >= most:
+        memory.pop(next(iter(memory)))
 
 
 DESK = RatingDesk()
