@@ -105,9 +105,9 @@ def reveal_html(reveal: Reveal) -> str:
             f"<b>{SIDE_WORDS[reveal.more_faithful]}</b>.")
     machines = "; ".join(f"the {esc(SCORER_NAMES.get(s, s))} finds {SIDE_WORDS[v]} less toxic"
                          for s, v in reveal.classifiers.items() if v)
+    machines = f" {machines[:1].upper()}{machines[1:]}." if machines else ""
     return (f'<div class="metric-card" id="judge-revealed"><div class="value">{reveal.after_side} was after RLHF, '
-            f'{before} before</div><div class="sub">{said}{" " + machines.capitalize() + "." if machines else ""}'
-            "</div></div>")
+            f'{before} before</div><div class="sub">{said}{machines}</div></div>')
 
 
 # ------------------------------------------------------------------ handlers
