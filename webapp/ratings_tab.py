@@ -74,15 +74,17 @@ def figures_plot(figs: dict | None) -> go.Figure:
     rates = [100 * b["win_rate"] for b in figs["questions"].values()]
     lows = [r - 100 * b["ci95"][0] for r, b in zip(rates, figs["questions"].values())]
     highs = [100 * b["ci95"][1] - r for r, b in zip(rates, figs["questions"].values())]
-    fig.add_trace(go.Scatter(x=rates, y=rows, mode="markers", name="people (95% CI)", marker=dict(size=12),
+    fig.add_trace(go.Scatter(x=rates, y=rows, mode="markers", name="people (95% CI)", marker=dict(size=10),
                              error_x=dict(type="data", array=highs, arrayminus=lows, thickness=2)))
     for scorer, block in figs["classifiers"].items():
         fig.add_trace(go.Scatter(x=[100 * block["win_rate"]], y=[rows[0]], mode="markers",
-                                 name=SCORER_NAMES.get(scorer, scorer), marker=dict(size=11, symbol="diamond-open")))
+                                 name=SCORER_NAMES.get(scorer, scorer),
+                                 marker=dict(size=14, symbol="diamond-open", line=dict(width=2))))
     fig.add_vline(x=50, line_dash="dot", line_color=plots.TEXT)
-    fig.update_layout(title=dict(text=f"Which wins, after or before? ({figs['ratings']} ratings)", x=0.01, y=0.95),
+    count = f"{figs['ratings']} rating{'s' if figs['ratings'] != 1 else ''}"
+    fig.update_layout(title=dict(text=f"Which wins, after or before? ({count})", x=0.01, y=0.95),
                       height=240, margin=dict(l=16, r=16, t=44, b=84), **plots.STYLE)
-    fig.update_xaxes(title_text="share preferring the summary after RLHF (%)", range=[0, 100], **plots.AXIS)
+    fig.update_xaxes(title_text="share preferring the summary after RLHF (%)", range=[-4, 104], **plots.AXIS)
     fig.update_yaxes(**plots.AXIS)
     return fig
 
