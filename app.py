@@ -268,7 +268,7 @@ def build_app(loaded: startup.Startup | None = None) -> gr.Blocks:
                                           column_widths=["24%", "19%", "19%", "11%", "9%", "8%", "10%"])
                 comparison_cards = gr.HTML("", elem_id="comparison-cards")  # the table on a phone
 
-            ratings_tab.build(after_run, plan.preset)  # You judge: blind ratings of before vs after
+            ratings_tab.build(after_run, plan.preset)  # Rate: blind ratings of before vs after
             with gr.Tab("Your dialogue", id="dialogue", elem_id="tab-dialogue") as dialogue_tab:
                 gr.HTML(views.toy_notice_html(plan.preset), elem_id="toy-notice-dialogue")
                 with gr.Row(equal_height=False):

@@ -56,7 +56,7 @@ def test_rate_three_pairs_and_see_the_win_rate(browser, app_url, app_runs, name,
     context = browser.new_context(viewport=viewport, color_scheme=scheme)
     page = context.new_page()
     page.goto(app_url)
-    page.get_by_role("tab", name="You judge").click()
+    page.get_by_role("tab", name="Rate").click()
     expect(page.locator("#judge-run input")).to_have_value(re.compile(RUN), timeout=15_000)
     expect(page.locator("#human-ratings-empty")).to_be_visible(timeout=15_000)
     seen = []

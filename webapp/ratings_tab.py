@@ -1,5 +1,5 @@
-"""The "You judge" tab: one test dialogue, its summaries before and after RLHF as A and B in
-a shuffled order, two questions answered with one click each, then which side was which and the
+"""The "Rate" tab ("You be the judge"): one test dialogue, its summaries before and after RLHF as A and B
+in a shuffled order, two questions answered with one click each, then which side was which and the
 people's figures beside the classifiers'. Also the API's `/next_pair`, `/rate_pair`, `/skip_pair`.
 
 Layout, handlers and views only: `ratings.DESK` picks the pairs and keeps which side is "after"
@@ -41,7 +41,7 @@ def figures_html(run_name: str | None, figs: dict | None = None) -> str:
     figs = figs if figs is not None else figures(run_name)
     if not figs:
         return ('<div class="empty-note" id="human-ratings-empty">No human ratings of this evaluation yet: rate '
-                "its pairs in <b>You judge</b>.</div>") if run_name else ""
+                "its pairs in <b>Rate</b>.</div>") if run_name else ""
     cards = []
     for question, block in figs["questions"].items():
         low, high = block["ci95"]
@@ -224,7 +224,7 @@ def build(after_run: gr.State, preset: str | None) -> gr.Tab:
     """The tab and its wiring, inside the page's gr.Tabs; `after_run` is the visitor's "after" choice,
     `preset` the server's (a toy preset's notice tops the tab, as it tops the others)."""
     fast, private = dict(concurrency_limit=None), dict(concurrency_limit=None, api_visibility="private")
-    with gr.Tab("You judge", id=TAB_ID, elem_id="tab-judge") as tab:
+    with gr.Tab("Rate", id=TAB_ID, elem_id="tab-judge") as tab:
         gr.HTML(toy_notice_html(preset), elem_id="toy-notice-judge")
         token = gr.BrowserState("", storage_key="detox-rlhf-rater")  # this browser's anonymous rater id
         ticket = gr.State(None)  # the pair on screen; which side is "after" stays in ratings.DESK

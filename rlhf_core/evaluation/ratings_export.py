@@ -90,7 +90,7 @@ def export_ratings(run_dir: str | Path, fmt: str = "jsonl", out: str | Path | No
     rows = rating_rows(run.path)
     if not rows:
         raise UserError(f"run {run.path} has no ratings yet (ratings.jsonl is missing or empty): rate its "
-                        "before/after pairs in the app's 'You judge' tab first")
+                        "before/after pairs in the app's 'Rate' tab first")
     out = Path(out) if out else run.path / f"ratings_export.{fmt}"
     pairs_out = Path(pairs_out) if pairs_out else out.with_name("preference_pairs.jsonl")
     store = (run.path / "ratings.jsonl").resolve()
