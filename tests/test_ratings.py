@@ -389,3 +389,17 @@ def test_the_tab_is_topped_by_the_toy_notice_and_keeps_the_sides_out_of_the_api_
     assert [p["parameter_name"] for p in endpoints["/rate_pair"]["parameters"]] == \
         ["ticket", "less_toxic", "more_faithful", "rater"]
     assert not any("cast_vote" in name or "show_next" in name for name in endpoints)  # the page's own: private
+
+
+def test_a_symlinked_ratings_file_is_neither_read_nor_written(runs, tmp_path):
+    run = runs / "rated"
+    victim = tmp_path / "victim.txt"
+    victim.write_text("untouched\n")
+    (run / "ratings.jsonl").symlink_to(victim)
+    with pytest.raises(UserError, match="could not write"):
+        _vote(run, rating_pairs(run)[0])
+    with pytest.raises(UserError, match="is a symbolic link"):
+        read_ratings(run)
+    with pytest.raises(UserError, match="is a symbolic link"):
+        RunDir(run).check_links()  # and a resume refuses the run before cutting anything back
+    assert victim.read_text() == "untouched\n"
