@@ -227,6 +227,16 @@ def _bound(memory: dict, most: int = MAX_TICKETS) -> None:
 DESK = RatingDesk()
 
 
+def evaluated(run_name: str | None) -> bool:
+    """Whether the run has an evaluation whose pairs can be rated (its eval_samples.csv)."""
+    from rlhf_core.training.runs import run_path
+
+    try:
+        return bool(run_name) and (run_path(run_name) / "eval_samples.csv").is_file()
+    except UserError:
+        return False
+
+
 def figures(run_name: str | None) -> dict | None:
     """The run's human-rating figures (`human_figures`), None without a run or any rating that counts."""
     if not run_name:

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from rlhf_core.errors import UserError
 
 from . import plots, run_list
-from .ratings import DESK, Reveal, Shown, figures, new_rater, rater_id
+from .ratings import DESK, Reveal, Shown, evaluated, figures, new_rater, rater_id
 from .views import error_html, esc, toy_notice_html
 
 TAB_ID = "judge"
@@ -41,7 +41,7 @@ def figures_html(run_name: str | None, figs: dict | None = None) -> str:
     figs = figs if figs is not None else figures(run_name)
     if not figs:
         return ('<div class="empty-note" id="human-ratings-empty">No human ratings of this evaluation yet: rate '
-                "its pairs in <b>Rate</b>.</div>") if run_name else ""
+                "its pairs in <b>Rate</b>.</div>") if evaluated(run_name) else ""
     cards = []
     for question, block in figs["questions"].items():
         low, high = block["ci95"]
