@@ -16,7 +16,8 @@ from ..training.runs import RunDir
 CHECKPOINT_FILES = ("adapter_model.safetensors", "adapter_config.json", "value_head.safetensors", "README.md",
                     "training_curves.png")
 RUN_FILES = {"config.json": "rlhf_config.json", "eval.json": "eval.json", "eval_samples.csv": "eval_samples.csv",
-             "eval_samples.json": "eval_samples.json", "metrics.jsonl": "metrics.jsonl"}
+             "eval_samples.json": "eval_samples.json", "metrics.jsonl": "metrics.jsonl",
+             "ratings.jsonl": "ratings.jsonl"}
 
 
 def files_to_push(run: RunDir) -> dict[str, Path]:
