@@ -3,20 +3,18 @@ choices and their default, and deleting a run."""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from rlhf_core.config import Config
 from rlhf_core.errors import UserError
-from rlhf_core.training.diagnostics import clean_stats
-from rlhf_core.training.runs import RunDir, delete_run, holder_pid, list_runs, read_json, run_path, runs_root
+from rlhf_core.training.runs import RunDir, delete_run, holder_pid, run_path, runs_root
 
 from .job_control import JOBS
 from .limits import limits
+from .run_index import INDEX, IndexedRun
 from .shared_models import forget_run
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -35,28 +33,17 @@ class RunInfo:
 
 
 def runs() -> list[RunInfo]:
-    """Returns the saved runs under runs_root(), newest first; unreadable folders are skipped."""
+    """Returns the saved runs under runs_root(), newest first; unreadable folders are skipped. Each run
+    is parsed once and again only when its files change (`run_index`); whether it trains now is asked live."""
     active = JOBS.snapshot()
-    infos = []
-    for run in list_runs(runs_root()):
-        try:
-            config = run.config()
-            eval_file = run.path / "eval.json"
-            evaluation = read_json(eval_file) if eval_file.is_file() else None
-            if not isinstance(evaluation, dict) or not isinstance(evaluation.get("toxicity", {}), dict):
-                evaluation = None
-            state = run.load_state()
-            metrics = clean_stats(run.metrics())
-        except (UserError, ValueError, OSError) as error:  # one malformed folder never breaks the list
-            log.warning("skipping unreadable run %s: %s", run.path, error)
-            continue
-        infos.append(RunInfo(
-            name=run.path.name, path=run.path, config=config, metrics=metrics,
-            steps_done=int(state["step"]) if state else 0, has_checkpoint=state is not None,
-            evaluation=evaluation, created=(run.path / "config.json").stat().st_mtime,
-            training=(active.active and active.run_name == run.path.name) or holder_pid(run.path) is not None,
-        ))
-    return infos
+    return [RunInfo(**{f.name: getattr(run, f.name) for f in fields(IndexedRun)},
+                    training=(active.active and active.run_name == run.name) or holder_pid(run.path) is not None)
+            for run in INDEX.runs(runs_root())]
+
+
+# The Runs tab overlays the curves of the newest runs only: the palette has 10 colours, and 1,000
+# overlaid lines could not be told apart (and took seconds to draw). The table lists every run.
+CURVE_RUNS = 10
 
 
 def finished_run_names() -> list[str]:
@@ -111,41 +98,52 @@ def asked_size(report: dict | None) -> int:
     return size if isinstance(size, int) and not isinstance(size, bool) else 0
 
 
-def standard_eval_size(config: Config) -> int:
-    """The standard evaluation's test dialogues: the preset's eval.samples, capped by RLHF_MAX_EVAL_SAMPLES."""
+def standard_eval_size(config: Config, cap: int | None = None) -> int:
+    """The standard evaluation's test dialogues: the preset's eval.samples, capped by RLHF_MAX_EVAL_SAMPLES
+    (`cap`, when the caller has read it already)."""
+    samples = _preset_eval_samples(config.preset)
+    return min(samples if samples is not None else config.eval.samples,
+               limits().max_eval_samples if cap is None else cap)
+
+
+@functools.lru_cache(maxsize=64)
+def _preset_eval_samples(preset: str) -> int | None:
+    """A preset's eval.samples, or None for a preset this version no longer has (the run's own setting counts)."""
     from rlhf_core.config import get_config
 
     try:
-        samples = get_config(config.preset).eval.samples
-    except UserError:  # a preset this version no longer has: the run's own setting
-        samples = config.eval.samples
-    return min(samples, limits().max_eval_samples)
+        return get_config(preset).eval.samples
+    except UserError:
+        return None
+
+
+def _choice(info: RunInfo, cap: int) -> RunChoice:
+    change = None
+    if info.evaluation:
+        from rlhf_core.evaluation.report import headline_toxicity
+
+        try:
+            headline = headline_toxicity(info.evaluation)
+        except (AttributeError, TypeError):  # an evaluation.json from an older format
+            headline = None
+        change = headline[1].get("flagged_relative_change") if headline else None
+    standard = asked_size(info.evaluation) >= standard_eval_size(info.config, cap)
+    return RunChoice(info.name, info.steps_done, info.config.steps, info.config.algo.upper(),
+                     change, info.evaluation is not None, standard)
 
 
 def after_run_choices() -> list[RunChoice]:
     """The runs that can serve as "after" (a checkpoint, not training now), newest first."""
-    choices = []
-    for info in runs():
-        if not info.has_checkpoint or info.training:
-            continue
-        change = None
-        if info.evaluation:
-            from rlhf_core.evaluation.report import headline_toxicity
-
-            try:
-                headline = headline_toxicity(info.evaluation)
-            except (AttributeError, TypeError):  # an evaluation.json from an older format
-                headline = None
-            change = headline[1].get("flagged_relative_change") if headline else None
-        standard = asked_size(info.evaluation) >= standard_eval_size(info.config)
-        choices.append(RunChoice(info.name, info.steps_done, info.config.steps, info.config.algo.upper(),
-                                 change, info.evaluation is not None, standard))
-    return choices
+    cap = limits().max_eval_samples
+    return [_choice(info, cap) for info in runs() if info.has_checkpoint and not info.training]
 
 
 def run_choice(name: str | None) -> RunChoice | None:
     """The "after" picker's entry for run `name`, or None if it cannot serve as "after"."""
-    return next((c for c in after_run_choices() if c.name == name), None)
+    info = next((info for info in runs() if info.name == name), None)
+    if info is None or not info.has_checkpoint or info.training:
+        return None
+    return _choice(info, limits().max_eval_samples)
 
 
 def best_after_run(choices: list[RunChoice]) -> str | None:
