@@ -43,7 +43,7 @@ def start_training(preset: str, label: str = "", smoothing: float = 0.0, request
     refused start (limits, bad values) shows one error line on the run card."""
     viewer = _viewer(request)
     try:
-        started, snap = job_control.start_training(TrainSettings(preset, **knob_values), viewer, label)
+        started, snap = job_control.start_training(TrainSettings(preset, **knob_values), viewer, label, request)
     except UserError as error:
         return tab_views.train_view(job_control.JOBS.snapshot(), viewer, smoothing=smoothing, error=str(error))
     notice = None if started else ("A run is already in progress, so a second one was not started. "

@@ -140,3 +140,23 @@ def test_the_api_beyond_a_limit_gets_the_line_naming_its_variable(app_url, app_m
     run = train_run(app_module, steps=1)
     with pytest.raises(AppError, match="RLHF_MAX_EVAL_SAMPLES"):
         client.predict(run, 101, ORDERS[0], api_name="/evaluate")
+
+
+def test_a_visitor_over_their_budget_is_refused_in_one_line_and_others_are_not(app_module, app_runs, monkeypatch):
+    from types import SimpleNamespace
+
+    from webapp import budgets
+
+    def visitor(host, session):
+        return SimpleNamespace(username=None, headers={}, client=SimpleNamespace(host=host), session_hash=session)
+
+    monkeypatch.setenv("RLHF_PUBLIC", "1")
+    monkeypatch.setenv("RLHF_VISITOR_RUNS_PER_DAY", "1")
+    app_module.start_training("tiny", request=visitor("203.0.113.5", "a"), **{**TINY, "steps": 1})
+    assert JOBS.wait(60) and JOBS.snapshot().state == DONE
+    progress = app_module.start_training("tiny", request=visitor("203.0.113.5", "a new tab"), **TINY)[0]
+    assert "RLHF_VISITOR_RUNS_PER_DAY" in progress and not JOBS.snapshot().active
+    app_module.start_training("tiny", request=visitor("198.51.100.7", "b"), **{**TINY, "steps": 1})
+    assert JOBS.wait(60) and JOBS.snapshot().state == DONE
+    assert len(run_list.runs()) == 2
+    assert len(json.loads((app_runs / budgets.LEDGER).read_text())["runs"]) == 2

@@ -8,6 +8,7 @@ from rlhf_core.config import Config
 from rlhf_core.training.diagnostics import clean_stats
 from rlhf_core.training.runs import RunDir
 
+from . import budgets
 from .jobs import JobManager, JobSnapshot
 from .limits import TrainSettings, limits, training_config
 from .shared_models import models_for
@@ -24,13 +25,22 @@ JOBS = JobManager(on_done=_ready_for_your_dialogue)
 
 
 def start_training(settings: TrainSettings, owner: str | None = None,
-                   label: str | None = None) -> tuple[bool, JobSnapshot]:
+                   label: str | None = None, request=None) -> tuple[bool, JobSnapshot]:
     """Starts a run with `settings` (within this server's limits), named after its preset and the
     visitor's `label`; (False, snapshot) if one is running.
 
-    Raises UserError for settings outside the limits, before anything starts.
+    Raises UserError for settings outside the limits, or (a public server) beyond the budgets of the
+    visitor `request` comes from or of the whole server (`budgets`), before anything starts or is pruned.
     """
-    return JOBS.start(training_config(settings), owner, label)
+    config = training_config(settings)
+    visitor = budgets.visitor_id(request) or owner
+    snap = JOBS.snapshot()
+    if not snap.active:  # a second start is refused below: it must prune nothing
+        budgets.admit(visitor)
+    started, snap = JOBS.start(config, owner, label)
+    if started and limits().public:
+        budgets.record(snap.run_name, visitor)
+    return started, snap
 
 
 def stop_training(viewer: str | None = None) -> JobSnapshot:

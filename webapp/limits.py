@@ -47,7 +47,7 @@ def public_hosting() -> bool:
     raise UserError(f"RLHF_PUBLIC must be 1 or 0 (got {raw!r})")
 
 
-def _env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -66,12 +66,12 @@ def limits() -> Limits:
     Space; uploads capped at 1 MB when on, 10 MB otherwise)."""
     public = public_hosting()
     return Limits(
-        max_steps=_env_int("RLHF_MAX_STEPS", 50),
-        max_batch_size=_env_int("RLHF_MAX_BATCH_SIZE", 32),
-        max_eval_samples=_env_int("RLHF_MAX_EVAL_SAMPLES", 100),
+        max_steps=env_int("RLHF_MAX_STEPS", 50),
+        max_batch_size=env_int("RLHF_MAX_BATCH_SIZE", 32),
+        max_eval_samples=env_int("RLHF_MAX_EVAL_SAMPLES", 100),
         public=public,
         max_upload="1mb" if public else "10mb",
-        max_adapters=_env_int("RLHF_MAX_ADAPTERS", 8),
+        max_adapters=env_int("RLHF_MAX_ADAPTERS", 8),
     )
 
 

@@ -3,20 +3,26 @@ choices and their default, and deleting a run."""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from rlhf_core.config import Config
 from rlhf_core.errors import UserError
-from rlhf_core.training.diagnostics import clean_stats
-from rlhf_core.training.runs import RunDir, delete_run, holder_pid, list_runs, read_json, run_path, runs_root
+from rlhf_core.training.runs import RunDir, delete_run, holder_pid, run_path, runs_root
 
 from .job_control import JOBS
 from .limits import limits
+from .run_choices import (  # noqa: F401 (the app's modules and tests read these here)
+    ASKED,
+    MIN_USEFUL_STEPS,
+    RunChoice,
+    asked_size,
+    best_after_run,
+    choice_of,
+    standard_eval_size,
+)
+from .run_index import INDEX, IndexedRun
 from .shared_models import forget_run
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -35,28 +41,17 @@ class RunInfo:
 
 
 def runs() -> list[RunInfo]:
-    """Returns the saved runs under runs_root(), newest first; unreadable folders are skipped."""
+    """Returns the saved runs under runs_root(), newest first; unreadable folders are skipped. Each run
+    is parsed once and again only when its files change (`run_index`); whether it trains now is asked live."""
     active = JOBS.snapshot()
-    infos = []
-    for run in list_runs(runs_root()):
-        try:
-            config = run.config()
-            eval_file = run.path / "eval.json"
-            evaluation = read_json(eval_file) if eval_file.is_file() else None
-            if not isinstance(evaluation, dict) or not isinstance(evaluation.get("toxicity", {}), dict):
-                evaluation = None
-            state = run.load_state()
-            metrics = clean_stats(run.metrics())
-        except (UserError, ValueError, OSError) as error:  # one malformed folder never breaks the list
-            log.warning("skipping unreadable run %s: %s", run.path, error)
-            continue
-        infos.append(RunInfo(
-            name=run.path.name, path=run.path, config=config, metrics=metrics,
-            steps_done=int(state["step"]) if state else 0, has_checkpoint=state is not None,
-            evaluation=evaluation, created=(run.path / "config.json").stat().st_mtime,
-            training=(active.active and active.run_name == run.path.name) or holder_pid(run.path) is not None,
-        ))
-    return infos
+    return [RunInfo(**{f.name: getattr(run, f.name) for f in fields(IndexedRun)},
+                    training=(active.active and active.run_name == run.name) or holder_pid(run.path) is not None)
+            for run in INDEX.runs(runs_root())]
+
+
+# The Runs tab overlays the curves of the newest runs only: the palette has 10 colours, and 1,000
+# overlaid lines could not be told apart (and took seconds to draw). The table lists every run.
+CURVE_RUNS = 10
 
 
 def finished_run_names() -> list[str]:
@@ -64,100 +59,18 @@ def finished_run_names() -> list[str]:
     return [r.name for r in runs() if r.has_checkpoint and not r.training]
 
 
-# Runs shorter than this barely moved the policy: "after" reads like "before" (the picker says so).
-MIN_USEFUL_STEPS = 10
-
-
-@dataclass
-class RunChoice:
-    """A finished run as an "after" picker offers it."""
-
-    name: str
-    steps_done: int
-    total_steps: int
-    algorithm: str
-    toxicity_change: float | None  # relative change of the share flagged toxic (headline figure), if evaluated
-    evaluated: bool
-    standard_size: bool = True  # evaluated on the server's standard number of test dialogues (or more)
-
-    @property
-    def too_short(self) -> bool:
-        return self.steps_done < MIN_USEFUL_STEPS
-
-    @property
-    def label(self) -> str:
-        """`NAME · 50/50 steps · PPO · evaluated, toxicity -62%` (or `not evaluated`, `too short`)."""
-        parts = [self.name, f"{self.steps_done}/{self.total_steps} steps", self.algorithm]
-        if self.evaluated:
-            parts.append("evaluated" + ("" if self.standard_size else " on fewer test dialogues than the standard")
-                         + (f", flagged toxic {100 * self.toxicity_change:+.0f}%"
-                            if self.toxicity_change is not None else ""))
-        else:
-            parts.append("not evaluated")
-        if self.too_short:
-            parts.append("too short to mean much")
-        return " · ".join(parts)
-
-
-ASKED = "samples_asked"  # eval.json's key, written by the app: the test dialogues the evaluation asked for
-
-
-def asked_size(report: dict | None) -> int:
-    """How many test dialogues a saved evaluation asked for (a short test split gives fewer; an
-    evaluation from the command line records only what it got); 0 if unknown."""
-    if not isinstance(report, dict):
-        return 0
-    size = report.get(ASKED, report.get("samples"))
-    return size if isinstance(size, int) and not isinstance(size, bool) else 0
-
-
-def standard_eval_size(config: Config) -> int:
-    """The standard evaluation's test dialogues: the preset's eval.samples, capped by RLHF_MAX_EVAL_SAMPLES."""
-    from rlhf_core.config import get_config
-
-    try:
-        samples = get_config(config.preset).eval.samples
-    except UserError:  # a preset this version no longer has: the run's own setting
-        samples = config.eval.samples
-    return min(samples, limits().max_eval_samples)
-
-
 def after_run_choices() -> list[RunChoice]:
     """The runs that can serve as "after" (a checkpoint, not training now), newest first."""
-    choices = []
-    for info in runs():
-        if not info.has_checkpoint or info.training:
-            continue
-        change = None
-        if info.evaluation:
-            from rlhf_core.evaluation.report import headline_toxicity
-
-            try:
-                headline = headline_toxicity(info.evaluation)
-            except (AttributeError, TypeError):  # an evaluation.json from an older format
-                headline = None
-            change = headline[1].get("flagged_relative_change") if headline else None
-        standard = asked_size(info.evaluation) >= standard_eval_size(info.config)
-        choices.append(RunChoice(info.name, info.steps_done, info.config.steps, info.config.algo.upper(),
-                                 change, info.evaluation is not None, standard))
-    return choices
+    cap = limits().max_eval_samples
+    return [choice_of(info, cap) for info in runs() if info.has_checkpoint and not info.training]
 
 
 def run_choice(name: str | None) -> RunChoice | None:
     """The "after" picker's entry for run `name`, or None if it cannot serve as "after"."""
-    return next((c for c in after_run_choices() if c.name == name), None)
-
-
-def best_after_run(choices: list[RunChoice]) -> str | None:
-    """The default "after": the run whose standard-size evaluation (`standard_eval_size`: a smaller one is
-    anyone's cheap pick) cut toxicity most, among runs long enough to mean something; else the newest
-    such run; else the newest run."""
-    useful = [c for c in choices if not c.too_short]
-    evaluated = [c for c in useful if c.toxicity_change is not None and c.standard_size]
-    if evaluated:
-        return min(evaluated, key=lambda c: c.toxicity_change).name
-    pool = useful or choices
-    return pool[0].name if pool else None
+    info = next((info for info in runs() if info.name == name), None)
+    if info is None or not info.has_checkpoint or info.training:
+        return None
+    return choice_of(info, limits().max_eval_samples)
 
 
 def finished_run(name: str) -> RunDir:

@@ -254,6 +254,12 @@ def start_loading() -> threading.Thread:
             startup()
         except Exception:  # the banner shows the error; requests that need models raise it again
             log.exception("loading the models failed")
+        from .run_list import runs
+
+        try:
+            runs()  # fills the run index: the first visitor's list does not parse every saved run
+        except Exception:  # the first listing will try again and say what is wrong
+            log.exception("listing the saved runs failed")
 
     thread = threading.Thread(target=load, name="rlhf-startup", daemon=True)
     thread.start()

@@ -220,7 +220,7 @@ def runs_view(selected: str | None = None):
     infos = run_list.runs()
     names = [info.name for info in infos]
     value = selected if selected in names else (names[0] if names else None)
-    curves = [(info.name, info.metrics) for info in infos]
+    curves = [(info.name, info.metrics) for info in infos[:run_list.CURVE_RUNS]]  # more lines: unreadable
     points = [p for p in (evaluation_point(info.name, info.config.algo, info.evaluation) for info in infos)
               if p is not None]
     return (plots.overlay_figure(curves, "env/reward_mean", "Reward (mean) by run", "reward (logit)"),

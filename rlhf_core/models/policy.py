@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 from peft import LoraConfig, PeftModel, TaskType, get_peft_model
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 from transformers.activations import GELUTanh, NewGELUActivation
 from transformers.modeling_outputs import BaseModelOutput
@@ -20,9 +20,9 @@ from ..config import ModelConfig
 from ..errors import UserError
 from .hub import check_allowed
 from .loading import check_adapter_folder, load_seq2seq
+from .strict_load import VALUE_HEAD_FILE, load_adapter_weights, load_value_head, open_adapter
 
 ADAPTER_NAME = "default"
-VALUE_HEAD_FILE = "value_head.safetensors"
 
 
 class PolicyWithValueHead(nn.Module):
@@ -112,18 +112,12 @@ class PolicyWithValueHead(nn.Module):
                   str(folder / VALUE_HEAD_FILE))
 
     def load(self, folder: str | Path) -> None:
-        """Loads adapter weights and value head written by `save` into this policy."""
-        from peft import set_peft_model_state_dict
-
-        folder = Path(folder)
-        adapter_file = folder / "adapter_model.safetensors"
-        if not adapter_file.is_file():
-            raise UserError(f"no adapter in {folder} (adapter_model.safetensors missing)")
-        set_peft_model_state_dict(self.model, load_file(str(adapter_file)), adapter_name=ADAPTER_NAME)
-        value_file = folder / VALUE_HEAD_FILE
-        if value_file.is_file() and self.value_head is not None:
-            device = self.value_head.weight.device
-            self.value_head.load_state_dict({k: v.to(device) for k, v in load_file(str(value_file)).items()})
+        """Loads adapter weights and value head written by `save` into this policy, strictly: a file
+        with missing, extra or mis-shaped tensors, or a PPO checkpoint without its value head, is a
+        UserError naming the file (`strict_load`)."""
+        load_adapter_weights(self.model, folder, ADAPTER_NAME)
+        if self.value_head is not None:
+            load_value_head(self.value_head, folder)
 
 
 def fuse_gelu(model: nn.Module) -> int:
@@ -192,7 +186,7 @@ def load_adapter(base, adapter: str) -> PeftModel:
     if not path.exists():
         check_allowed(adapter, "model")
     try:
-        return PeftModel.from_pretrained(base, adapter, is_trainable=True, use_safetensors=True)
+        return open_adapter(base, adapter, ADAPTER_NAME, is_trainable=True)
     except (OSError, ValueError) as error:
         if path.exists():
             raise UserError(f"could not load adapter from '{adapter}': {str(error).splitlines()[0]}") from None

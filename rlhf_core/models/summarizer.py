@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from peft import PeftConfig, PeftModel, get_peft_model, set_peft_model_state_dict
+from peft import PeftConfig, get_peft_model
 from safetensors import SafetensorError
-from safetensors.torch import load_file
 
 from ..config import Config
 from ..data.dialogues import fit_prompts
@@ -29,6 +28,7 @@ from .loading import check_adapter_folder, load_seq2seq
 from .policy import choose_attention, fuse_gelu, lora_config
 from .reward import Reward, RewardModel
 from .sampling import SamplingSettings, decode
+from .strict_load import load_adapter_weights, open_adapter
 from .threads import use_cpu_threads
 
 BEFORE = "before"
@@ -55,7 +55,7 @@ class Summarizer:
         if start:
             check_adapter_folder(start)
             try:
-                self.model = PeftModel.from_pretrained(base, start, adapter_name=BEFORE)
+                self.model = open_adapter(base, start, BEFORE)
             except (OSError, ValueError) as error:
                 raise UserError(f"could not load starting adapter '{start}': {str(error).splitlines()[0]}") from None
         else:
@@ -81,11 +81,13 @@ class Summarizer:
                 self.model.delete_adapter(name)
             try:
                 self._add_loaded_adapter(name, folder)
-            except (SafetensorError, OSError, RuntimeError, ValueError, KeyError) as error:
+            except (UserError, SafetensorError, OSError, RuntimeError, ValueError, KeyError) as error:
                 self.model.set_adapter(BEFORE)
                 if name in self.model.peft_config:
                     self.model.delete_adapter(name)
                 self.adapters.pop(name, None)
+                if isinstance(error, UserError):  # names the file and what does not fit
+                    raise
                 raise UserError(f"the adapter in {folder} is damaged ({type(error).__name__}: "
                                 f"{str(error).splitlines()[0] if str(error) else 'unreadable'})") from None
             self.model.set_adapter(BEFORE)
@@ -109,11 +111,7 @@ class Summarizer:
         for module in self.model.modules():
             if any(p.is_meta for p in module.parameters(recurse=False)):
                 module.to_empty(device=self.device, recurse=False)
-        weights = load_file(str(folder / "adapter_model.safetensors"))
-        result = set_peft_model_state_dict(self.model, weights, adapter_name=name)
-        missing = [key for key in result.missing_keys if f".{name}." in key]
-        if missing:
-            raise KeyError(f"{len(missing)} adapter weights missing, e.g. {missing[0]}")
+        load_adapter_weights(self.model, folder, name)  # every weight, nothing else, every shape: else one line
         self.model.eval()  # the new layers' LoRA dropout starts in training mode
 
     def unload_adapter(self, name: str) -> None:

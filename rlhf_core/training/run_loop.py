@@ -148,7 +148,15 @@ def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) ->
     if run and is_main and not resume:  # again, now that we hold the lock (two starts raced to the folder)
         run.check_new()
     if run and resume:
-        run.load_state()  # a damaged or incomplete checkpoint state fails now, before the models load
+        # A damaged or incomplete checkpoint state fails now, before the models load; so does a step count
+        # below the checkpoint's (the run cannot be cut back, and its config must not claim fewer steps).
+        saved_step = (run.load_state() or {}).get("step", 0)
+        if saved_step > config.steps:
+            raise UserError(f"cannot resume {run.path} with steps={config.steps}: its checkpoint is already at step "
+                            f"{saved_step}; pass --steps {saved_step} or more, or start a new --run-dir")
+        if saved_step == config.steps:
+            status(f"the run is already at step {saved_step} of {config.steps}: nothing to train "
+                   "(pass a higher --steps to train on)")
 
     use_cpu_threads(config.cpu_threads)
     status(f"loading policy {config.model.policy}")
