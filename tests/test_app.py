@@ -465,7 +465,8 @@ def test_the_comparison_table_reads_saved_changed_facts_and_marks_toxic_words(ap
     table["reward_diff"] = table["reward_after"] - table["reward_before"]
     shown = comparison_table(Evaluation("r", {}, table), ORDERS[0])
     assert list(shown["changed facts"]) == ["saved"]
-    assert shown["summary before"][0] == "~~You~~ ~~⚠idiot,~~ pay 5." and shown["summary after"][0] == "Pay 5."
+    mark = '<span class="toxic-mark" title="the reward model reads it as hateful">⚠</span>'
+    assert shown["summary before"][0] == f"~~You~~ ~~{mark}idiot,~~ pay 5." and shown["summary after"][0] == "Pay 5."
 
 
 def test_runs_tab_overlays_lists_picks_and_deletes(app_module, app_runs):
