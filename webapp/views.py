@@ -33,7 +33,7 @@ TITLE = ("# Detox RLHF: less toxic dialogue summaries\n"
          "penalty keeps it close to the starting model. Train a run, watch it learn, then compare before and after. "
          "Toxicity is in percent on every tab, and its changes in percentage points.")
 
-STOPPING_STATUS = "stopping after the current step"  # the card's status line from Stop until the run ends
+STOPPING_STATUS = "stopping now: the unfinished step is dropped"  # the card's status line from Stop to the end
 
 # Start brings the run card into view (on a phone it sits below all the settings).
 SHOW_RUN_CARD_JS = """() => {
@@ -50,7 +50,7 @@ STOP_NOW_JS = """() => {
   const badge = document.querySelector('#run-card .badge');
   if (badge) badge.textContent = 'Stopping';
   const status = document.querySelector('#run-card .run-status');
-  if (status) status.textContent = 'stopping after the current step';
+  if (status) status.textContent = 'stopping now: the unfinished step is dropped';
 }"""
 
 # The page's keyboard script: chart toolbars stay out of the tab order (their buttons remain
@@ -215,7 +215,7 @@ def progress_html(snap: JobSnapshot, viewer: str | None = None, notice: str | No
         who = ("You started this run." if viewer and viewer == snap.owner
                else "A run is in progress on this server; you are watching it live. "
                     "Start is available again when it ends.")
-        parts.append(f'<div class="note">{who} Stop ends it after the current step and keeps its checkpoint.</div>')
+        parts.append(f'<div class="note">{who} Stop ends it at once and keeps the last finished step.</div>')
     elif snap.state == DONE and snap.step:
         parts.append('<div class="note">Compare the trained policy with the starting one in '
                      "<b>Before vs after</b> or <b>Your dialogue</b>.</div>")
