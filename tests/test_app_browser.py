@@ -207,7 +207,7 @@ def test_the_algorithm_shows_the_knobs_it_reads_and_hides_the_others(page, app_u
     expect(page.locator("#kl-coef input")).to_have_value("0.2")
 
 
-def test_stop_acts_at_once_and_the_run_ends_after_the_current_step(page, app_url, app_runs):
+def test_stop_acts_at_once_and_the_run_ends_inside_the_current_step(page, app_url, app_runs):
     page.set_viewport_size(VIEWPORT)
     page.goto(app_url)
     set_slider(page, "steps", 50)
@@ -215,12 +215,13 @@ def test_stop_acts_at_once_and_the_run_ends_after_the_current_step(page, app_url
     page.wait_for_function(f"({REWARD_POINTS})() >= 2", timeout=30_000)
     page.locator("#stop").click()
     expect(page.locator("#stop")).to_be_disabled(timeout=300)  # in the page, before any round trip
-    expect(page.locator("#run-card")).to_contain_text("Stopp", timeout=5_000)
+    expect(page.locator("#run-card")).to_contain_text("unfinished step is dropped", timeout=5_000)
     step_at_click = JOBS.snapshot().step
     assert JOBS.wait(30)
     snap = JOBS.snapshot()
     assert snap.stopped and snap.step <= step_at_click + 1, (step_at_click, snap.step)
     expect(page.locator("#run-card")).to_contain_text("Stopped", timeout=10_000)
+    expect(page.locator("#run-card")).to_contain_text(f"stopped after step {snap.step} of 50; checkpoint kept")
 
 
 def test_on_a_phone_start_shows_the_run_card_and_an_evaluation_reads_as_cards(browser, app_url, app_runs):
