@@ -239,7 +239,7 @@ def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) ->
         except StepStopped as stopped:
             # Nothing of this step is written; weights the optimizer already changed are not saved
             # (`stop_check` lets the update stop only when the last finished step is on disk).
-            kept = f"step {done} is kept" if done else "nothing was saved"
+            kept = f"step {done} is kept" if done and run else "nothing was saved"
             status(f"stopped during step {step}{' (mid-update)' if stopped.updated else ''}: it is dropped, {kept}")
             break
         except torch.OutOfMemoryError:
