@@ -273,7 +273,7 @@ def build_app(loaded: startup.Startup | None = None) -> gr.Blocks:
                 gr.HTML(views.toy_notice_html(plan.preset), elem_id="toy-notice-dialogue")
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=2, min_width=300):
-                        dialogue = gr.Textbox(examples[0].dialogue, lines=6, max_lines=24, label="Dialogue",
+                        dialogue = gr.Textbox(examples[0].dialogue, **views.DIALOGUE_BOX, label="Dialogue",
                                               placeholder="#Person1#: ...\n#Person2#: ...", elem_id="dialogue-input")
                         dialogue_run = gr.Dropdown([], label="After: trained run", elem_id="dialogue-run",
                                                    info="Default: the evaluated run that cut toxicity most",

@@ -113,7 +113,7 @@ def test_a_second_start_while_running_shows_the_running_job_and_leaves_it_alone(
     assert [p.name for p in app_runs.iterdir()] == [first.run_name]
 
 
-def test_stop_ends_the_run_after_the_current_step_and_keeps_its_checkpoint(app_module, app_runs):
+def test_stop_ends_the_run_inside_its_step_and_keeps_the_last_finished_checkpoint(app_module, app_runs):
     start(app_module, steps=50)
     wait_for_step(2)
     stopping = view(app_module.stop_training())
@@ -123,7 +123,7 @@ def test_stop_ends_the_run_after_the_current_step_and_keeps_its_checkpoint(app_m
     snap = JOBS.snapshot()
     assert snap.state == DONE and snap.stopped and 2 <= snap.step < 50
     assert RunDir(app_runs / snap.run_name).load_state()["step"] == snap.step
-    assert "Stopped" in progress_html(snap) and "checkpoint kept" in snap.status
+    assert "Stopped" in progress_html(snap) and "checkpoint kept, the unfinished step dropped" in snap.status
 
 
 def test_limits_come_from_env_vars_and_are_checked_before_anything_starts(app_module, app_runs, monkeypatch):
@@ -465,7 +465,8 @@ def test_the_comparison_table_reads_saved_changed_facts_and_marks_toxic_words(ap
     table["reward_diff"] = table["reward_after"] - table["reward_before"]
     shown = comparison_table(Evaluation("r", {}, table), ORDERS[0])
     assert list(shown["changed facts"]) == ["saved"]
-    assert shown["summary before"][0] == "~~You~~ ~~⚠idiot,~~ pay 5." and shown["summary after"][0] == "Pay 5."
+    mark = '<span class="toxic-mark" title="the reward model reads it as hateful">⚠</span>'
+    assert shown["summary before"][0] == f"~~You~~ ~~{mark}idiot,~~ pay 5." and shown["summary after"][0] == "Pay 5."
 
 
 def test_runs_tab_overlays_lists_picks_and_deletes(app_module, app_runs):

@@ -207,7 +207,7 @@ def test_the_algorithm_shows_the_knobs_it_reads_and_hides_the_others(page, app_u
     expect(page.locator("#kl-coef input")).to_have_value("0.2")
 
 
-def test_stop_acts_at_once_and_the_run_ends_after_the_current_step(page, app_url, app_runs):
+def test_stop_acts_at_once_and_the_run_ends_inside_the_current_step(page, app_url, app_runs):
     page.set_viewport_size(VIEWPORT)
     page.goto(app_url)
     set_slider(page, "steps", 50)
@@ -215,12 +215,13 @@ def test_stop_acts_at_once_and_the_run_ends_after_the_current_step(page, app_url
     page.wait_for_function(f"({REWARD_POINTS})() >= 2", timeout=30_000)
     page.locator("#stop").click()
     expect(page.locator("#stop")).to_be_disabled(timeout=300)  # in the page, before any round trip
-    expect(page.locator("#run-card")).to_contain_text("Stopp", timeout=5_000)
+    expect(page.locator("#run-card")).to_contain_text("unfinished step is dropped", timeout=5_000)
     step_at_click = JOBS.snapshot().step
     assert JOBS.wait(30)
     snap = JOBS.snapshot()
     assert snap.stopped and snap.step <= step_at_click + 1, (step_at_click, snap.step)
     expect(page.locator("#run-card")).to_contain_text("Stopped", timeout=10_000)
+    expect(page.locator("#run-card")).to_contain_text(f"stopped after step {snap.step} of 50; checkpoint kept")
 
 
 def test_on_a_phone_start_shows_the_run_card_and_an_evaluation_reads_as_cards(browser, app_url, app_runs):
@@ -277,6 +278,103 @@ def test_a_run_link_opens_its_comparison(page, app_url, app_runs):
     shown = page.evaluate("""() => [...document.querySelectorAll('#comparison-table [role=gridcell][data-col="0"]')]
         .map((cell) => cell.innerText)""")
     assert shown and all("\n#Person2#" in text for text in shown), shown
+
+
+# A 20,000-character dialogue (the app's limit), many short lines like a real one.
+LONG_DIALOGUE = ("#Person1#: Hi there. I would like to borrow the book A Walk in the Woods. Is it available?\n"
+                 "#Person2#: Yes, it is. You can keep it for three weeks.\n" * 200)[:20_000]
+
+
+def test_a_long_dialogue_goes_through_the_page_about_as_fast_as_through_the_api(page, app_url, app_runs):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    client.predict(LONG_DIALOGUE, None, api_name="/summarize_dialogue")  # warm
+    started = time.perf_counter()
+    client.predict(LONG_DIALOGUE, None, api_name="/summarize_dialogue")
+    api = time.perf_counter() - started
+
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(app_url)
+    expect(page.locator("#models-banner")).to_contain_text("builtin:tiny-t5", timeout=15_000)
+    page.get_by_role("tab", name="Your dialogue").click()
+    box = page.locator("#dialogue-input textarea")
+    expect(box).to_be_visible()
+    started = time.perf_counter()
+    # fill() inserts the text as an IME or dictation would: one input event per line (about 270 here),
+    # each of which made Gradio's auto-resizing box lay the whole text out again (7-30 s in all).
+    box.fill(LONG_DIALOGUE)
+    page.locator("#dialogue-go").click()
+    expect(page.locator("#before-scores")).to_contain_text("toxicity", timeout=60_000)
+    browser = time.perf_counter() - started
+    assert len(box.input_value()) == 20_000
+    assert browser <= 2 * api + 4, (browser, api)  # measured: 1.1-2.2 s against the API's 0.3-0.5 s
+
+
+def test_the_keyboard_moves_between_tabs_and_reaches_the_accordions(page, app_url, app_runs):
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(app_url)
+    expect(page.locator("#models-banner")).to_contain_text("builtin:tiny-t5", timeout=15_000)
+    expect(page.locator("#reward-plot .modebar-btn").first).to_be_attached(timeout=15_000)
+    # Tab from the page's start: one stop for the tab bar, Start with a clear focus ring, no chart
+    # toolbar button, and the accordions within a bounded number of stops.
+    stops = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate("""() => { const e = document.activeElement;
+            return {id: e.id, role: e.getAttribute('role'), modebar: e.classList.contains('modebar-btn'),
+                    accordion: !!e.closest('#explain'), outline: parseFloat(getComputedStyle(e).outlineWidth),
+                    style: getComputedStyle(e).outlineStyle, shadow: getComputedStyle(e).boxShadow}; }"""))
+        if stops[-1]["accordion"]:
+            break
+    assert stops[-1]["accordion"] and len(stops) <= 25, [s["id"] or s["role"] for s in stops]
+    assert not any(s["modebar"] for s in stops)
+    assert [s["id"] for s in stops if s["role"] == "tab"] == ["tab-train-button"]  # the selected tab only
+    start = next(s for s in stops if s["id"] == "start")
+    assert start["style"] != "none" and start["outline"] >= 2, start
+
+    # Arrow keys move to (and select) the next tab, wrapping round; Home and End go to the ends.
+    page.locator("#tab-train-button").focus()
+    for key, expected in (("ArrowRight", "tab-compare-button"), ("ArrowRight", "tab-dialogue-button"),
+                          ("ArrowLeft", "tab-compare-button"), ("End", "tab-runs-button"),
+                          ("ArrowRight", "tab-train-button"), ("ArrowLeft", "tab-runs-button"),
+                          ("Home", "tab-train-button")):
+        page.keyboard.press(key)
+        expect(page.locator(f"#{expected}")).to_have_attribute("aria-selected", "true")
+        expect(page.locator(f"#{expected}")).to_be_focused()
+        expect(page.locator(f"#{expected}")).to_have_attribute("tabindex", "0")
+    expect(page.locator("#tab-runs-button")).to_have_attribute("tabindex", "-1")
+
+
+def test_toxic_marks_in_the_desktop_table_are_readable(page, app_url, app_runs):
+    import json
+
+    from webapp.evaluation import evaluate
+
+    start_run(steps=1)
+    assert JOBS.wait(60)
+    name = JOBS.snapshot().run_name
+    evaluate(name, 2)
+    # The tiny models write gibberish and flag words at random: one summary that keeps an insult.
+    table_file = app_runs / name / "eval_samples.json"
+    rows = json.loads(table_file.read_text())
+    rows[0].update(summary_after="Pay now, you idiot.", toxic_words="idiot")
+    table_file.write_text(json.dumps(rows))
+
+    page.set_viewport_size({"width": 1400, "height": 900})
+    page.goto(f"{app_url}?run={name}")
+    mark = "#comparison-table [role=gridcell] .toxic-mark"  # (the table's hidden measuring row has one too)
+    expect(page.locator(mark)).to_be_visible(timeout=60_000)
+    size = page.evaluate("""(selector) => {
+        const mark = document.querySelector(selector);
+        const cell = mark.closest('[role=gridcell]');
+        const box = mark.getBoundingClientRect();
+        return {mark: parseFloat(getComputedStyle(mark).fontSize), cell: parseFloat(getComputedStyle(cell).fontSize),
+                width: box.width, height: box.height, color: getComputedStyle(mark).color};
+    }""", mark)
+    assert size["mark"] >= 16 and size["mark"] >= 1.2 * size["cell"], size
+    assert size["width"] >= 10 and size["height"] >= 18, size
+    assert size["color"] == "rgb(220, 38, 38)", size  # red, as the label above the table says
 
 
 # --------------------------------------------------------------------------------------------

@@ -229,8 +229,8 @@ def comparison_table(evaluation: Evaluation | None, order: str) -> pd.DataFrame:
     diffs = [word_diff(b, a, set((w or "").split())) for b, a, w in zip(t["summary_before"], t["summary_after"], toxic)]
     return pd.DataFrame({
         "dialogue": t["dialogue"],
-        "summary before": [markdown_marked(b) for b, _ in diffs],
-        "summary after": [markdown_marked(a) for _, a in diffs],
+        "summary before": [_marked_cell(markdown_marked(b)) for b, _ in diffs],
+        "summary after": [_marked_cell(markdown_marked(a)) for _, a in diffs],
         "changed facts": t["_facts"],
         "reward before → after": [f"{b:.2f} → {a:.2f}" for b, a in zip(t["reward_before"], t["reward_after"])],
         "Δ reward": t["reward_diff"].round(3),
@@ -239,13 +239,22 @@ def comparison_table(evaluation: Evaluation | None, order: str) -> pd.DataFrame:
     }, columns=COMPARISON_COLUMNS)
 
 
+TOXIC_MARK = '<span class="toxic-mark" title="the reward model reads it as hateful">⚠</span>'
+
+
+def _marked_cell(markdown: str) -> str:
+    """A summary cell's Markdown with each ⚠ as a styled mark (a bare ⚠ in the table's small type is
+    hard to see); the cell's own text is escaped by markdown_marked, so this is the only HTML in it."""
+    return markdown.replace("⚠", TOXIC_MARK)
+
+
 def _html_marked(spans: list[tuple[str, str | None]]) -> str:
     """Diff spans as HTML for a card: new words bold, dropped ones struck through, ⚠ before a toxic word."""
     out = []
     for text, label in spans:
         body = esc(text)
         if label and "toxic" in label:
-            body = f'<span class="toxic-mark" title="the reward model reads it as hateful">⚠</span>{body}'
+            body = TOXIC_MARK + body
         if label and "added" in label:
             body = f"<b>{body}</b>"
         elif label and "removed" in label:

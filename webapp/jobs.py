@@ -1,8 +1,8 @@
 """The server's single training job: one `iter_train` at a time in a daemon thread.
 
 Any number of visitors read the same state through `JobManager.snapshot()`; the job can be
-stopped between steps. It takes a validated `Config` and an `on_done(config, run)` hook, so it
-knows nothing of the app's models or limits (job_control.py wires those in).
+stopped inside a step (its unfinished work dropped). It takes a validated `Config` and an
+`on_done(config, run)` hook, so it knows nothing of the app's models or limits (job_control.py wires those in).
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ class JobManager:
         return started, self.snapshot()
 
     def stop(self, requester: str | None = None, owner_only: bool = False) -> JobSnapshot:
-        """Asks the running job to stop after its current step (it keeps its checkpoint).
+        """Asks the running job to stop now: the step under way is dropped, the last finished one kept.
 
         With `owner_only` (a public server), only the `requester` that started the job may stop it."""
         with self._lock:
@@ -140,7 +140,7 @@ class JobManager:
                 raise UserError("only the visitor who started this run can stop it on this public server")
             if self._snapshot.active and self._snapshot.state != STOPPING:
                 self._cancel.set()
-                message = (f"stopping after step {self._snapshot.step + 1} finishes" if self._snapshot.state == RUNNING
+                message = (f"stopping: step {self._snapshot.step + 1} is dropped" if self._snapshot.state == RUNNING
                            else "stopping before the first step")
                 self._update(state=STOPPING, status=message)
         return self.snapshot()
@@ -200,8 +200,8 @@ class JobManager:
             self._remove_if_empty(path)
             message = "stopped before the first step; nothing was saved"
         else:
-            message = (f"stopped after step {steps} of {config.steps}; checkpoint kept" if stopped
-                       else f"finished {steps} steps")
+            message = (f"stopped after step {steps} of {config.steps}; checkpoint kept, the unfinished step dropped"
+                       if stopped else f"finished {steps} steps")
             from rlhf_core.evaluation.model_card import write_model_card
 
             write_model_card(path)

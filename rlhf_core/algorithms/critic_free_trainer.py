@@ -84,6 +84,7 @@ class CriticFreeTrainer(RolloutTrainer):
         #    Clones: inference-mode tensors cannot enter the autograd graph of the update.
         old_logprobs = self.old_logprobs(rollout).clone()
         ref_logprobs = self.reference_logprobs(rollout).clone()
+        self.check_stop()
         t1 = time.perf_counter()
         # 2. group advantages: each sample against the other samples of its prompt
         seq_kl = critic_free.sequence_kl(old_logprobs, ref_logprobs, mask)  # (B,)
@@ -154,6 +155,7 @@ class CriticFreeTrainer(RolloutTrainer):
         params = [p for p in self.policy.parameters() if p.requires_grad]
         for _ in range(c.num_iterations):
             for idx in self._minibatches(rollout):
+                self.check_stop(updated=bool(collected))  # between mini-batch updates
                 # gradients of the mini-batch's loss, accumulated over its micro-batches
                 n_tokens = mask[idx].sum()
                 entropy_sum = 0.0

@@ -111,6 +111,7 @@ class PPOTrainer(RolloutTrainer):
         # Clones: inference-mode tensors cannot enter the autograd graph of the update.
         old_logprobs, old_values = passes.old_logprobs.clone(), passes.old_values.clone()
         ref_logprobs = passes.ref_logprobs.clone()
+        self.check_stop()
         t1 = time.perf_counter()
 
         # 2. per-token reward: -kl_coef * KL, plus the score on the last response token
@@ -164,6 +165,7 @@ class PPOTrainer(RolloutTrainer):
             if early_stop:
                 break
             for idx in self._minibatches(rollout):
+                self.check_stop(updated=bool(collected))  # between mini-batch updates
                 stats = self._minibatch_gradients(rollout, idx, batch)
                 # Both decisions below are taken from numbers summed over processes in one
                 # collective, so every rank skips, steps and stops alike (a rank that went its own

@@ -17,6 +17,10 @@ pass, so the old log-probs come from a teacher-forced pass instead, and the old,
 update passes run over the very same row groups (`_pass_groups`): each row meets the same rows,
 padding and shapes in all three, so the step-1 KL is exactly 0 and the first ratio exactly 1 in
 every precision. Every no-grad pass runs in eval mode under `torch.inference_mode`.
+
+A stop request (`stop_requested`, set by the run loop) is checked between the step's parts: sampling
+groups, scoring, the no-grad passes and each mini-batch update. When it holds, `check_stop` raises
+`StepStopped` and the run loop drops the unfinished step.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -71,6 +75,15 @@ class TeacherForced:
     logits: torch.Tensor | None = None
 
 
+class StepStopped(Exception):
+    """A stop request ended a step before it finished: nothing of it may be written. `updated` says
+    whether the optimizer had already changed the weights (then they are not the last step's)."""
+
+    def __init__(self, updated: bool):
+        super().__init__("stopped during the step" + (" (weights partly updated)" if updated else ""))
+        self.updated = updated
+
+
 class RolloutTrainer(ABC):
     """Samples and scores rollouts and runs the passes over them; subclasses add `step`."""
 
@@ -92,6 +105,9 @@ class RolloutTrainer(ABC):
         self.start_id = base_config.decoder_start_token_id
         self._anchors: dict[tuple[int, ...], str] = {}  # prompt ids -> the reference model's greedy summary
         self._generators: tuple[torch.Generator, torch.Generator] | None = None  # (CPU, device): `seed`
+        # `stop_requested(updated)`: whether to end the step now, `updated` saying whether the
+        # optimizer has already stepped in it (the run loop's policy); None: steps always finish.
+        self.stop_requested: Callable[[bool], bool] | None = None
 
     @property
     def unwrapped(self) -> PolicyWithValueHead:
@@ -111,6 +127,11 @@ class RolloutTrainer(ABC):
         cpu = torch.Generator().manual_seed(seed)
         device = cpu if self.device.type == "cpu" else torch.Generator(device=self.device).manual_seed(seed)
         self._generators = (cpu, device)
+
+    def check_stop(self, updated: bool = False) -> None:
+        """Raises StepStopped if a stop was requested (`updated`: the optimizer stepped in this step)."""
+        if self.stop_requested is not None and self.stop_requested(updated):
+            raise StepStopped(updated)
 
     @property
     def samples_per_prompt(self) -> int:
@@ -141,6 +162,7 @@ class RolloutTrainer(ABC):
                           references=None) -> tuple[Rollout, dict[str, float]]:
         """Generate, score and update in one call; returns the rollout and its stats."""
         rollout = self.rollout(query_ids, prompts, max_new_tokens, dialogues, references)
+        self.check_stop()
         stats = self.step(rollout)
         return rollout, stats
 
@@ -191,9 +213,11 @@ class RolloutTrainer(ABC):
                              repeats=k, record=record, generator=generator)
         else:
             buckets = self._buckets(query_ids, chunk)
-            parts = [sample(self.unwrapped, [query_ids[i] for i in bucket[::k]], settings, self.device,
-                            self.accelerator.autocast, repeats=k, record=record, generator=generator)
-                     for bucket in buckets]
+            parts = []
+            for bucket in buckets:
+                self.check_stop()
+                parts.append(sample(self.unwrapped, [query_ids[i] for i in bucket[::k]], settings, self.device,
+                                    self.accelerator.autocast, repeats=k, record=record, generator=generator))
             samples = merge_samples(parts, buckets, self.pad_id)
         return samples if record else replace(samples, logprobs=None, values=None)
 
@@ -213,6 +237,7 @@ class RolloutTrainer(ABC):
         t1 = time.perf_counter()
         summaries = self.tokenizer.batch_decode(response_ids, skip_special_tokens=True)
         summaries = [s.strip() for s in summaries]
+        self.check_stop()
         anchors = self.anchor_summaries(query_ids) if self.reward.needs_anchors else None
         scored = self.reward.score(prompts, summaries, dialogues, references, anchors)  # one classifier pass
         t2 = time.perf_counter()

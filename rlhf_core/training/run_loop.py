@@ -1,9 +1,10 @@
 """Training runs: a generator of PPO steps (`iter_train`) and a thin `train` loop over it.
 
 The generator is the one interface every consumer shares: the CLI's progress bar, the app's
-live charts (from a background thread), and tests. It can be stopped between steps with a
-`threading.Event`, writes each step to the run directory as it goes, and resumes from the last
-checkpoint so that a resumed run repeats an uninterrupted one step for step.
+live charts (from a background thread), and tests. It can be stopped with a `threading.Event`:
+between steps, or inside one (`stop_check`), whose unfinished work is then dropped. It writes each
+step to the run directory as it goes, and resumes from the last checkpoint so that a resumed run
+repeats an uninterrupted one step for step.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 import torch
 
 from ..algorithms.ppo_trainer import PPOTrainer
-from ..algorithms.rollout import RolloutTrainer
+from ..algorithms.rollout import RolloutTrainer, StepStopped
 from ..config import Config, prompts_per_step, validate
 from ..data.dialogues import build_dataset
 from ..errors import UserError
@@ -78,6 +79,16 @@ def make_accelerator(config: Config):
     if precision == "auto":
         precision = "bf16" if gpu_has_native_bf16() else "no"
     return Accelerator(cpu=not cuda, mixed_precision=precision)
+
+
+def stop_check(cancel: threading.Event | None, on_disk: bool, world: int) -> Callable[[bool], bool] | None:
+    """The trainer's `stop_requested` for one step: ends the step as soon as `cancel` is set, while the
+    weights are still the last finished step's, or even once the update has begun if that step is
+    on disk (`on_disk`: its checkpoint is the one kept; the half-updated weights are never saved).
+    Never with several processes: one leaving a step alone would hang the others' collectives."""
+    if cancel is None or world > 1:
+        return None
+    return lambda updated: cancel.is_set() and (on_disk or not updated)
 
 
 # Settings a resumed run may change: they do not alter what the run learns from or how.
@@ -220,6 +231,7 @@ def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) ->
         trainer.seed(config.seed * 1_000_003 + step * 1_009 + accelerator.process_index)
         rows = data.select(batch_indices(len(data), n_prompts, step, config.seed, accelerator.process_index, world))
         max_new = max_new_tokens_for(step, config.seed, g.max_new_tokens_min, g.max_new_tokens_max)
+        trainer.stop_requested = stop_check(cancel, last_saved == done, world)
         try:
             rollout, stats = trainer.step_from_prompts(rows["input_ids"], rows["prompt"], max_new, rows["dialogue"],
                                                        rows["summary"] if references else None)
@@ -232,6 +244,12 @@ def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) ->
                 f"training stopped at step {step}: {error}; {kept}; "
                 "try a lower optim.learning_rate or a higher ppo.init_kl_coef"
             ) from None
+        except StepStopped as stopped:
+            # Nothing of this step is written; weights the optimizer already changed are not saved
+            # (`stop_check` lets the update stop only when the last finished step is on disk).
+            kept = f"step {done} is kept" if done and run else "nothing was saved"
+            status(f"stopped during step {step}{' (mid-update)' if stopped.updated else ''}: it is dropped, {kept}")
+            break
         except torch.OutOfMemoryError:
             raise UserError(
                 f"out of memory at step {step} (optim.batch_size={config.optim.batch_size}, "
