@@ -308,7 +308,7 @@ def test_a_long_dialogue_goes_through_the_page_about_as_fast_as_through_the_api(
     expect(page.locator("#before-scores")).to_contain_text("toxicity", timeout=60_000)
     browser = time.perf_counter() - started
     assert len(box.input_value()) == 20_000
-    assert browser <= 2 * api + 4, (browser, api)  # measured: 1.1-2.2 s against the API's 0.3-0.5 s
+    assert browser <= 2 * api + 10, (browser, api)  # measured: 1.1-2.2 s vs the API 0.3-0.5 s; the old box: over 30 s
 
 
 def test_the_keyboard_moves_between_tabs_and_reaches_the_accordions(page, app_url, app_runs):
@@ -335,7 +335,7 @@ def test_the_keyboard_moves_between_tabs_and_reaches_the_accordions(page, app_ur
 
     # Arrow keys move to (and select) the next tab, wrapping round; Home and End go to the ends.
     page.locator("#tab-train-button").focus()
-    for key, expected in (("ArrowRight", "tab-compare-button"), ("ArrowRight", "tab-dialogue-button"),
+    for key, expected in (("ArrowRight", "tab-compare-button"), ("ArrowRight", "tab-judge-button"),
                           ("ArrowLeft", "tab-compare-button"), ("End", "tab-runs-button"),
                           ("ArrowRight", "tab-train-button"), ("ArrowLeft", "tab-runs-button"),
                           ("Home", "tab-train-button")):
