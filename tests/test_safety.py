@@ -42,10 +42,11 @@ def test_allowlist_refuses_other_models_and_datasets(monkeypatch):
 def test_no_remote_code_and_only_safetensors_are_requested():
     import inspect
 
-    from rlhf_core.models import loading, policy
+    from rlhf_core.models import loading, policy, strict_load
 
-    source = inspect.getsource(loading) + inspect.getsource(policy)
+    source = inspect.getsource(loading) + inspect.getsource(policy) + inspect.getsource(strict_load)
     assert "trust_remote_code=True" not in source
+    assert "torch.load" not in source  # adapters and value heads are read with safetensors' load_file
     assert source.count("use_safetensors=True") >= 3
 
 
