@@ -41,6 +41,22 @@ def subword_vocabulary(texts, vocab_size: int, split_digits: bool = True):
     return tokenizer
 
 
+def wordpiece_vocabulary(texts, vocab_size: int):
+    """Returns a lower-cased WordPiece `tokenizers.Tokenizer` (BERT's pre-tokenizer, one token per
+    digit) trained on `texts`, with the same special ids as `subword_vocabulary`: the judge's, so
+    that it does not cut words where the reward model's byte-level BPE does."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+
+    tokenizer = Tokenizer(models.WordPiece(unk_token=UNK))
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True, handle_chinese_chars=False)
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.BertPreTokenizer(),
+                                                       pre_tokenizers.Digits(individual_digits=True)])
+    tokenizer.decoder = decoders.WordPiece()
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, show_progress=False)
+    tokenizer.train_from_iterator(texts, trainer)
+    return tokenizer
+
+
 def wrap_tokenizer(vocabulary, classifier: bool = False):
     """Returns the vocabulary as a transformers tokenizer for the summarizer (text </s>), or for
     the classifier (<s> text </s>, so RoBERTa's head reads the first position)."""
@@ -80,13 +96,15 @@ def init_summarizer(tokenizer, spec: DemoSpec, seed: int = 0):
     return model
 
 
-def init_classifier(tokenizer, spec: DemoSpec, seed: int = 0):
-    """Returns a randomly initialised RoBERTa classifier with `nothate`/`hate` labels."""
+def init_classifier(tokenizer, spec: DemoSpec, seed: int = 0, shape: tuple[int, int] | None = None):
+    """Returns a randomly initialised RoBERTa classifier with `nothate`/`hate` labels, of `shape`
+    (hidden size, layers; the reward model's by default), one attention head per 32 dimensions."""
+    hidden, layers = shape or (spec.reward_hidden, spec.reward_layers)
     from transformers import RobertaConfig, RobertaForSequenceClassification
 
     config = RobertaConfig(
-        vocab_size=len(tokenizer), hidden_size=spec.reward_hidden, num_hidden_layers=spec.reward_layers,
-        num_attention_heads=max(1, spec.reward_hidden // 32), intermediate_size=4 * spec.reward_hidden,
+        vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=layers,
+        num_attention_heads=max(1, hidden // 32), intermediate_size=4 * hidden,
         max_position_embeddings=spec.reward.max_length + 2, type_vocab_size=1,
         pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
         num_labels=2, id2label={0: "nothate", 1: "hate"}, label2id={"nothate": 0, "hate": 1},
