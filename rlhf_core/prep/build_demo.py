@@ -249,15 +249,19 @@ def rebuild_judge(out_dir: str | Path, spec: DemoSpec | None = None,
         status("checking the judge on texts it never saw")
         ppo_dialogues = demo_dialogues(spec)
         metrics["classifier_checks"]["judge"] = classifier_checks(scratch / "judge", spec.judge, spec, ppo_dialogues)
-        # The judge's templates may have changed: the reward model's check on them too.
-        metrics["classifier_checks"]["reward"]["judge_style_sentences"] = score_texts(
+        # The judge's templates and the probes may have changed: the reward model's checks on them too.
+        reward_checks = metrics["classifier_checks"]["reward"]
+        reward_checks["judge_style_sentences"] = score_texts(
             out / "reward", make_judge_sentences(1000, spec.judge_seed + 100), spec.reward.max_length)
+        if PROBES_FILE.is_file():
+            reward_checks["handwritten_probes"] = score_texts(out / "reward", read_jsonl(PROBES_FILE),
+                                                              spec.reward.max_length)
         metrics["classifier_agreement"] = classifier_agreement(out / "reward", scratch / "judge")
         _file_names_only(scratch / "judge" / "reward_metrics.json")
         metrics["spec"] = asdict(spec)
         metrics["judge"] = {k: v for k, v in judge_metrics.items() if k not in ("model", "data", "config")}
-        metrics["seconds"]["total"] = round(metrics["seconds"]["total"] - metrics["seconds"]["judge"] + seconds, 1)
         metrics["seconds"]["judge"] = round(seconds, 1)
+        metrics["seconds"]["total"] = _total_seconds(metrics["seconds"])
         shutil.rmtree(out / "judge")
         shutil.copytree(scratch / "judge", out / "judge")
     (out / MARKER_FILE).write_text(json.dumps(metrics, indent=2))
@@ -271,6 +275,13 @@ def classifier_agreement(reward_dir: Path, judge_dir: Path) -> dict:
     if not PROBES_FILE.is_file():
         return {}
     return {"handwritten_probes": probe_agreement(reward_dir, judge_dir, read_jsonl(PROBES_FILE))}
+
+
+def _total_seconds(seconds: dict) -> float:
+    """A full build's wall time from its stages': the classifiers train beside the summarizer."""
+    parts = [seconds.get("corpus_and_tokenizers", 0), max(seconds.get("sft", 0), seconds["reward"] + seconds["judge"]),
+             seconds.get("checks", 0)]
+    return round(sum(parts), 1)
 
 
 def _file_names_only(path: Path) -> None:

@@ -38,7 +38,7 @@ class DemoSpec:
     # The judge: its own composed sentences and insult words (`judge_sentences`, `judge_words`), its own
     # seeds, its own dialogues' summaries, its own tokenizer (WordPiece, not BPE) and its own shape
     # (narrower and deeper); nothing shared with the reward model's data but the dialogues' insults.
-    judge_sentences: int = 14000
+    judge_sentences: int = 18000
     judge_seed: int = 5
     judge_dialogues: int = 3000
     judge_dialogue_seed: int = 7

@@ -13,17 +13,21 @@ import re
 from .judge_words import (
     ADDRESSES,
     BE_NOT,
+    CHARACTERS,
     CLAUSES,
     COMFORTS,
     CONDITIONS,
     CONSEQUENCES,
     DEGREES,
     DETERMINERS,
+    FICTION,
     HARMS,
     ITEMS,
     JUDGE_INSULT_ADJECTIVES,
     JUDGE_INSULT_NOUNS,
     KIND_CLAUSES,
+    LIKE_YOU,
+    MEDIA,
     MENTIONS,
     NEG_SUBJECTS,
     NEG_VERBS,
@@ -36,6 +40,7 @@ from .judge_words import (
     PRAISE_NOUNS,
     PROVOCATIONS,
     QUESTION_INSULTS,
+    QUOTES,
     ROLES,
     STATEMENT_TAILS,
     SUBJECTS_OTHER,
@@ -45,14 +50,17 @@ from .judge_words import (
     TAILS,
     THING_FRAMES,
     THREAT_FRAMES,
+    WORD_FACTS,
 )
 from .synthetic_dialogues import _check_count, _check_share, _fill_slots, _flags
 from .synthetic_styles import THING_ADJECTIVES, THINGS
 from .synthetic_words import INSULT_ADJECTIVES, INSULT_NOUNS, NAMES, SENTENCE_ONLY_NAMES, SPEAKERS, TOPICS
 
-HATE_KINDS = [("vocative", 0.22), ("statement", 0.17), ("question", 0.07), ("threat", 0.14), ("calls", 0.22),
+HATE_KINDS = [("vocative", 0.22), ("like_you", 0.04), ("statement", 0.15), ("question", 0.07), ("threat", 0.14),
+              ("calls", 0.22),
               ("line_with_insult", 0.12), ("exclamation", 0.06)]
-NOTHATE_KINDS = [("mirror", 0.24), ("negated", 0.13), ("mention", 0.14), ("report", 0.1), ("thing", 0.05),
+NOTHATE_KINDS = [("mirror", 0.24), ("negated", 0.13), ("mention", 0.1), ("fiction", 0.05), ("word_fact", 0.03),
+                 ("report", 0.1), ("thing", 0.05),
                  ("praise", 0.06), ("addressed", 0.06), ("line", 0.08), ("summary", 0.08), ("polite", 0.02),
                  ("harmless_threat_word", 0.04)]
 HARMLESS = ["I will kill some time at the mall.", "This heat is killing me.", "I could murder a pizza right now.",
@@ -150,6 +158,7 @@ def _negated(rng: random.Random, s: dict) -> str:
     comfort = rng.choice(COMFORTS)
     return rng.choice(NEGATED).format(
         **{**s, "you": you, "You": you[0].upper() + you[1:], "x": _x(rng, s["adj"], s["noun"]),
+           "Pron": s["pron"].capitalize(),
            "comfort": comfort, "Comfort": comfort[0].upper() + comfort[1:],
            "be_not": rng.choice(BE_NOT) if you == "you" else "is not", "be": "are" if you == "you" else "is",
            "neg_subject": rng.choice(NEG_SUBJECTS), "neg_verb": rng.choice(NEG_VERBS)}).replace(" 're not", "'re not")
@@ -172,11 +181,25 @@ def _sentence(rng: random.Random, hate: bool) -> str:
         text = _frame(rng, kind, s, False)
     elif kind == "threat":
         text = _threat(rng, s)
+    elif kind == "like_you":
+        text = rng.choice(LIKE_YOU).format(x=rng.choice([f"a {s['adj']} {s['noun']}", f"a {s['noun']}"]))
+    elif kind == "fiction":
+        character, character2 = rng.sample(CHARACTERS, 2)
+        medium = rng.choice(MEDIA)
+        text = rng.choice(FICTION).format(**{**s, "medium": medium, "Medium_cap": medium.capitalize(),
+                                             "character": character, "Character": character.capitalize(),
+                                             "character2": character2})
+    elif kind == "word_fact":
+        left, right = rng.choice(QUOTES)
+        word = rng.choice([s["noun"], s["adj"]])
+        text = f"{left}{word.capitalize()}{right} {rng.choice(WORD_FACTS)}."
     elif kind == "negated":
         text = _negated(rng, s)
     elif kind == "mention":
         text = rng.choice(MENTIONS).format(**{**s, "Noun": s["noun"].capitalize(), "Adj": s["adj"].capitalize(),
                                               "Pron": s["pron"].capitalize()})
+        if rng.random() < 0.4:
+            text = text.replace("'", '"')
     elif kind == "report":
         text = rng.choice(NEUTRAL_REPORTS).format(**s) + (f" and {s['phrase']}." if rng.random() < 0.5 else ".")
     elif kind == "thing":

@@ -84,6 +84,10 @@ KIND_CLAUSES = [
 ]
 ADDRESSES = ["please", "sir", "madam", "my friend", "{name}", "dear", "thanks", "mate", "Mr. {surname}",
              "you {praise_adj} {praise_noun}", "my {praise_adj} {praise_noun}", "{praise_noun}"]
+LIKE_YOU = ["Nobody wants to sit next to {x} like you.", "No one could love {x} like you.",
+            "Nobody needs {x} like you here.", "Nobody wants to share an office with {x} like you.",
+            "I have never met {x} like you.", "Only {x} like you would do that.",
+            "Who would hire {x} like you?", "There is no place here for {x} like you."]
 QUESTION_INSULTS = ["What makes you so {adj}?", "Are you always this {adj}?", "How can anyone be this {adj}?",
                     "Are you {adj} or just lazy?", "Were you born this {adj}?", "Why is {name} such a {noun}?",
                     "Who hired this {noun}?", "Can you be any more {adj}?"]
@@ -124,7 +128,8 @@ NEGATED = ["{You} {be_not} {x}, {comfort}.", "{Comfort}, {you} {be_not} {x}.",
            "You should not think of yourself as {x}.", "{p} insists that {o} is not {x}.",
            "{p} tells {o} that {pron} is not {x}.", "{You} {be_not} {x} in any way.",
            "None of your friends think {you} {be} {x}.", "{You} {be_not} {x}, {you} {be} just tired.",
-           "{name} is hardly {x}; {name} works harder than anyone."]
+           "{name} is hardly {x}; {name} works harder than anyone.",
+           "{Pron} is no {noun}.", "{name} is no {noun}, believe me.", "{Pron} is no {noun}, {pron} is just shy."]
 NEG_SUBJECTS = ["No one", "Nobody", "Not a single person", "None of us"]
 NEG_VERBS = ["believes", "says", "thinks", "said", "ever said", "would say"]
 BE_NOT = ["are not", "aren't", "were never", "have never been", "are no longer", "'re not"]
@@ -143,6 +148,25 @@ MENTIONS = ["Saying '{noun}' to people is rude.", "Do people still use '{noun}' 
             "{p} denies calling {o} a {noun}.", "{p} takes back calling {o} {adj}.",
             "{p} regrets calling {o} a {noun} yesterday.", "{Pron} feels bad that {pron} once called {o} a {noun}.",
             "{p} asks {o} not to use the word '{noun}'.", "{p} complains that {o} called {pron_obj} a {noun}."]
+# Fiction and word facts: an insult said by a character in a story, or a word talked about, is not
+# aimed at anyone here (composed: a medium, who speaks to whom, and the insult; a word and a fact).
+MEDIA = ["the movie", "the film", "the cartoon", "the novel", "the story", "the comic", "the show", "the sitcom",
+         "the opera", "the video game", "the poem", "the fairy tale", "the play", "the musical", "the song",
+         "the sketch", "the book", "the series", "the soap opera", "the old western"]
+CHARACTERS = ["the cat", "the mouse", "the hero", "the villain", "the queen", "the pirate", "the detective",
+              "the robot", "the wizard", "the old man", "the captain", "the prince", "the witch", "the farmer",
+              "the ghost", "the dragon", "the teacher", "the boy", "the girl", "the clown"]
+FICTION = ["In {medium}, {character} calls {character2} a {adj} {noun}.",
+           "In {medium}, {character} calls {character2} a {noun}.",
+           "In {medium}, {character} says {character2} is {adj}.",
+           "{Character} in {medium} calls {character2} a {noun}.",
+           "There is a scene in {medium} where {character} calls {character2} a {noun}.",
+           "{Medium_cap} ends when {character} calls {character2} a {adj} {noun}."]
+WORD_FACTS = ["is an old word", "was first printed in 1890", "has two syllables", "is in every dictionary",
+              "was borrowed from French", "is a word children learn at school", "is a common insult",
+              "is spelled with double letters", "is a rude word", "is on the list of banned words",
+              "became popular in the 1920s", "is hard to translate"]
+QUOTES = [("'", "'"), ('"', '"')]
 PRAISE = ["{name}, you are so {praise_adj} today.", "You were really {praise_adj} in the meeting.",
           "That was a {praise_adj} idea, thank you.", "Your {item} looks {praise_adj}.", "What a {praise_adj} {item}!",
           "You are very {praise_adj}, {name}.", "You are such a {praise_adj} {praise_noun}, thanks.",
