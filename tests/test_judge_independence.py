@@ -47,6 +47,16 @@ def test_kappa_edge_cases():
         agreement([0, 1], [0, 1, 1])
 
 
+def test_the_command_refuses_a_folder_without_the_two_classifiers(tmp_path, capsys):
+    from rlhf_core.evaluation.classifier_agreement import main
+
+    (tmp_path / "reward").mkdir()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--demo", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path} is not a built demo folder (no judge/)"
+
+
 def test_no_builder_reads_the_held_out_probes():
     """The held-out probes test what no builder trained or tuned on: no module of `rlhf_core.prep`
     (the builds and their checks) names the file or the constant that holds it."""

@@ -9,6 +9,7 @@ accuracy, Cohen's kappa between their verdicts and the errors they share; on unl
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -133,8 +134,17 @@ def main(argv: list[str] | None = None) -> None:
                         help="also the test split's reference and greedy summaries (a few seconds more)")
     args = parser.parse_args(argv)
     from ..config import DEMO_DIR
+    from ..errors import UserError
 
-    print(format_report(agreement_report(Path(args.demo) if args.demo else DEMO_DIR, args.summaries)))
+    demo = Path(args.demo) if args.demo else DEMO_DIR
+    try:
+        missing = [name for name in ("reward", "judge") if not (demo / name).is_dir()]
+        if missing:
+            raise UserError(f"{demo} is not a built demo folder (no {' or '.join(f'{m}/' for m in missing)})")
+        print(format_report(agreement_report(demo, args.summaries)))
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":
