@@ -37,7 +37,7 @@ from ..evaluation.classifier_agreement import probe_agreement
 from .copy_pretrain import pretrain_copying
 from .demo_checks import HANDWRITTEN_FILE, PROBES_FILE, classifier_checks, read_jsonl, score_texts, summarizer_checks
 from .demo_corpus import copy_rows, demo_dialogues, policy_corpus
-from .demo_init import SPECIAL_TOKENS, init_classifier, init_summarizer, wordpiece_vocabulary, wrap_tokenizer
+from .demo_init import SPECIAL_TOKENS, init_classifier, init_summarizer, word_vocabulary, wrap_tokenizer
 from .demo_readme import readme
 from .demo_spec import DemoSpec
 from .judge_sentences import judge_texts, make_judge_sentences
@@ -141,7 +141,7 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
         ppo_dialogues = demo_dialogues(spec)
         write_jsonl(ppo_dialogues, staging / "dialogues.jsonl")
         base = get_config("demo")
-        judge_vocabulary = wordpiece_vocabulary([r["text"] for r in judge_data], spec.judge_vocab_size)
+        judge_vocabulary = word_vocabulary([r["text"] for r in judge_data], spec.judge_vocab_size)
         timings["corpus_and_tokenizers"] = time.perf_counter() - t0
 
         # The classifiers do not depend on the summarizer: they train in a second process (one
@@ -241,7 +241,7 @@ def rebuild_judge(out_dir: str | Path, spec: DemoSpec | None = None,
         scratch = Path(scratch)
         t0 = time.perf_counter()
         texts = judge_texts(spec)
-        vocabulary = wordpiece_vocabulary([r["text"] for r in texts], spec.judge_vocab_size)
+        vocabulary = word_vocabulary([r["text"] for r in texts], spec.judge_vocab_size)
         status(f"training the judge from scratch on {len(texts)} labelled texts")
         judge_metrics = _train_classifier(vocabulary, spec, spec.judge, texts, scratch / "data", scratch,
                                           scratch / "judge", "judge", status)

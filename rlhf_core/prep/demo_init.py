@@ -41,19 +41,29 @@ def subword_vocabulary(texts, vocab_size: int, split_digits: bool = True):
     return tokenizer
 
 
-def wordpiece_vocabulary(texts, vocab_size: int):
-    """Returns a lower-cased WordPiece `tokenizers.Tokenizer` (BERT's pre-tokenizer, one token per
-    digit) trained on `texts`, with the same special ids as `subword_vocabulary`: the judge's, so
-    that it does not cut words where the reward model's byte-level BPE does."""
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+def word_vocabulary(texts, vocab_size: int):
+    """Returns the judge's tokenizer: lower-cased whole words with a character fallback (the
+    library's WordPiece model, greedy longest match, over a vocabulary of the special tokens, every
+    character seen alone and as a continuation "##c", then the most frequent words, ties in
+    alphabetical order), one token per digit. It cuts words nowhere the reward model's byte-level
+    BPE does, and unlike the library's WordPiece trainer (whose vocabulary changes from one process
+    to the next) the same texts always give the same ids."""
+    from collections import Counter
 
-    tokenizer = Tokenizer(models.WordPiece(unk_token=UNK))
-    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True, handle_chinese_chars=False)
-    tokenizer.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.BertPreTokenizer(),
-                                                       pre_tokenizers.Digits(individual_digits=True)])
-    tokenizer.decoder = decoders.WordPiece()
-    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, show_progress=False)
-    tokenizer.train_from_iterator(texts, trainer)
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
+
+    normalizer = normalizers.BertNormalizer(lowercase=True, handle_chinese_chars=False)
+    pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.BertPreTokenizer(),
+                                             pre_tokenizers.Digits(individual_digits=True)])
+    counts = Counter(word for text in texts
+                     for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)))
+    chars = sorted({c for word in counts for c in word})
+    base = SPECIAL_TOKENS + chars + [f"##{c}" for c in chars]
+    known = set(base)
+    words = sorted((w for w in counts if w not in known), key=lambda w: (-counts[w], w))
+    vocab = base + words[:max(0, vocab_size - len(base))]
+    tokenizer = Tokenizer(models.WordPiece({token: i for i, token in enumerate(vocab)}, unk_token=UNK))
+    tokenizer.normalizer, tokenizer.pre_tokenizer, tokenizer.decoder = normalizer, pre_tokenizer, decoders.WordPiece()
     return tokenizer
 
 

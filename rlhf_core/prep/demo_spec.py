@@ -32,7 +32,7 @@ class DemoSpec:
     # One token per digit. False lets BPE merge whole numbers: with vocab_size 8000 most names and
     # numbers become one token (see benchmarks/README.md, "Demo summarizer sweep").
     split_digits: bool = True
-    judge_vocab_size: int = 3000  # the judge's own lower-cased WordPiece vocabulary, trained on its own texts
+    judge_vocab_size: int = 3000  # the judge's own lower-cased words (`demo_init.word_vocabulary`), from its own texts
     sentences: int = 6000
     sentence_seed: int = 3
     # The judge: its own composed sentences and insult words (`judge_sentences`, `judge_words`), its own
