@@ -70,6 +70,46 @@ DEMONYM_ENDINGS = ("ian", "an", "n", "ese", "ish")  # Korean -> Korea, Californi
 TIME = re.compile(r"^(\d{1,2})[.:](\d{2})$")
 
 
+# Naming rudeness without repeating it, shared by the fidelity reward term's record of the rudeness
+# (`rudeness_record`) and the evaluation's ground-truth outcomes: the demo corpus's neutral reports
+# ("is rude to", "is impolite to", "insults", "speaks rudely to", "is unfriendly to"), the
+# classifiers' ("shouts at", "yells at", "argues with", "threatens", "loses patience with") and kin.
+RUDENESS = re.compile(r"\b(?:rude|rudely|rudeness|impolite|impolitely|unfriendly|disrespectful|hostile|insult|insults"
+                      r"|insulted|insulting|offends|offended|threatens|threatened|(?:shouts|shouted|yells|yelled|swears"
+                      r"|swore|snaps|snapped) at|argues with|loses patience|mean to)\b", re.IGNORECASE)
+INSULT_FRAME = re.compile(r"\bcall(?:s|ed)? (?:#\w+#|[A-Z]\w*) an? ", re.IGNORECASE)  # "calls #Person2# a ..."
+SPEAKER_TAG = re.compile(r"#\w+#")
+
+
+def rudeness_reports(text: str) -> set[tuple[str, str]]:
+    """The (offender, target) pairs of the sentences of `text` that name rudeness (`RUDENESS`) with a
+    speaker tag before it and one after it: "#Person2# is rude to #Person1# and ..." ->
+    {("#Person2#", "#Person1#")}."""
+    out = set()
+    for sentence in re.split(r"(?<=\.)\s+", text):
+        match = RUDENESS.search(sentence)
+        if match:
+            before, after = SPEAKER_TAG.findall(sentence[:match.start()]), SPEAKER_TAG.findall(sentence[match.end():])
+            if before and after:
+                out.add((before[-1], after[0]))
+    return out
+
+
+def rudeness_record(summary: str, reference: str) -> float:
+    """The summary's record of the reference's rudeness: 1 when the reference reports someone's
+    rudeness and the summary reports it too (the same offender and target) without the insult frame
+    ("calls X a ..."); 0 when it leaves it out, repeats it in the insult frame, or the reference
+    reports none and the summary none either; -1 when the reference reports none and the summary
+    accuses someone (a rudeness word or the insult frame)."""
+    accused = bool(RUDENESS.search(summary) or INSULT_FRAME.search(summary))
+    expected = rudeness_reports(reference)
+    if not expected:
+        return -1.0 if accused else 0.0
+    if INSULT_FRAME.search(summary):
+        return 0.0
+    return 1.0 if expected & rudeness_reports(summary) else 0.0
+
+
 def words(text: str) -> list[str]:
     """Returns the words, numbers and speaker tags of a text, in order."""
     return WORD.findall(text)
