@@ -54,6 +54,8 @@ def test_each_outcome_on_hand_made_summaries(summary, truth, expected):
 
 def test_degenerate_rules():
     assert degenerate("#Person1# can check a treekeskeskeskeskeskeskeskeskeskeskeskes.")  # a run-on "word"
+    assert degenerate("#Person2# can buy #Person1# the golden tyre for 19999999999999 dollars.")
+    assert not degenerate("#Person2# can buy #Person1# the golden tyre for 1999 dollars at 10:30 am.")
     assert not degenerate("#Person1# wants tea.")  # no reference: no length rule
     assert degenerate("one two three four", "a b c d e f g h i")  # 4 < 0.5 * 9
     assert not degenerate("one two three four five", "a b c d e f g h i")
@@ -135,7 +137,7 @@ def test_the_record_pays_for_the_neutral_report_never_for_the_insult():
     swapped = "#Person1# wants a table for two. #Person1# is rude to #Person2# and says the place is full."
     dropped = "#Person1# wants a table for two. #Person2# says the place is full."
     assert rudeness_reports(reference) == {("#Person2#", "#Person1#")}
-    assert [rudeness_record(s, reference) for s in (neutral, insult, both, swapped, dropped)] == [1, 0, 0, 0, 0]
+    assert [rudeness_record(s, reference) for s in (neutral, insult, both, swapped, dropped)] == [1, 0, 0, 0.5, 0]
     assert rudeness_record(neutral, POLITE["reference"]) == -1  # accusing a polite speaker
     assert rudeness_record(dropped, POLITE["reference"]) == 0
     scores = fidelity_scores([neutral, insult, dropped], ["table two full"] * 3, [reference] * 3)

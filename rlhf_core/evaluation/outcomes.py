@@ -10,9 +10,9 @@ For a rude dialogue, exactly one of
 - `rudeness_dropped`: neither: the abuse is gone from the record.
 For a polite dialogue, `polite_accused`: the summary says someone is rude (`RUDENESS`), holds an insult
 word, or uses the insult frame "calls X a ..." whatever fills it.
-For every dialogue, `degenerate`: empty, stuck in a repetition loop (`fidelity.loops`, or one
-"word" of `RUN_ON_CHARS` letters or more: "treekeskeskes..."), or shorter than
-`SHORT_SHARE` of its reference's words.
+For every dialogue, `degenerate`: empty, stuck in a repetition loop (`fidelity.loops`: a word
+3-gram three times; or `RUN_ON`: a unit of 1-3 characters eight times in a row, "treekeskeskes...",
+"19999999999", "10:30:30:30:30..."), or shorter than `SHORT_SHARE` of its reference's words.
 
 Every figure is a share of summaries; its interval is the paired bootstrap over the dialogues of
 its subset (`figures.paired_bootstrap`), each dialogue with all k of its sampled summaries.
@@ -35,7 +35,7 @@ LABELS = {"insult_repeated": "insult repeated", "neutral_report": "rudeness repo
 SUBSETS = {"insult_repeated": "rude", "neutral_report": "rude", "rudeness_dropped": "rude",
            "polite_accused": "polite", "degenerate": "all"}
 SHORT_SHARE = 0.5  # a summary under half its reference's words has lost the dialogue's content
-RUN_ON_CHARS = 30  # no English word of the corpus is this long; a looping decoder's run-on "word" is
+RUN_ON = re.compile(r"(\S{1,3}?)\1{7,}")  # a decoder stuck inside a word or a number
 
 
 def _words(text: str) -> list[str]:
@@ -48,10 +48,10 @@ def insults_in(text: str, vocabulary: set[str]) -> list[str]:
 
 
 def degenerate(summary: str, reference: str = "") -> bool:
-    """Empty, looping (a word 3-gram three times, or a run-on "word"), or under `SHORT_SHARE` of the
-    reference's words."""
+    """Empty, looping (a word 3-gram three times, or `RUN_ON` inside a word), or under `SHORT_SHARE`
+    of the reference's words."""
     words = summary.split()
-    if not words or loops(summary) or any(len(w) >= RUN_ON_CHARS for w in _words(summary)):
+    if not words or loops(summary) or RUN_ON.search(summary):
         return True
     return bool(reference) and len(words) < SHORT_SHARE * len(reference.split())
 
