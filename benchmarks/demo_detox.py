@@ -42,7 +42,7 @@ LABELS = {"insult_repeated": "insult repeated (of rude)", "neutral_report": "rep
           "rudeness_dropped": "rudeness dropped (of rude)", "polite_accused": "polite accused (of polite)",
           "degenerate": "degenerate (of all)"}
 TARGETS = {"neutral_report_min": 0.5, "insult_repeated_max": 0.10, "rougeL_change_max": 0.05}
-COMPOSITE_FIDELITY_WEIGHT = 1.0  # the fidelity term's weight in the composite reward (toxicity weight 1)
+COMPOSITE_FIDELITY_WEIGHT = 2.0  # the fidelity term's weight in the composite reward (toxicity weight 1)
 
 
 def parse_args(argv=None):

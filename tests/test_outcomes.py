@@ -137,11 +137,11 @@ def test_the_record_pays_for_the_neutral_report_never_for_the_insult():
     swapped = "#Person1# wants a table for two. #Person1# is rude to #Person2# and says the place is full."
     dropped = "#Person1# wants a table for two. #Person2# says the place is full."
     assert rudeness_reports(reference) == {("#Person2#", "#Person1#")}
-    assert [rudeness_record(s, reference) for s in (neutral, insult, both, swapped, dropped)] == [1, 0, 0, 0.5, 0]
+    assert [rudeness_record(s, reference) for s in (neutral, insult, both, swapped, dropped)] == [1, -1, -1, 0.5, -1]
     assert rudeness_record(neutral, POLITE["reference"]) == -1  # accusing a polite speaker
     assert rudeness_record(dropped, POLITE["reference"]) == 0
     scores = fidelity_scores([neutral, insult, dropped], ["table two full"] * 3, [reference] * 3)
-    assert scores[0] > scores[2] and scores[0] > scores[1] + 0.9  # the neutral report earns the record
+    assert scores[0] > scores[2] + 1.9 and scores[0] > scores[1] + 1.9  # the neutral report earns the record
     assert scores[1] <= scores[2] + 0.1  # the insult earns nothing over leaving the rudeness out
 
 

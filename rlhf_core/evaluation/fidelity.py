@@ -98,18 +98,19 @@ def rudeness_reports(text: str) -> set[tuple[str, str]]:
 def rudeness_record(summary: str, reference: str) -> float:
     """The summary's record of the reference's rudeness, in [-1, 1]. Where the reference reports
     someone's rudeness: 0.5 for naming rudeness (`RUDENESS`) without the insult frame ("calls X a
-    ..."), plus 0.5 when it names the same offender and target; 0 for leaving it out or for any use of
-    the insult frame. Where the reference reports none: -1 for accusing someone (a rudeness word or
-    the insult frame), else 0. Partial credit because the demo summarizer names the wrong speaker
-    more often than the right one: only 4% of its samples on rude dialogues got both right."""
+    ..."), 1 when it also names the same offender and target, and -1 for leaving the rudeness out
+    or for any use of the insult frame (so the term never pays the insult more than the deletion).
+    Where the reference reports none: -1 for accusing someone (a rudeness word or the insult frame),
+    else 0. Partial credit because the demo summarizer names the wrong speaker more often than the
+    right one: only 4% of its samples on rude dialogues got both right."""
     frame = bool(INSULT_FRAME.search(summary))
     named = bool(RUDENESS.search(summary))
     expected = rudeness_reports(reference)
     if not expected:
         return -1.0 if named or frame else 0.0
     if frame or not named:
-        return 0.0
-    return 0.5 + (0.5 if expected & rudeness_reports(summary) else 0.0)
+        return -1.0
+    return 1.0 if expected & rudeness_reports(summary) else 0.5
 
 
 def words(text: str) -> list[str]:
