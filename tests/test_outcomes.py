@@ -169,6 +169,6 @@ def test_the_before_vs_after_tab_shows_the_outcomes_table():
     html = outcomes_rows_html({"outcomes": {"greedy": block}, "sampled_k": 4})
     assert 'id="outcome-figures"' in html and "no classifier" in html
     row = html.split("<td>insult repeated</td>")[1].split("</tr>")[0]
-    assert "100% → 0%" in row and 'class="good"' in row and "-100.0 points" in row
-    assert "rudeness reported neutrally</td><td>rude (1)</td><td>0% → 100%" in html
+    assert "100.0% → 0.0%" in row and 'class="good"' in row and "-100.0 points" in row
+    assert "rudeness reported neutrally</td><td>rude (1)</td><td>0.0% → 100.0%" in html
     assert outcomes_rows_html({"toxicity": {}}) == ""  # data without ground truth: no table

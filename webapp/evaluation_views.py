@@ -91,7 +91,7 @@ def outcomes_rows_html(report: dict) -> str:
             b, a = o["before"], o["after"]
             good = (a >= b) if name == "neutral_report" else (a <= b)
             rows.append(f"<tr><td>{esc(how)}</td><td>{esc(label)}</td><td>{esc(of)} ({o['dialogues']})</td>"
-                        f'<td>{pct(b)} → {pct(a)} <span class="{"good" if good else "bad"}">'
+                        f'<td>{pct(b, 1)} → {pct(a, 1)} <span class="{"good" if good else "bad"}">'
                         f"{100 * (a - b):+.1f} points</span></td>"
                         f"<td>{_ci(o['diff_ci95'])}{'' if o['significant'] else ' (within noise)'}</td></tr>")
     if not rows:
