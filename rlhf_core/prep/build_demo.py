@@ -33,16 +33,17 @@ import torch
 
 from ..config.json_files import read_json_file
 from ..errors import UserError
+from ..evaluation.classifier_agreement import probe_agreement
 from .copy_pretrain import pretrain_copying
-from .demo_checks import HANDWRITTEN_FILE, classifier_checks, read_jsonl, score_texts, summarizer_checks
-from .demo_corpus import copy_rows, demo_dialogues, judge_texts, policy_corpus
-from .demo_init import SPECIAL_TOKENS, init_classifier, init_summarizer, subword_vocabulary, wrap_tokenizer
+from .demo_checks import HANDWRITTEN_FILE, PROBES_FILE, classifier_checks, read_jsonl, score_texts, summarizer_checks
+from .demo_corpus import copy_rows, demo_dialogues, policy_corpus
+from .demo_init import SPECIAL_TOKENS, init_classifier, init_summarizer, word_vocabulary, wrap_tokenizer
 from .demo_readme import readme
 from .demo_spec import DemoSpec
+from .judge_sentences import judge_texts, make_judge_sentences
 from .reward_model import RewardTrainConfig, format_metrics, run_reward_training
 from .sft import run_sft
 from .synthetic import write_jsonl
-from .synthetic_sentences import make_toxicity_sentences
 
 MARKER_FILE = "demo_metrics.json"
 
@@ -53,12 +54,17 @@ def _check_out(out: Path) -> None:
 
 
 
+def _shape(spec: DemoSpec, name: str) -> tuple[int, int]:
+    """(hidden size, layers) of the classifier `name`: the judge has its own."""
+    return (spec.judge_hidden, spec.judge_layers) if name == "judge" else (spec.reward_hidden, spec.reward_layers)
+
+
 def _train_classifier(vocabulary, spec: DemoSpec, settings: RewardTrainConfig, texts: list[dict], data: Path,
                       scratch: Path, out: Path, name: str, status) -> dict:
     """Trains a randomly initialised RoBERTa classifier on labelled texts into `out`."""
     tokenizer = wrap_tokenizer(vocabulary, classifier=True)
     init = scratch / f"{name}-init"
-    init_classifier(tokenizer, spec, settings.seed).save_pretrained(str(init))
+    init_classifier(tokenizer, spec, settings.seed, _shape(spec, name)).save_pretrained(str(init))
     tokenizer.save_pretrained(str(init))
     data_file = write_jsonl(texts, data / f"{name}_texts.jsonl")
     metrics = run_reward_training(RewardTrainConfig(**{**asdict(settings), "model": str(init), "data": str(data_file)}),
@@ -135,7 +141,7 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
         ppo_dialogues = demo_dialogues(spec)
         write_jsonl(ppo_dialogues, staging / "dialogues.jsonl")
         base = get_config("demo")
-        judge_vocabulary = subword_vocabulary([r["text"] for r in judge_data], spec.judge_vocab_size)
+        judge_vocabulary = word_vocabulary([r["text"] for r in judge_data], spec.judge_vocab_size)
         timings["corpus_and_tokenizers"] = time.perf_counter() - t0
 
         # The classifiers do not depend on the summarizer: they train in a second process (one
@@ -176,6 +182,7 @@ def build_demo(out_dir: str | Path, spec: DemoSpec | None = None, data_dir: str 
             "reward": {k: v for k, v in reward_metrics.items() if k not in ("model", "data", "config")},
             "judge": {k: v for k, v in judge_metrics.items() if k not in ("model", "data", "config")},
             "classifier_checks": checks,
+            "classifier_agreement": classifier_agreement(staging / "reward", staging / "judge"),
             "summarizer_checks": summarizer,
             "seconds": {k: round(v, 1) for k, v in timings.items()},
             "machine": f"{platform.machine()} CPU, torch threads: {torch.get_num_threads()}",
@@ -234,7 +241,7 @@ def rebuild_judge(out_dir: str | Path, spec: DemoSpec | None = None,
         scratch = Path(scratch)
         t0 = time.perf_counter()
         texts = judge_texts(spec)
-        vocabulary = subword_vocabulary([r["text"] for r in texts], spec.judge_vocab_size)
+        vocabulary = word_vocabulary([r["text"] for r in texts], spec.judge_vocab_size)
         status(f"training the judge from scratch on {len(texts)} labelled texts")
         judge_metrics = _train_classifier(vocabulary, spec, spec.judge, texts, scratch / "data", scratch,
                                           scratch / "judge", "judge", status)
@@ -242,19 +249,39 @@ def rebuild_judge(out_dir: str | Path, spec: DemoSpec | None = None,
         status("checking the judge on texts it never saw")
         ppo_dialogues = demo_dialogues(spec)
         metrics["classifier_checks"]["judge"] = classifier_checks(scratch / "judge", spec.judge, spec, ppo_dialogues)
-        # The judge's templates may have changed: the reward model's check on them too.
-        metrics["classifier_checks"]["reward"]["judge_style_sentences"] = score_texts(
-            out / "reward", make_toxicity_sentences(1000, spec.judge_seed + 100, style="judge"), spec.reward.max_length)
+        # The judge's templates and the probes may have changed: the reward model's checks on them too.
+        reward_checks = metrics["classifier_checks"]["reward"]
+        reward_checks["judge_style_sentences"] = score_texts(
+            out / "reward", make_judge_sentences(1000, spec.judge_seed + 100), spec.reward.max_length)
+        if PROBES_FILE.is_file():
+            reward_checks["handwritten_probes"] = score_texts(out / "reward", read_jsonl(PROBES_FILE),
+                                                              spec.reward.max_length)
+        metrics["classifier_agreement"] = classifier_agreement(out / "reward", scratch / "judge")
         _file_names_only(scratch / "judge" / "reward_metrics.json")
         metrics["spec"] = asdict(spec)
         metrics["judge"] = {k: v for k, v in judge_metrics.items() if k not in ("model", "data", "config")}
-        metrics["seconds"]["total"] = round(metrics["seconds"]["total"] - metrics["seconds"]["judge"] + seconds, 1)
         metrics["seconds"]["judge"] = round(seconds, 1)
+        metrics["seconds"]["total"] = _total_seconds(metrics["seconds"])
         shutil.rmtree(out / "judge")
         shutil.copytree(scratch / "judge", out / "judge")
     (out / MARKER_FILE).write_text(json.dumps(metrics, indent=2))
     (out / "README.md").write_text(readme(metrics))
     return metrics
+
+
+def classifier_agreement(reward_dir: Path, judge_dir: Path) -> dict:
+    """The reward model's and the judge's agreement (kappa) and shared errors on the project's
+    probes: a judge that makes the reward model's mistakes cannot catch PPO exploiting them."""
+    if not PROBES_FILE.is_file():
+        return {}
+    return {"handwritten_probes": probe_agreement(reward_dir, judge_dir, read_jsonl(PROBES_FILE))}
+
+
+def _total_seconds(seconds: dict) -> float:
+    """A full build's wall time from its stages': the classifiers train beside the summarizer."""
+    parts = [seconds.get("corpus_and_tokenizers", 0), max(seconds.get("sft", 0), seconds["reward"] + seconds["judge"]),
+             seconds.get("checks", 0)]
+    return round(sum(parts), 1)
 
 
 def _file_names_only(path: Path) -> None:

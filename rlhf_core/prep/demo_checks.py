@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .demo_corpus import labelled_summaries
 from .demo_spec import DemoSpec
+from .judge_sentences import make_judge_sentences
 from .reward_model import RewardTrainConfig
 from .synthetic_analysis import insulting_polite_summaries, reporting_summaries
 from .synthetic_sentences import make_toxicity_sentences
@@ -78,8 +79,8 @@ def classifier_checks(folder: Path, settings: RewardTrainConfig, spec: DemoSpec,
     checks = {
         "reward_style_sentences": score_texts(folder, make_toxicity_sentences(
             1000, spec.sentence_seed + 100, style="reward"), settings.max_length),
-        "judge_style_sentences": score_texts(folder, make_toxicity_sentences(
-            1000, spec.judge_seed + 100, style="judge"), settings.max_length),
+        "judge_style_sentences": score_texts(folder, make_judge_sentences(1000, spec.judge_seed + 100),
+                                             settings.max_length),
         "ppo_reference_summaries": score_texts(folder, labelled_summaries(ppo_dialogues), settings.max_length),
     }
     if PROBES_FILE.is_file():

@@ -41,6 +41,32 @@ def subword_vocabulary(texts, vocab_size: int, split_digits: bool = True):
     return tokenizer
 
 
+def word_vocabulary(texts, vocab_size: int):
+    """Returns the judge's tokenizer: lower-cased whole words with a character fallback (the
+    library's WordPiece model, greedy longest match, over a vocabulary of the special tokens, every
+    character seen alone and as a continuation "##c", then the most frequent words, ties in
+    alphabetical order), one token per digit. It cuts words nowhere the reward model's byte-level
+    BPE does, and unlike the library's WordPiece trainer (whose vocabulary changes from one process
+    to the next) the same texts always give the same ids."""
+    from collections import Counter
+
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
+
+    normalizer = normalizers.BertNormalizer(lowercase=True, handle_chinese_chars=False)
+    pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.BertPreTokenizer(),
+                                             pre_tokenizers.Digits(individual_digits=True)])
+    counts = Counter(word for text in texts
+                     for word, _ in pre_tokenizer.pre_tokenize_str(normalizer.normalize_str(text)))
+    chars = sorted({c for word in counts for c in word})
+    base = SPECIAL_TOKENS + chars + [f"##{c}" for c in chars]
+    known = set(base)
+    words = sorted((w for w in counts if w not in known), key=lambda w: (-counts[w], w))
+    vocab = base + words[:max(0, vocab_size - len(base))]
+    tokenizer = Tokenizer(models.WordPiece({token: i for i, token in enumerate(vocab)}, unk_token=UNK))
+    tokenizer.normalizer, tokenizer.pre_tokenizer, tokenizer.decoder = normalizer, pre_tokenizer, decoders.WordPiece()
+    return tokenizer
+
+
 def wrap_tokenizer(vocabulary, classifier: bool = False):
     """Returns the vocabulary as a transformers tokenizer for the summarizer (text </s>), or for
     the classifier (<s> text </s>, so RoBERTa's head reads the first position)."""
@@ -80,13 +106,15 @@ def init_summarizer(tokenizer, spec: DemoSpec, seed: int = 0):
     return model
 
 
-def init_classifier(tokenizer, spec: DemoSpec, seed: int = 0):
-    """Returns a randomly initialised RoBERTa classifier with `nothate`/`hate` labels."""
+def init_classifier(tokenizer, spec: DemoSpec, seed: int = 0, shape: tuple[int, int] | None = None):
+    """Returns a randomly initialised RoBERTa classifier with `nothate`/`hate` labels, of `shape`
+    (hidden size, layers; the reward model's by default), one attention head per 32 dimensions."""
+    hidden, layers = shape or (spec.reward_hidden, spec.reward_layers)
     from transformers import RobertaConfig, RobertaForSequenceClassification
 
     config = RobertaConfig(
-        vocab_size=len(tokenizer), hidden_size=spec.reward_hidden, num_hidden_layers=spec.reward_layers,
-        num_attention_heads=max(1, spec.reward_hidden // 32), intermediate_size=4 * spec.reward_hidden,
+        vocab_size=len(tokenizer), hidden_size=hidden, num_hidden_layers=layers,
+        num_attention_heads=max(1, hidden // 32), intermediate_size=4 * hidden,
         max_position_embeddings=spec.reward.max_length + 2, type_vocab_size=1,
         pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
         num_labels=2, id2label={0: "nothate", 1: "hate"}, label2id={"nothate": 0, "hate": 1},

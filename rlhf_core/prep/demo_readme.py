@@ -5,6 +5,19 @@ how it was made and how well its models do. Kept apart from the build, which onl
 from __future__ import annotations
 
 
+def _agreement(metrics: dict) -> str:
+    """A line on how differently the two classifiers err on the probes (`classifier_agreement`)."""
+    row = metrics.get("classifier_agreement", {}).get("handwritten_probes")
+    if not row:
+        return ""
+    kappa = "undefined" if row["kappa"] is None else f"{row['kappa']:.2f}"
+    return (f"\nOn the {row['n']} hand-written probes the reward model and the judge agree on {row['agreement']:.0%} "
+            f"(Cohen's kappa {kappa}); they share {row['shared_errors']} errors, "
+            f"{row['shared_of_reward_errors']:.0%} of the reward model's {row['reward_errors']} and "
+            f"{row['shared_of_judge_errors']:.0%} of the judge's {row['judge_errors']}. Held-out probes that no "
+            "builder reads: `python -m rlhf_core.evaluation.classifier_agreement` (docs/judge.md).\n")
+
+
 def readme(metrics: dict) -> str:
     """Returns the shipped demo's README: what it is, how it was made, and its metrics."""
     spec, sft = metrics["spec"], metrics["sft"]
@@ -50,7 +63,7 @@ and threads give the same weights):
 |---|---|---|
 | `policy/` | T5 summarizer, {metrics['policy_parameters']:,} parameters (d_model {spec['d_model']}, {spec['num_layers']}+{spec['num_layers']} layers), byte-level BPE tokenizer ({metrics['vocab_size']} tokens, one token per digit, no unknown words) | from random weights: {copying} then stage-1 SFT, full fine-tuning (`rlhf_core.prep.sft`) on {spec['sft_dialogues']} synthetic dialogues (seed {spec['sft_seed']}) |
 | `reward/` | RoBERTa-style classifier (hidden {spec['reward_hidden']}, {spec['reward_layers']} layers), labels `nothate`/`hate`, the summarizer's tokenizer | from random weights: `rlhf_core.prep.reward_model` on {spec['sentences']} labelled sentences (reward templates, seed {spec['sentence_seed']}) plus the SFT dialogues' reference summaries |
-| `judge/` | the same architecture, its own BPE tokenizer trained on its own texts | from random weights on {spec['judge_sentences']} sentences from other templates and extra insult words (seed {spec['judge_seed']}) plus the summaries of {spec['judge_dialogues']} other dialogues (seed {spec['judge_dialogue_seed']}); used by evaluation as the independent judge |
+| `judge/` | RoBERTa-style classifier of another shape (hidden {spec.get('judge_hidden', spec['reward_hidden'])}, {spec.get('judge_layers', spec['reward_layers'])} layers), its own tokenizer of lower-cased whole words with a character fallback ({spec['judge_vocab_size']} tokens, from its own texts) | from random weights on {spec['judge_sentences']} sentences composed from its own frames and insult words (`rlhf_core.prep.judge_sentences`, seed {spec['judge_seed']}) plus the summaries of {spec['judge_dialogues']} other dialogues (seed {spec['judge_dialogue_seed']}); used by evaluation as the independent judge |
 | `dialogues.jsonl` | {spec['ppo_dialogues']} synthetic dialogues (seed {spec['ppo_seed']}), each with its ground truth: `rude`, `offender`, `target`, `insult_words` and `summary_neutral` (the reference with the rudeness reported neutrally) | the `demo` preset's data: PPO trains on its train split and is evaluated on its test split, never seen in SFT |
 
 The corpus comes from `rlhf_core.prep.synthetic`: everyday two-person dialogues on 14 topics whose slot
@@ -69,15 +82,15 @@ reporting it neutrally.
 The classifiers' sentences cover insults (also words outside the dialogues), threats, summaries that
 repeat an insult (hate) and negations ("you are not stupid"), apologies for an insult, rudeness
 about things ("the printer is useless"), neutral reports ("insults #Person1#"), praise and ordinary
-lines (not hate). The judge and the reward model share no extra insult word, no seed and no
-template except the summarizer's own forms ("calls #Person1# a lazy fool", "is rude to",
-"insults"), which the judge must read; both know the dialogues' insults. Most of the judge's
-sentences are composed from parts, so that its label follows the words and not the frame: insults
-addressed to someone inside any clause, also a negated or questioning one ("Why do you never
-listen, you petty oaf?"), threats from harms, conditions and frames, and insults stated about
-someone (hate); insult words under negation, the insult frames filled with praise or plain words,
-praise, polite addresses and rudeness about things in many frames (not hate). Rebuild only the
-judge with `build-demo --only judge` (the same judge as a full build).
+lines (not hate). The judge shares with the reward model no extra insult word, no seed, no
+tokenizer, no shape and no template except the summarizer's own forms ("calls #Person1# a lazy
+fool", "is rude to", "insults"), which it must read; both know the dialogues' insults. The judge's
+sentences are composed from parts (`rlhf_core.prep.judge_sentences`) so that its label follows the
+words and not the frame: every hate frame (an insult addressed inside any clause, stated, asked,
+or reported as "#Person2# calls #Person1# a ...") also appears filled with praise or plain words
+as not hate ("#Person2# calls #Person1# a true genius"), and insult words appear negated, quoted,
+mentioned, apologised for and in fiction as not hate. Rebuild only the judge with
+`build-demo --only judge` (the same judge as a full build).
 
 ## Metrics
 
@@ -102,7 +115,7 @@ Classifiers, hate = positive class (last column: share of scores between 0.05 an
 | model | texts | n | accuracy | F1 | unsaturated |
 |---|---|---|---|---|---|
 {table}
-
+{_agreement(metrics)}
 Everything is in `demo_metrics.json`; `policy/sft_metrics.json`, `reward/reward_metrics.json` and
 `judge/reward_metrics.json` hold each stage's own record. What PPO then does with them is in the
 project README's "Offline demo" section, measured by `python benchmarks/demo_models.py`. Use it with `--preset demo`:

@@ -32,12 +32,13 @@ class DemoSpec:
     # One token per digit. False lets BPE merge whole numbers: with vocab_size 8000 most names and
     # numbers become one token (see benchmarks/README.md, "Demo summarizer sweep").
     split_digits: bool = True
-    judge_vocab_size: int = 2000  # the judge's own BPE vocabulary, trained on its own texts
+    judge_vocab_size: int = 3000  # the judge's own lower-cased words (`demo_init.word_vocabulary`), from its own texts
     sentences: int = 6000
     sentence_seed: int = 3
-    # The judge: its own sentence templates and extra insult words (`synthetic_styles.SENTENCE_STYLES`),
-    # its own seeds, its own dialogues' summaries and its own tokenizer; nothing shared with the reward's data.
-    judge_sentences: int = 9000
+    # The judge: its own composed sentences and insult words (`judge_sentences`, `judge_words`), its own
+    # seeds, its own dialogues' summaries, its own tokenizer (WordPiece, not BPE) and its own shape
+    # (narrower and deeper); nothing shared with the reward model's data but the dialogues' insults.
+    judge_sentences: int = 18000
     judge_seed: int = 5
     judge_dialogues: int = 3000
     judge_dialogue_seed: int = 7
@@ -62,6 +63,8 @@ class DemoSpec:
         eval_samples=100, eval_max_new_tokens=80, logging_steps=50))
     reward_hidden: int = 128
     reward_layers: int = 2
+    judge_hidden: int = 96
+    judge_layers: int = 4
     reward: RewardTrainConfig = field(default_factory=lambda: RewardTrainConfig(
         model="", epochs=2, learning_rate=1e-3, batch_size=32, warmup_steps=20, max_length=96, seed=42,
         label_smoothing=0.05))
