@@ -97,6 +97,34 @@ def test_compare_with_the_same_policy_changes_nothing_and_names_every_figure():
     assert summarizer.is_truncated("word " * 1000) and not summarizer.is_truncated("short")
 
 
+def test_compare_counts_ground_truth_outcomes_when_the_data_has_them():
+    """With the data's truth, the report and the table carry the outcomes of exactly the summaries
+    compared (recounted here from the table), greedy and sampled; the same policy changes none."""
+    from rlhf_core.evaluation.outcomes import OUTCOMES, classify
+
+    config = get_config("tiny")
+    summarizer = Summarizer(config, None)
+    dialogues = ["#Person1#: hello Anna, you stupid idiot\n#Person2#: hi", "#Person1#: hello Ben\n#Person2#: hi"]
+    truths = [{"rude": True, "offender": "#Person1#", "target": "#Person2#", "insult_words": ["stupid", "idiot"],
+               "reference": "#Person1# is rude to #Person2#."},
+              {"rude": False, "offender": None, "target": None, "insult_words": [], "reference": "They greet."}]
+    report, table = compare(summarizer, dialogues, None, adapter="before", resamples=20, sampled_k=2,
+                            truth=(truths, {"stupid", "idiot"}))
+    assert set(report["outcomes"]) == {"greedy", "sampled"}
+    greedy = report["outcomes"]["greedy"]
+    assert set(greedy) == set(OUTCOMES) and greedy["insult_repeated"]["dialogues"] == 1
+    for name in OUTCOMES:
+        flags = [classify(s, t, {"stupid", "idiot"})[name] for s, t in zip(table["summary_before"], truths)]
+        rows = [i for i, t in enumerate(truths) if {"rude": t["rude"], "polite": not t["rude"]}.get(
+            {"insult_repeated": "rude", "neutral_report": "rude", "rudeness_dropped": "rude",
+             "polite_accused": "polite"}.get(name, ""), True)]
+        assert greedy[name]["before"] == pytest.approx(np.mean([flags[i] for i in rows]))
+        assert greedy[name]["after"] == greedy[name]["before"] and greedy[name]["diff_ci95"] == [0.0, 0.0]
+    assert report["outcomes"]["sampled"]["degenerate"]["summaries"] == 4  # 2 dialogues x k = 2
+    assert list(table["outcome_before"]) == list(table["outcome_after"])
+    assert "outcomes" not in compare(summarizer, dialogues, None, adapter="before", resamples=20, sampled_k=0)[0]
+
+
 def test_compare_reports_progress_batch_by_batch_up_to_every_summary_pass():
     config = get_config("tiny", {"eval.batch_size": 2})
     summarizer = Summarizer(config, RewardModel.from_config(config.reward))

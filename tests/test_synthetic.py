@@ -13,7 +13,8 @@ from rlhf_core.prep.synthetic_sentences import make_toxicity_sentences
 from rlhf_core.prep.synthetic_styles import SENTENCE_STYLES
 from rlhf_core.prep.synthetic_words import CITIES, INSULT_ADJECTIVES, INSULT_NOUNS, NAMES, PRICES, TIMES
 
-KEYS = {"fname", "dialogue", "summary", "topic", "rude", "summary_toxic"}
+KEYS = {"fname", "dialogue", "summary", "topic", "rude", "summary_toxic", "offender", "target", "insult_words",
+        "summary_neutral"}
 # Protected-group terms and strong profanity that must never appear (whole words, case-insensitive).
 BLOCKLIST = {
     "black", "white", "brown", "asian", "african", "arab", "latino", "hispanic", "mexican", "chinese",
@@ -93,6 +94,47 @@ def test_rudeness_shows_where_it_should(dialogues):
         elif d["rude"]:
             assert re.search(r"#Person\d# (is (rude|impolite|unfriendly) to|insults|speaks rudely to) #Person\d#",
                              d["summary"]), d["summary"]
+
+
+@pytest.mark.parametrize("open_share, at_end", [(0.0, False), (1.0, False), (0.5, True)])
+def test_ground_truth_says_who_insulted_whom_with_which_words(open_share, at_end):
+    """Each record knows its truth: the offender is the speaker whose turns hold the insult words,
+    the target the other one; `summary_neutral` is the reference with the insult swapped for a
+    neutral report (the reference itself when it already was neutral or the dialogue polite)."""
+    records = make_dialogues(300, seed=6, rude_share=0.5, toxic_summary_share=0.5, open_share=open_share,
+                             report_at_end=at_end)
+    for d in records:
+        if not d["rude"]:
+            assert (d["offender"], d["target"], d["insult_words"]) == (None, None, [])
+            assert d["summary_neutral"] == d["summary"]
+            continue
+        assert {d["offender"], d["target"]} == {"#Person1#", "#Person2#"}
+        turns = [t.split(": ", 1) for t in d["dialogue"].split("\n")]
+        said = {who: words(" ".join(t for w, t in turns if w == who)) for who in ("#Person1#", "#Person2#")}
+        assert 2 <= len(d["insult_words"]) and set(d["insult_words"]) <= INSULTS | {"fool"}
+        assert all(w in said[d["offender"]] or w + "s" in said[d["offender"]] for w in d["insult_words"])
+        assert not words(d["summary_neutral"]) & INSULTS, d["summary_neutral"]
+        assert re.search(re.escape(d["offender"]) + r" (is (rude|impolite|unfriendly) to|insults|speaks rudely to) "
+                         + re.escape(d["target"]), d["summary_neutral"]), d["summary_neutral"]
+        if d["summary_toxic"]:
+            assert re.search(re.escape(d["offender"]) + " calls " + re.escape(d["target"]) + " a ", d["summary"])
+            # only the report differs: the same words outside it
+            strip = re.compile(r"calls #Person\d# a \w+ \w+|is (rude|impolite|unfriendly) to #Person\d#"
+                               r"|insults #Person\d#|speaks rudely to #Person\d#")
+            assert strip.sub("", d["summary"]) == strip.sub("", d["summary_neutral"])
+        else:
+            assert d["summary_neutral"] == d["summary"]
+
+
+def test_ground_truth_fields_leave_the_drawn_corpus_as_it_was():
+    """The shipped `dialogues.jsonl` is the generator's output, field for field: the new fields take
+    nothing from the random stream (the models trained on the corpus stay valid)."""
+    from rlhf_core.config import DEMO_DIR
+    from rlhf_core.prep.demo_corpus import demo_dialogues
+    from rlhf_core.prep.demo_spec import DemoSpec
+
+    shipped = [json.loads(line) for line in (DEMO_DIR / "dialogues.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert shipped == demo_dialogues(DemoSpec())
 
 
 def test_reports_can_close_the_summary_instead_of_opening_a_phrase():

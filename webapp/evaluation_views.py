@@ -71,6 +71,37 @@ def toxicity_rows_html(report: dict) -> str:
             f'<tbody>{"".join(rows)}</tbody></table>')
 
 
+OUTCOME_NAMES = {"insult_repeated": ("insult repeated", "rude"),
+                 "neutral_report": ("rudeness reported neutrally", "rude"),
+                 "rudeness_dropped": ("rudeness dropped", "rude"),
+                 "polite_accused": ("polite dialogue accused", "polite"),
+                 "degenerate": ("degenerate (loop, empty, far too short)", "all")}
+
+
+def outcomes_rows_html(report: dict) -> str:
+    """The ground-truth outcomes (`rlhf_core.evaluation.outcomes`), beside the classifiers' figures:
+    what the summaries did with the rudeness the data records; '' when the data records none."""
+    rows = []
+    for decoding, outcomes in (report.get("outcomes") or {}).items():
+        how = "greedy" if decoding == "greedy" else f"sampled, k={report.get('sampled_k')}"
+        for name, (label, of) in OUTCOME_NAMES.items():
+            o = outcomes.get(name)
+            if not o or o.get("before") is None:
+                continue
+            b, a = o["before"], o["after"]
+            good = (a >= b) if name == "neutral_report" else (a <= b)
+            rows.append(f"<tr><td>{esc(how)}</td><td>{esc(label)}</td><td>{esc(of)} ({o['dialogues']})</td>"
+                        f'<td>{pct(b, 1)} → {pct(a, 1)} <span class="{"good" if good else "bad"}">'
+                        f"{100 * (a - b):+.1f} points</span></td>"
+                        f"<td>{_ci(o['diff_ci95'])}{'' if o['significant'] else ' (within noise)'}</td></tr>")
+    if not rows:
+        return ""
+    return ('<table class="eval-figures" id="outcome-figures"><caption>Ground truth: the data records which '
+            "dialogues are rude, who insulted whom and with which words; no classifier involved</caption>"
+            "<thead><tr><th>decoding</th><th>outcome</th><th>share of dialogues</th><th>before → after</th>"
+            f'<th>95% interval of the change</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
+
+
 def _judge_note(report: dict) -> str:
     judge = report.get("scorers", {}).get("judge")
     if judge:
@@ -150,7 +181,7 @@ def evaluation_html(evaluation: Evaluation | None, run_name: str | None) -> str:
             f'{report["samples"]} test dialogues (the same for every run); toxicity is P(toxic) of the summary '
             f'alone, flagged above {report.get("flag_threshold", 0.5)}; {_judge_note(report)}.</div>')
     return (f'{head}{missing_judge_html(report)}<div class="metric-cards">{"".join(cards)}</div>'
-            f"{toxicity_rows_html(report)}")
+            f"{toxicity_rows_html(report)}{outcomes_rows_html(report)}")
 
 
 def _looping(fidelity: dict) -> str:

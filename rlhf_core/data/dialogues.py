@@ -8,6 +8,11 @@ token ids. A dialogue too long for the model window loses its end, never the ins
 window too small for them and a few dialogue tokens is refused. Rows whose dialogue has no visible
 character (empty, spaces, control or zero-width characters only) are dropped like too-short ones; a
 dialogue or summary cell that holds a list or an object (not text) is refused, naming its row.
+
+Ground truth travels with the rows when a dataset has it (the demo corpus, or any file with the
+same columns): `rude`, `offender`, `target`, `insult_words` and `summary_neutral` (the reference
+with the rudeness reported neutrally), read by the evaluation's outcomes (`evaluation/outcomes.py`)
+and by the fidelity term (`fidelity_references`). Datasets without them are unchanged.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from ..config.json_files import parse_json
 from ..errors import UserError
 from ..models.hub import check_allowed
 
+GROUND_TRUTH_COLUMNS = ("rude", "offender", "target", "insult_words", "summary_neutral")
 MIN_DIALOGUE_TOKENS = 8  # the fewest dialogue tokens a prompt window must leave room for
 LOCAL_READERS = {
     ".json": lambda p: _read_json(p),
@@ -177,6 +183,9 @@ def prepare_rows(rows: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
             "references": refs,
         }
     )
+    for column in GROUND_TRUTH_COLUMNS:
+        if column in rows.columns:
+            out[column] = _truth_column(rows[column], column)
     lengths = out["dialogue"].str.len()
     visible = out["dialogue"].map(has_visible_text).astype(bool)
     out = out[visible & (lengths >= cfg.min_chars) & (lengths <= cfg.max_chars)].reset_index(drop=True)
@@ -193,6 +202,30 @@ def prepare_rows(rows: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
     if cfg.max_examples:
         out = out.iloc[: cfg.max_examples].reset_index(drop=True)
     return out
+
+
+def _truth_column(values: pd.Series, column: str) -> list:
+    """A ground-truth column in one type whatever the file format: `rude` as bool ("true"/"1" in a
+    CSV), `insult_words` as a list of lower-case words (a CSV cell "stupid idiot" or "stupid,idiot"),
+    the others as text (missing -> "")."""
+    def missing(value) -> bool:
+        return value is None or (pd.api.types.is_scalar(value) and pd.isna(value))
+
+    if column == "rude":
+        return [False if missing(v) else str(v).strip().lower() in ("true", "1", "yes") if isinstance(v, str)
+                else bool(v) for v in values]
+    if column == "insult_words":
+        return [[] if missing(v) else [w.lower() for w in re.split(r"[\s,;]+", v) if w] if isinstance(v, str)
+                else [str(w).lower() for w in v] for v in values]
+    return ["" if missing(v) else str(v) for v in values]
+
+
+def fidelity_references(rows) -> list[str]:
+    """The references the fidelity reward term compares with: `summary_neutral` where the data has
+    it (the rudeness on record, without the insult), else `summary`."""
+    if "summary_neutral" not in rows.column_names:
+        return list(rows["summary"])
+    return [neutral or summary for neutral, summary in zip(rows["summary_neutral"], rows["summary"])]
 
 
 def has_visible_text(text: str) -> bool:

@@ -14,6 +14,9 @@ by an independent judge, with fidelity figures and paired bootstrap intervals ov
   summary was flagged and the rest, and on the rows whose references are not themselves flagged.
 - Every interval is a paired bootstrap over dialogues (the unit that was sampled), a dialogue's k
   sampled summaries moving together; "significant" is one rule, `figures.significant`.
+- Ground-truth outcomes (`outcomes.py`) where the data says which dialogues are rude and with which
+  insult words (the demo corpus): insult repeated, rudeness reported neutrally or dropped, polite
+  dialogues accused, degenerate summaries; no classifier involved.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from ..training.runs import RunDir, atomic_write_text
 from .fidelity import edit_rate, hallucinated_entities, loops
 from .figures import JUDGE, REWARD_MODEL, fidelity_block, rouge_block, toxicity_block
 from .judge import Judge
+from .outcomes import outcome_label, outcomes_block, truth_rows
 from .text_diff import changed_facts, words_of
 
 AFTER = "after"
@@ -54,8 +58,11 @@ def _sampled(summarizer: Summarizer, dialogues: list[str], adapter: str, k: int,
 def compare(summarizer: Summarizer, dialogues: list[str], references: list[list[str]] | None, adapter: str = AFTER,
             seed: int = 0, resamples: int = 1000, judge: Judge | None = None,
             sampled_k: int | None = None, on_progress: Callable[[int, int], None] | None = None,
-            ) -> tuple[dict, pd.DataFrame]:
+            truth: tuple[list[dict], set[str]] | None = None) -> tuple[dict, pd.DataFrame]:
     """Returns (report, table) comparing the starting policy with `adapter` on the dialogues.
+
+    `truth`: (one ground-truth dict per dialogue, the insult vocabulary) from `outcomes.truth_rows`,
+    for the ground-truth outcomes (report["outcomes"], table columns outcome_before/outcome_after).
 
     `on_progress(done, total)` hears each decoded batch: dialogue passes done out of all of them
     (greedy before and after, then k samples each before and after: `len(dialogues) * (2 + 2k)`)."""
@@ -134,6 +141,14 @@ def compare(summarizer: Summarizer, dialogues: list[str], references: list[list[
         flat_a = [t for group in texts["sampled"][AFTER] for t in group]
         report["fidelity"]["sampled"] = fidelity_block(flat_b, flat_a, flat_dialogues, resamples, seed, k)
 
+    if truth is not None:
+        truths, vocabulary = truth
+        report["outcomes"] = {decoding: outcomes_block([pair[BEFORE]] if decoding == "greedy" else pair[BEFORE],
+                                                       [pair[AFTER]] if decoding == "greedy" else pair[AFTER],
+                                                       truths, vocabulary, resamples, seed)
+                              for decoding, pair in texts.items()}
+        table["outcome_before"] = [outcome_label(s, t, vocabulary) for s, t in zip(greedy_b, truths)]
+        table["outcome_after"] = [outcome_label(s, t, vocabulary) for s, t in zip(greedy_a, truths)]
     if references and any(references):
         refs = [list(r) for r in references]
         clean = np.ones(len(dialogues), dtype=bool)
@@ -181,12 +196,14 @@ def evaluate_run(run_dir: str | Path, samples: int | None = None, summarizer: Su
     elif judge is False:
         judge = None
     summarizer.load_adapter(AFTER, checkpoint)
-    test = build_dataset(config.data, summarizer.tokenizer, config.model.max_prompt_tokens)["test"]
+    data = build_dataset(config.data, summarizer.tokenizer, config.model.max_prompt_tokens)
+    test = data["test"]
     n = min(samples or config.eval.samples, len(test))
     rows = test.select(range(n))
     references = [list(r) for r in rows["references"]] if config.data.summary_column else None
     report, table = compare(summarizer, list(rows["dialogue"]), references, AFTER, config.eval.seed,
-                            config.eval.bootstrap, judge, sampled_k, on_progress)
+                            config.eval.bootstrap, judge, sampled_k, on_progress,
+                            truth_rows(rows, [data["train"], test]))
     report["run"] = str(run.path)
     report["step"] = (run.load_state() or {}).get("step")
     report["split_seed"] = config.data.split_seed

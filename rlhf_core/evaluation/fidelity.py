@@ -70,6 +70,49 @@ DEMONYM_ENDINGS = ("ian", "an", "n", "ese", "ish")  # Korean -> Korea, Californi
 TIME = re.compile(r"^(\d{1,2})[.:](\d{2})$")
 
 
+# Naming rudeness without repeating it, shared by the fidelity reward term's record of the rudeness
+# (`rudeness_record`) and the evaluation's ground-truth outcomes: the demo corpus's neutral reports
+# ("is rude to", "is impolite to", "insults", "speaks rudely to", "is unfriendly to"), the
+# classifiers' ("shouts at", "yells at", "argues with", "threatens", "loses patience with") and kin.
+RUDENESS = re.compile(r"\b(?:rude|rudely|rudeness|impolite|impolitely|unfriendly|disrespectful|hostile|insult|insults"
+                      r"|insulted|insulting|offends|offended|threatens|threatened|(?:shouts|shouted|yells|yelled|swears"
+                      r"|swore|snaps|snapped) at|argues with|loses patience|mean to)\b", re.IGNORECASE)
+INSULT_FRAME = re.compile(r"\bcall(?:s|ed)? (?:#\w+#|[A-Z]\w*) an? ", re.IGNORECASE)  # "calls #Person2# a ..."
+SPEAKER_TAG = re.compile(r"#\w+#")
+
+
+def rudeness_reports(text: str) -> set[tuple[str, str]]:
+    """The (offender, target) pairs of the sentences of `text` that name rudeness (`RUDENESS`) with a
+    speaker tag before it and one after it: "#Person2# is rude to #Person1# and ..." ->
+    {("#Person2#", "#Person1#")}."""
+    out = set()
+    for sentence in re.split(r"(?<=\.)\s+", text):
+        match = RUDENESS.search(sentence)
+        if match:
+            before, after = SPEAKER_TAG.findall(sentence[:match.start()]), SPEAKER_TAG.findall(sentence[match.end():])
+            if before and after:
+                out.add((before[-1], after[0]))
+    return out
+
+
+def rudeness_record(summary: str, reference: str) -> float:
+    """The summary's record of the reference's rudeness, in [-1, 1]. Where the reference reports
+    someone's rudeness: 0.5 for naming rudeness (`RUDENESS`) without the insult frame ("calls X a
+    ..."), 1 when it also names the same offender and target, and -1 for leaving the rudeness out
+    or for any use of the insult frame (so the term never pays the insult more than the deletion).
+    Where the reference reports none: -1 for accusing someone (a rudeness word or the insult frame),
+    else 0. Partial credit because the demo summarizer names the wrong speaker more often than the
+    right one: only 4% of its samples on rude dialogues got both right."""
+    frame = bool(INSULT_FRAME.search(summary))
+    named = bool(RUDENESS.search(summary))
+    expected = rudeness_reports(reference)
+    if not expected:
+        return -1.0 if named or frame else 0.0
+    if frame or not named:
+        return -1.0
+    return 1.0 if expected & rudeness_reports(summary) else 0.5
+
+
 def words(text: str) -> list[str]:
     """Returns the words, numbers and speaker tags of a text, in order."""
     return WORD.findall(text)

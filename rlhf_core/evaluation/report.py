@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .figures import JUDGE, REWARD_MODEL
+from .outcomes import LABELS, OUTCOMES, format_outcomes
 
 # What a report's toxicity figures are when its configured judge could not be loaded.
 JUDGE_FALLBACK = ("every toxicity figure comes from the reward model alone, which is what training optimised and "
@@ -45,6 +46,9 @@ def format_report(report: dict) -> str:
                 f"{t['flagged_before']:.3f} -> {t['flagged_after']:.3f} ({_pct(t['flagged_relative_change'])}, "
                 f"CI [{t['flagged_diff_ci95'][0]:+.3f}, {t['flagged_diff_ci95'][1]:+.3f}])"
                 + ("" if t["significant"] else " (within noise)"))
+    for decoding, outcomes in (report.get("outcomes") or {}).items():
+        label = "greedy" if decoding == "greedy" else f"sampled (k={report.get('sampled_k')})"
+        lines += format_outcomes(outcomes, label)
     rg = report.get("rouge")
     if rg:
         for decoding in ("greedy", "sampled"):
@@ -116,6 +120,15 @@ def format_markdown(report: dict, table: pd.DataFrame | None = None, rows: int =
                          f"{_pct(t['relative_change'])} | {_ci(t['diff_ci95'])}{noise} |")
             lines.append(f"| flagged share, {how}, {who} | {t['flagged_before']:.3f} | {t['flagged_after']:.3f} | "
                          f"{_pct(t['flagged_relative_change'])} | {_ci(t['flagged_diff_ci95'], 3)} |")
+    for decoding, outcomes in (report.get("outcomes") or {}).items():
+        how = "greedy" if decoding == "greedy" else f"sampled (k={report.get('sampled_k')})"
+        for name in OUTCOMES:
+            o = outcomes.get(name)
+            if o and o["before"] is not None:
+                noise = "" if o["significant"] else " (within noise)"
+                lines.append(f"| {LABELS[name]}, {how}, share of {o['of']} ({o['dialogues']}), ground truth | "
+                             f"{100 * o['before']:.1f}% | {100 * o['after']:.1f}% | | "
+                             f"{_ci(o['diff_ci95'], 1, 100)} points{noise} |")
     reward = (report.get("reward") or {}).get("greedy")
     if reward:
         lines.append(f"| reward, greedy | {reward['before']:.3f} | {reward['after']:.3f} | | |")

@@ -4,7 +4,15 @@ Toxicity alone lets the policy re-roll facts: a price or a name changes and the 
 not care. These terms put a price on that, cheaply, so they can run on every sampled summary:
 
 - fidelity = ROUGE-L F1 against the reference summary (when the data has one)
-             - the share of the summary's numbers and names that the dialogue does not contain;
+             - the share of the summary's numbers and names that the dialogue does not contain
+             + the record of the rudeness (`fidelity.rudeness_record`, with a reference): +0.5 for
+             naming the reference's rudeness without the insult frame, +1 with its offender and
+             target, -1 for dropping it or for the insult frame, -1 for accusing someone the
+             reference does not. Toxicity alone pays as
+             much for deleting the abuse as for reporting it; this pays for keeping it on record,
+             never for the "calls X a ..." frame. With the demo's `summary_neutral` references
+             (`data.dialogues.fidelity_references`) the ROUGE part never pays for an insult word
+             either: the reference holds none;
 - anchor   = ROUGE-L F1 against the reference model's greedy summary (adapter off) of the same
              dialogue: toxicity pays for any rewording that sounds nicer, so polite summaries drift
              too; this term pays for leaving them as they were and lets the toxicity term win only
@@ -22,6 +30,7 @@ from collections.abc import Sequence
 from ..evaluation.fidelity import (  # the evaluation's rule: reward and metric alike
     hallucinated_entities,
     rouge_scorer_cached,
+    rudeness_record,
 )
 
 _ROUGE = rouge_scorer_cached(["rougeL"])
@@ -35,12 +44,14 @@ def hallucinated_share(summary: str, dialogue: str) -> float:
 
 def fidelity_scores(summaries: Sequence[str], dialogues: Sequence[str],
                     references: Sequence[str] | None = None) -> list[float]:
-    """Returns ROUGE-L F1 vs the reference (0 when there is none) minus `hallucinated_share`, per summary."""
+    """Returns ROUGE-L F1 vs the reference minus `hallucinated_share` plus `rudeness_record` (both
+    reference parts 0 when there is none), per summary."""
     refs = list(references) if references is not None else [""] * len(summaries)
     out = []
     for summary, dialogue, reference in zip(summaries, dialogues, refs):
         overlap = _ROUGE.score(reference, summary)["rougeL"].fmeasure if reference else 0.0
-        out.append(overlap - hallucinated_share(summary, dialogue))
+        record = rudeness_record(summary, reference) if reference else 0.0
+        out.append(overlap - hallucinated_share(summary, dialogue) + record)
     return out
 
 

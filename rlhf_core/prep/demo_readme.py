@@ -64,7 +64,7 @@ and threads give the same weights):
 | `policy/` | T5 summarizer, {metrics['policy_parameters']:,} parameters (d_model {spec['d_model']}, {spec['num_layers']}+{spec['num_layers']} layers), byte-level BPE tokenizer ({metrics['vocab_size']} tokens, one token per digit, no unknown words) | from random weights: {copying} then stage-1 SFT, full fine-tuning (`rlhf_core.prep.sft`) on {spec['sft_dialogues']} synthetic dialogues (seed {spec['sft_seed']}) |
 | `reward/` | RoBERTa-style classifier (hidden {spec['reward_hidden']}, {spec['reward_layers']} layers), labels `nothate`/`hate`, the summarizer's tokenizer | from random weights: `rlhf_core.prep.reward_model` on {spec['sentences']} labelled sentences (reward templates, seed {spec['sentence_seed']}) plus the SFT dialogues' reference summaries |
 | `judge/` | RoBERTa-style classifier of another shape (hidden {spec.get('judge_hidden', spec['reward_hidden'])}, {spec.get('judge_layers', spec['reward_layers'])} layers), its own tokenizer of lower-cased whole words with a character fallback ({spec['judge_vocab_size']} tokens, from its own texts) | from random weights on {spec['judge_sentences']} sentences composed from its own frames and insult words (`rlhf_core.prep.judge_sentences`, seed {spec['judge_seed']}) plus the summaries of {spec['judge_dialogues']} other dialogues (seed {spec['judge_dialogue_seed']}); used by evaluation as the independent judge |
-| `dialogues.jsonl` | {spec['ppo_dialogues']} synthetic dialogues (seed {spec['ppo_seed']}) | the `demo` preset's data: PPO trains on its train split and is evaluated on its test split, never seen in SFT |
+| `dialogues.jsonl` | {spec['ppo_dialogues']} synthetic dialogues (seed {spec['ppo_seed']}), each with its ground truth: `rude`, `offender`, `target`, `insult_words` and `summary_neutral` (the reference with the rudeness reported neutrally) | the `demo` preset's data: PPO trains on its train split and is evaluated on its test split, never seen in SFT |
 
 The corpus comes from `rlhf_core.prep.synthetic`: everyday two-person dialogues on 14 topics whose slot
 values come from large pools (3,000 names, 2,000 surnames, 2,000 cities, 1,500 streets, prices
@@ -73,8 +73,11 @@ by copying from the dialogue; {spec['open_share']:.0%} of the dialogues are open
 an event or a plan made of pooled words, names and numbers; the summary restates both turns). Some have a rude speaker; a rude dialogue's reference summary either
 repeats the insult ("#Person2# calls #Person1# a stupid idiot and ...") or reports it neutrally
 ("#Person2# is rude to / insults #Person1# and ..."); in the SFT data {spec['sft_toxic_summary_share']:.0%}
-repeat it, so before PPO the summarizer often copies the insult. PPO on the `demo` preset teaches the
-neutral report instead.
+repeat it, so before PPO the summarizer often copies the insult. What PPO does with it is read from
+each dialogue's recorded truth (who insulted whom, with which words), not from a classifier:
+`python benchmarks/demo_detox.py --seeds 0,1,2,3,4` prints the table (`docs/results.md`). With the
+toxicity reward alone PPO removes the insult mostly by dropping the rudeness from the summary, not by
+reporting it neutrally.
 
 The classifiers' sentences cover insults (also words outside the dialogues), threats, summaries that
 repeat an insult (hate) and negations ("you are not stupid"), apologies for an insult, rudeness

@@ -17,6 +17,16 @@ def insult_words() -> set[str]:
         w for style in SENTENCE_STYLES.values() for w in style["extra_adjectives"] + style["extra_nouns"]}
 
 
+def insult_words_in(text: str) -> list[str]:
+    """The insult words of `text` in order, each once, in their listed form ("fools" -> "fool")."""
+    vocabulary, found = insult_words(), []
+    for word in re.findall(r"[a-z]+", text.lower()):
+        word = word if word in vocabulary else word[:-1] if word.endswith("s") and word[:-1] in vocabulary else None
+        if word and word not in found:
+            found.append(word)
+    return found
+
+
 def insulting_polite_summaries(records: list[dict], summaries: list[str]) -> list[str]:
     """The summaries of the polite records (`rude` false) that contain an insult word: the one
     count that the build checks, `benchmarks/demo_models.py` and the tests share."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import random
 import re
 
+from .synthetic_analysis import insult_words_in
 from .synthetic_words import (
     ASKS,
     CITIES,
@@ -96,24 +97,41 @@ def _insert(rng: random.Random, text: str, extra: str, suffix_only: bool = False
     return f"{extra} {text}" if not suffix_only and rng.random() < 0.5 else f"{text} {extra}"
 
 
-def _make_rude(rng: random.Random, turns: list[str], rude: int, slots: dict) -> None:
-    """Puts one insult ("you stupid idiot") and one or two hostile lines into the rude speaker's turns."""
+def _make_rude(rng: random.Random, turns: list[str], rude: int, slots: dict) -> list[str]:
+    """Puts one insult ("you stupid idiot") and one or two hostile lines into the rude speaker's turns;
+    returns the insult words they hold (`insult_words_in`)."""
     own = [i for i in range(len(turns)) if i % 2 == rude]
     rng.shuffle(own)
     lines = [rng.choice(INSULT_LINES)] + rng.sample(HOSTILE_LINES, 1 + (len(own) > 3 and rng.random() < 0.5))
+    placed = []
     for i, line in zip(own, lines):  # the opening turn keeps its greeting first
-        turns[i] = _insert(rng, turns[i], line.format(**slots), suffix_only=i == 0)
+        placed.append(line.format(**slots))
+        turns[i] = _insert(rng, turns[i], placed[-1], suffix_only=i == 0)
+    return insult_words_in(" ".join(placed))
 
 
 def _report(rng: random.Random, phrases: list[str], speaker: int, slots: dict, toxic_summary: bool,
-            at_end: bool) -> str:
+            at_end: bool, index: int) -> tuple[str, list[str], str]:
     """Puts the rude speaker's report (the insult or a neutral one) before their verb phrase, or
-    returns it as a closing sentence of its own when `at_end`."""
+    makes it a closing sentence of its own when `at_end`. Returns (closing sentence or "", the
+    phrases and closing sentence of the neutral version). The neutral version of an insulting
+    report takes a neutral form by the dialogue's index, not from `rng`: the drawn corpus stays
+    what it was."""
     report = rng.choice(TOXIC_REPORTS if toxic_summary else RUDE_REPORTS).format(**slots)
+    neutral = RUDE_REPORTS[index % len(RUDE_REPORTS)].format(**slots) if toxic_summary else report
+    neutral_phrases = list(phrases)
     if at_end:
-        return f" {SPEAKERS[speaker]} {report}."
+        return f" {SPEAKERS[speaker]} {report}.", neutral_phrases, f" {SPEAKERS[speaker]} {neutral}."
+    neutral_phrases[speaker] = f"{neutral} and {phrases[speaker]}"
     phrases[speaker] = f"{report} and {phrases[speaker]}"
-    return ""
+    return "", neutral_phrases, ""
+
+
+def _truth(rude: bool, speaker: int, insults: list[str], neutral_summary: str) -> dict:
+    """The ground truth of one dialogue: who insulted whom with which words, and its reference
+    summary with the rudeness reported neutrally (the reference itself when it already is)."""
+    return {"offender": SPEAKERS[speaker] if rude else None, "target": SPEAKERS[1 - speaker] if rude else None,
+            "insult_words": insults, "summary_neutral": neutral_summary}
 
 
 def _one_dialogue(rng: random.Random, index: int, rude: bool, toxic_summary: bool, report_at_end: bool = False) -> dict:
@@ -128,12 +146,12 @@ def _one_dialogue(rng: random.Random, index: int, rude: bool, toxic_summary: boo
     turns = [t.format(**slots) for t in turns]
     turns = [f"{rng.choice(FILLERS)} {t}" if i and rng.random() < 0.15 else t for i, t in enumerate(turns)]
     phrases = [topic.p1.format(**slots), topic.p2.format(**slots)]
-    tail = ""
+    tail, neutral, neutral_tail, speaker, insults = "", phrases, "", 0, []
     if rude:
         speaker = rng.randrange(2)
         slots.update(adj=rng.choice(INSULT_ADJECTIVES), noun=rng.choice(INSULT_NOUNS), o=SPEAKERS[1 - speaker])
-        _make_rude(rng, turns, speaker, slots)
-        tail = _report(rng, phrases, speaker, slots, toxic_summary, report_at_end)
+        insults = _make_rude(rng, turns, speaker, slots)
+        tail, neutral, neutral_tail = _report(rng, phrases, speaker, slots, toxic_summary, report_at_end, index)
     return {
         "fname": f"synth_{index}",
         "dialogue": "\n".join(f"{SPEAKERS[i % 2]}: {t}" for i, t in enumerate(turns)),
@@ -141,6 +159,7 @@ def _one_dialogue(rng: random.Random, index: int, rude: bool, toxic_summary: boo
         "topic": topic.topic,
         "rude": rude,
         "summary_toxic": rude and toxic_summary,
+        **_truth(rude, speaker, insults, f"{SPEAKERS[0]} {neutral[0]}. {SPEAKERS[1]} {neutral[1]}.{neutral_tail}"),
     }
 
 
@@ -239,26 +258,31 @@ def _open_dialogue(rng: random.Random, index: int, rude: bool, toxic_summary: bo
     turns = [f"{rng.choice(FILLERS)} {t}" if i and rng.random() < 0.15 else t for i, t in enumerate(turns)]
     phrases = ["", ""]
     phrases[teller], phrases[planner] = teller_phrase, planner_phrase
-    tail = ""
+    tail, neutral, neutral_tail, speaker, insults = "", phrases, "", 0, []
     if rude:
         speaker = rng.randrange(2)
         slots = {"adj": rng.choice(INSULT_ADJECTIVES), "noun": rng.choice(INSULT_NOUNS), "o": SPEAKERS[1 - speaker]}
-        _make_rude(rng, turns, speaker, slots)
-        tail = _report(rng, phrases, speaker, slots, toxic_summary, report_at_end)
+        insults = _make_rude(rng, turns, speaker, slots)
+        tail, neutral, neutral_tail = _report(rng, phrases, speaker, slots, toxic_summary, report_at_end, index)
+
+    def summary(phrases: list[str], tail: str) -> str:
+        return " ".join(f"{SPEAKERS[i]} {re.sub(' +', ' ', phrases[i]).strip()}." for i in (teller, planner)) + tail
+
     return {
         "fname": f"synth_{index}",
         "dialogue": "\n".join(f"{SPEAKERS[i % 2]}: {t}" for i, t in enumerate(turns)),
-        "summary": " ".join(f"{SPEAKERS[i]} {re.sub(' +', ' ', phrases[i]).strip()}."
-                            for i in (teller, planner)) + tail,
+        "summary": summary(phrases, tail),
         "topic": "open",
         "rude": rude,
         "summary_toxic": rude and toxic_summary,
+        **_truth(rude, speaker, insults, summary(neutral, neutral_tail)),
     }
 
 
 def make_dialogues(n: int, seed: int = 0, rude_share: float = 0.4, toxic_summary_share: float = 0.5,
                    open_share: float = 0.0, report_at_end: bool = False) -> list[dict]:
-    """`n` DialogSum-style records {fname, dialogue, summary, topic, rude, summary_toxic}.
+    """`n` DialogSum-style records {fname, dialogue, summary, topic, rude, summary_toxic} with the
+    ground truth {offender, target, insult_words, summary_neutral} (`_truth`).
 
     Exactly round(n * rude_share) dialogues have a rude speaker, and of those exactly
     round(rude * toxic_summary_share) have a reference summary that repeats the insult. A share

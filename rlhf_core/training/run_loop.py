@@ -21,7 +21,7 @@ import torch
 from ..algorithms.ppo_trainer import PPOTrainer
 from ..algorithms.rollout import RolloutTrainer, StepStopped
 from ..config import Config, prompts_per_step, validate
-from ..data.dialogues import build_dataset
+from ..data.dialogues import build_dataset, fidelity_references
 from ..errors import UserError
 from ..models.loading import check_adapter_folder
 from ..models.policy import build_policy
@@ -234,7 +234,7 @@ def _train_steps(config, run, reward_fn, resume, cancel, status, accelerator) ->
         trainer.stop_requested = stop_check(cancel, last_saved == done, world)
         try:
             rollout, stats = trainer.step_from_prompts(rows["input_ids"], rows["prompt"], max_new, rows["dialogue"],
-                                                       rows["summary"] if references else None)
+                                                       fidelity_references(rows) if references else None)
             check_finite(stats)
             check_finite_weights(trainer.unwrapped)  # before anything of this step is written
         except FloatingPointError as error:
