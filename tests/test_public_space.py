@@ -4,6 +4,7 @@ Tiny preset, fresh runs folder per test (`app_runs`), handlers called directly.
 """
 
 import json
+import time
 
 import gradio as gr
 import pytest
@@ -152,8 +153,11 @@ def test_a_visitor_over_their_budget_is_refused_in_one_line_and_others_are_not(a
 
     monkeypatch.setenv("RLHF_PUBLIC", "1")
     monkeypatch.setenv("RLHF_VISITOR_RUNS_PER_DAY", "1")
+    assert JOBS.wait(60)  # nothing of an earlier test still running: this start must really start
+    asked = time.time()
     app_module.start_training("tiny", request=visitor("203.0.113.5", "a"), **{**TINY, "steps": 1})
-    assert JOBS.wait(60) and JOBS.snapshot().state == DONE
+    assert JOBS.wait(60) and JOBS.snapshot().state == DONE and JOBS.snapshot().started_at >= asked
+    assert len(json.loads((app_runs / budgets.LEDGER).read_text())["runs"]) == 1
     progress = app_module.start_training("tiny", request=visitor("203.0.113.5", "a new tab"), **TINY)[0]
     assert "RLHF_VISITOR_RUNS_PER_DAY" in progress and not JOBS.snapshot().active
     app_module.start_training("tiny", request=visitor("198.51.100.7", "b"), **{**TINY, "steps": 1})
