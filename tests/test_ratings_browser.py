@@ -39,7 +39,8 @@ def browser_type_launch_args(browser_type_launch_args):
 def rate(page, less_toxic: str, more_faithful: str) -> str:
     """Answers both questions on the pair shown; returns the dialogue it was about."""
     expect(page.locator("#judge-a .judge-text")).not_to_be_empty(timeout=30_000)
-    dialogue = page.locator("#judge-status").inner_text()
+    expect(page.locator("#judge-status")).not_to_contain_text("processing", timeout=15_000)  # Gradio's overlay
+    dialogue = re.search(r"Dialogue (\S+)", page.locator("#judge-status").inner_text())[1]
     expect(page.locator("#judge-reveal")).to_be_empty()  # which is which: not on the page before the vote
     assert "was after RLHF" not in page.locator("#tab-judge").inner_text()
     assert "after_side" not in page.content()
@@ -63,7 +64,12 @@ def test_rate_three_pairs_and_see_the_win_rate(browser, app_url, app_runs, name,
     for number, answers in enumerate([("A", "B"), ("B", "The same"), ("The same", "A")], 1):
         if number > 1:
             page.locator("#judge-next").click()
-            expect(page.locator("#judge-status")).not_to_have_text(seen[-1], timeout=15_000)
+            # The next pair is on the page when the status names another dialogue and Gradio's
+            # "processing" overlay (inside the status box while the event runs) is gone.
+            page.wait_for_function(
+                """old => { const t = document.querySelector('#judge-status').innerText;
+                            return !t.includes('processing') && /Dialogue \\S+/.test(t)
+                                   && !t.includes('Dialogue ' + old + ' '); }""", arg=seen[-1], timeout=15_000)
         seen.append(rate(page, *answers))
         expect(page.locator("#human-ratings")).to_contain_text(f"Human ratings: {number} of {number} of 6 pairs",
                                                                timeout=15_000)
