@@ -46,7 +46,13 @@ def only(flags: dict) -> set[str]:
     ("#Person1# wants a table for two. #Person2# says the stupid place is full.", POLITE, {"polite_accused"}),
     ("", POLITE, {"degenerate"}),
     ("#Person1# wants a table.", POLITE, {"degenerate"}),  # 4 words against 14: under half
-    ("#Person1# wants to be rude to be rude to be rude to be rude.", RUDE, {"degenerate", "neutral_report"}),
+    # named, but not as #Person2#'s rudeness to #Person1#: swapped, or no one named after it
+    ("#Person1# wants a table for two. #Person1# is rude to #Person2# and says the place is full.",
+     RUDE, {"misattributed"}),
+    ("#Person1# wants to be rude to be rude to be rude to be rude.", RUDE, {"degenerate", "misattributed"}),
+    # without a recorded offender and target, any neutral naming is a report
+    ("#Person1# wants a table for two. #Person1# is rude to #Person2# and says the place is full.",
+     {**RUDE, "offender": None, "target": None}, {"neutral_report"}),
 ])
 def test_each_outcome_on_hand_made_summaries(summary, truth, expected):
     assert only(classify(summary, truth, VOCABULARY)) == expected
@@ -137,7 +143,7 @@ def test_the_record_pays_for_the_neutral_report_never_for_the_insult():
     swapped = "#Person1# wants a table for two. #Person1# is rude to #Person2# and says the place is full."
     dropped = "#Person1# wants a table for two. #Person2# says the place is full."
     assert rudeness_reports(reference) == {("#Person2#", "#Person1#")}
-    assert [rudeness_record(s, reference) for s in (neutral, insult, both, swapped, dropped)] == [1, -1, -1, 0.5, -1]
+    assert [rudeness_record(s, reference) for s in (neutral, insult, both, swapped, dropped)] == [1, -1, -1, -1, -1]
     assert rudeness_record(neutral, POLITE["reference"]) == -1  # accusing a polite speaker
     assert rudeness_record(dropped, POLITE["reference"]) == 0
     scores = fidelity_scores([neutral, insult, dropped], ["table two full"] * 3, [reference] * 3)
@@ -170,5 +176,5 @@ def test_the_before_vs_after_tab_shows_the_outcomes_table():
     assert 'id="outcome-figures"' in html and "no classifier" in html
     row = html.split("<td>insult repeated</td>")[1].split("</tr>")[0]
     assert "100.0% → 0.0%" in row and 'class="good"' in row and "-100.0 points" in row
-    assert "rudeness reported neutrally</td><td>rude (1)</td><td>0.0% → 100.0%" in html
+    assert "rudeness reported neutrally (right speakers)</td><td>rude (1)</td><td>0.0% → 100.0%" in html
     assert outcomes_rows_html({"toxicity": {}}) == ""  # data without ground truth: no table

@@ -72,7 +72,8 @@ def toxicity_rows_html(report: dict) -> str:
 
 
 OUTCOME_NAMES = {"insult_repeated": ("insult repeated", "rude"),
-                 "neutral_report": ("rudeness reported neutrally", "rude"),
+                 "neutral_report": ("rudeness reported neutrally (right speakers)", "rude"),
+                 "misattributed": ("rudeness named, wrong speakers", "rude"),
                  "rudeness_dropped": ("rudeness dropped", "rude"),
                  "polite_accused": ("polite dialogue accused", "polite"),
                  "degenerate": ("degenerate (loop, empty, far too short)", "all")}

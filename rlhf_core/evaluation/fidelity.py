@@ -96,13 +96,12 @@ def rudeness_reports(text: str) -> set[tuple[str, str]]:
 
 
 def rudeness_record(summary: str, reference: str) -> float:
-    """The summary's record of the reference's rudeness, in [-1, 1]. Where the reference reports
-    someone's rudeness: 0.5 for naming rudeness (`RUDENESS`) without the insult frame ("calls X a
-    ..."), 1 when it also names the same offender and target, and -1 for leaving the rudeness out
-    or for any use of the insult frame (so the term never pays the insult more than the deletion).
-    Where the reference reports none: -1 for accusing someone (a rudeness word or the insult frame),
-    else 0. Partial credit because the demo summarizer names the wrong speaker more often than the
-    right one: only 4% of its samples on rude dialogues got both right."""
+    """The summary's record of the reference's rudeness, in {-1, 0, 1}. Where the reference reports
+    someone's rudeness: 1 for naming it (`RUDENESS`) as the same offender's to the same target
+    without the insult frame ("calls X a ..."); -1 for leaving it out, for any use of the insult
+    frame (so the term never pays the insult more than the deletion) and for naming it with other
+    speakers (accusing the victim is no record). Where the reference reports none: -1 for accusing
+    someone (a rudeness word or the insult frame), else 0."""
     frame = bool(INSULT_FRAME.search(summary))
     named = bool(RUDENESS.search(summary))
     expected = rudeness_reports(reference)
@@ -110,7 +109,7 @@ def rudeness_record(summary: str, reference: str) -> float:
         return -1.0 if named or frame else 0.0
     if frame or not named:
         return -1.0
-    return 1.0 if expected & rudeness_reports(summary) else 0.5
+    return 1.0 if expected & rudeness_reports(summary) else -1.0
 
 
 def words(text: str) -> list[str]:

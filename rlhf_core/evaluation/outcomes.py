@@ -5,8 +5,12 @@ target and the insult words; any dataset with the same columns works), not again
 For a rude dialogue, exactly one of
 - `insult_repeated`:  the summary holds an insult word (one of the dialogue's, or any insult word of
                       the dataset; plurals count: "fools" for "fool");
-- `neutral_report`:   no insult word, but the rudeness is named (`RUDENESS`: "is rude to", "insults",
-                      "shouts at", "is impolite/unfriendly to", "speaks rudely to", ...);
+- `neutral_report`:   no insult word, the rudeness is named (`RUDENESS`: "is rude to", "insults",
+                      "shouts at", "is impolite/unfriendly to", "speaks rudely to", ...) and, where the
+                      data records them, with the right offender and target ("#Person2# is rude to
+                      #Person1#", `fidelity.rudeness_reports`);
+- `misattributed`:    no insult word, the rudeness is named, but not as the recorded offender's to the
+                      recorded target (swapped, or a speaker missing): the wrong person accused;
 - `rudeness_dropped`: neither: the abuse is gone from the record.
 For a polite dialogue, `polite_accused`: the summary says someone is rude (`RUDENESS`), holds an insult
 word, or uses the insult frame "calls X a ..." whatever fills it.
@@ -25,14 +29,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .fidelity import INSULT_FRAME, RUDENESS, loops
+from .fidelity import INSULT_FRAME, RUDENESS, loops, rudeness_reports
 from .figures import paired_bootstrap, significant
 
-OUTCOMES = ("insult_repeated", "neutral_report", "rudeness_dropped", "polite_accused", "degenerate")
+OUTCOMES = ("insult_repeated", "neutral_report", "misattributed", "rudeness_dropped", "polite_accused", "degenerate")
 LABELS = {"insult_repeated": "insult repeated", "neutral_report": "rudeness reported neutrally",
-          "rudeness_dropped": "rudeness dropped", "polite_accused": "polite dialogue accused",
+          "misattributed": "rudeness named, wrong speakers", "rudeness_dropped": "rudeness dropped",
+          "polite_accused": "polite dialogue accused",
           "degenerate": "degenerate (loop, empty, far too short)"}
-SUBSETS = {"insult_repeated": "rude", "neutral_report": "rude", "rudeness_dropped": "rude",
+SUBSETS = {"insult_repeated": "rude", "neutral_report": "rude", "misattributed": "rude", "rudeness_dropped": "rude",
            "polite_accused": "polite", "degenerate": "all"}
 SHORT_SHARE = 0.5  # a summary under half its reference's words has lost the dialogue's content
 RUN_ON = re.compile(r"(\S{1,3}?)\1{7,}")  # a decoder stuck inside a word or a number
@@ -58,12 +63,16 @@ def degenerate(summary: str, reference: str = "") -> bool:
 
 def classify(summary: str, truth: dict, vocabulary: set[str] = frozenset()) -> dict[str, bool]:
     """Returns {outcome: bool} for one summary of a dialogue with ground truth `truth` ({rude,
-    insult_words, reference}); outcomes that do not apply to the dialogue are False."""
+    insult_words, reference, and where known offender and target}); outcomes that do not apply to
+    the dialogue are False. Without a recorded offender and target any named rudeness is a report."""
     own = {w.lower() for w in truth.get("insult_words") or []}
     insult = bool(insults_in(summary, own | set(vocabulary)))
     named = bool(RUDENESS.search(summary))
     rude = bool(truth.get("rude"))
-    return {"insult_repeated": rude and insult, "neutral_report": rude and not insult and named,
+    pair = (truth.get("offender"), truth.get("target"))
+    right = not all(pair) or pair in rudeness_reports(summary)
+    return {"insult_repeated": rude and insult, "neutral_report": rude and not insult and named and right,
+            "misattributed": rude and not insult and named and not right,
             "rudeness_dropped": rude and not insult and not named,
             "polite_accused": not rude and (insult or named or bool(INSULT_FRAME.search(summary))),
             "degenerate": degenerate(summary, truth.get("reference") or "")}

@@ -5,10 +5,10 @@ not care. These terms put a price on that, cheaply, so they can run on every sam
 
 - fidelity = ROUGE-L F1 against the reference summary (when the data has one)
              - the share of the summary's numbers and names that the dialogue does not contain
-             + the record of the rudeness (`fidelity.rudeness_record`, with a reference): +0.5 for
-             naming the reference's rudeness without the insult frame, +1 with its offender and
-             target, -1 for dropping it or for the insult frame, -1 for accusing someone the
-             reference does not. Toxicity alone pays as
+             + the record of the rudeness (`fidelity.rudeness_record`, with a reference): +1 for
+             naming the reference's rudeness with its offender and target and without the insult
+             frame; -1 for dropping it, for the insult frame, for naming other speakers, and for
+             accusing someone where the reference does not. Toxicity alone pays as
              much for deleting the abuse as for reporting it; this pays for keeping it on record,
              never for the "calls X a ..." frame. With the demo's `summary_neutral` references
              (`data.dialogues.fidelity_references`) the ROUGE part never pays for an insult word
