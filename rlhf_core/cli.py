@@ -115,9 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default=None, help=(
         "demo folder, replaced once the build succeeds (default: the checkpoints/demo that the demo preset loads)"))
     demo.add_argument("--data-dir", default=None, help="keep the generated corpus here (default: a temporary folder)")
-    demo.add_argument("--only", choices=["judge"], default=None, help=(
-        "retrain only this model of an existing demo folder and update its metrics and README "
-        "(the judge: about 2 min)"))
+    demo.add_argument("--only", choices=["reward", "judge"], default=None, help=(
+        "retrain only this classifier of an existing demo folder and update its metrics and README "
+        "(minutes; the reward model only with the same summarizer tokenizer)"))
     demo.add_argument("--threads", type=int, default=1, help=(
         "torch CPU threads (default 1: on a shared 2-core machine, two threads wait on each other)"))
     from .evaluation.ratings_export import add_parser as add_ratings
@@ -351,20 +351,20 @@ def cmd_reward_train(args) -> int:
 
 def cmd_build_demo(args) -> int:
     from .config import DEMO_DIR
-    from .prep.build_demo import build_demo, rebuild_judge
+    from .prep.build_demo import build_demo, rebuild_classifier
 
     _set_threads(args.threads)
     out = args.out or str(DEMO_DIR)
-    if args.only == "judge":
+    if args.only:
         if args.data_dir:
-            raise UserError("--data-dir is for a full build; --only judge keeps no corpus")
-        metrics = rebuild_judge(out, on_status=_status)
-        probes = metrics["classifier_checks"]["judge"].get("handwritten_probes")
-        print(f"judge rebuilt in {metrics['seconds']['judge'] / 60:.1f} min: held-out F1 "
-              f"{metrics['judge']['test']['f1']:.4f}" + (f", hand-written probes accuracy {probes['accuracy']:.3f} "
+            raise UserError(f"--data-dir is for a full build; --only {args.only} keeps no corpus")
+        metrics = rebuild_classifier(out, args.only, on_status=_status)
+        probes = metrics["classifier_checks"][args.only].get("handwritten_probes")
+        print(f"{args.only} rebuilt in {metrics['seconds'][args.only] / 60:.1f} min: held-out F1 "
+              f"{metrics[args.only]['test']['f1']:.4f}" + (f", hand-written probes accuracy {probes['accuracy']:.3f} "
                                                           f"({probes['tp'] + probes['tn']}/{probes['texts']})"
                                                           if probes else ""))
-        print(f"wrote {out}/judge, {out}/demo_metrics.json and {out}/README.md", file=sys.stderr)
+        print(f"wrote {out}/{args.only}, {out}/demo_metrics.json and {out}/README.md", file=sys.stderr)
         return 0
     metrics = build_demo(out, data_dir=args.data_dir, on_status=_status)
     sft, reward = metrics["sft"], metrics["reward"]["test"]

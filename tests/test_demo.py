@@ -13,7 +13,7 @@ from rlhf_core.evaluation.fidelity import hallucinated_entities, loops
 from rlhf_core.evaluation.figures import rouge
 from rlhf_core.models.loading import load_seq2seq
 from rlhf_core.models.summarizer import greedy_summaries
-from rlhf_core.prep.build_demo import build_demo, rebuild_judge
+from rlhf_core.prep.build_demo import build_demo, rebuild_classifier
 from rlhf_core.prep.copy_pretrain import CopyPretrainConfig
 from rlhf_core.prep.demo_checks import HANDWRITTEN_FILE, PROBES_FILE, read_jsonl, summarizer_checks
 from rlhf_core.prep.demo_corpus import copy_rows
@@ -252,6 +252,8 @@ def test_the_demo_presets_ppo_settings_detoxify_rude_dialogues(tmp_path):
 
 
 def test_build_demo_at_toy_size_writes_a_complete_demo(tmp_path):
+    from rlhf_core import UserError
+
     spec = DemoSpec(sft_dialogues=40, ppo_dialogues=20, sentences=40, judge_sentences=40, judge_dialogues=20,
                     vocab_size=400, judge_vocab_size=400, d_model=16, d_ff=32, num_heads=2, num_layers=1,
                     sft=SFTConfig(mode="full", max_steps=2, batch_size=8, eval_samples=2, eval_max_new_tokens=8),
@@ -276,11 +278,14 @@ def test_build_demo_at_toy_size_writes_a_complete_demo(tmp_path):
                                                    "judge/model.safetensors", "policy/tokenizer.json")}
     build_demo(out, spec, parallel=False)  # rebuilt in place, bit for bit, with the classifiers in this process
     assert all((out / p).read_bytes() == data for p, data in weights.items())
-    (out / "judge" / "model.safetensors").unlink()
-    rebuilt = rebuild_judge(out, spec)  # `build-demo --only judge`: the same judge as the full build
-    assert (out / "judge" / "model.safetensors").read_bytes() == weights["judge/model.safetensors"]
-    assert rebuilt["classifier_checks"]["judge"]["handwritten_probes"]["texts"] >= 60
-    assert json.loads((out / "demo_metrics.json").read_text())["judge"] == rebuilt["judge"]
+    for name in ("judge", "reward"):  # `build-demo --only NAME`: the same classifier as the full build
+        (out / name / "model.safetensors").unlink()
+        rebuilt = rebuild_classifier(out, name, spec)
+        assert (out / name / "model.safetensors").read_bytes() == weights[f"{name}/model.safetensors"]
+        assert rebuilt["classifier_checks"][name]["handwritten_probes"]["texts"] >= 60
+        assert json.loads((out / "demo_metrics.json").read_text())[name] == rebuilt[name]
+    with pytest.raises(UserError, match="run a full build-demo"):  # another vocabulary than the summarizer's
+        rebuild_classifier(out, "reward", dataclasses.replace(spec, vocab_size=spec.vocab_size + 50))
 
 
 def test_copy_task_rows_repeat_turns_of_the_dialogues_and_never_an_insult():
@@ -301,5 +306,5 @@ def test_build_demo_refuses_a_folder_that_is_not_a_demo(tmp_path):
     with pytest.raises(UserError, match="not a demo folder"):
         build_demo(tmp_path, DemoSpec())
     with pytest.raises(UserError, match="not a built demo folder"):
-        rebuild_judge(tmp_path, DemoSpec())
+        rebuild_classifier(tmp_path, "judge", DemoSpec())
     assert (tmp_path / "notes.txt").is_file()

@@ -35,12 +35,12 @@ from ..config.json_files import read_json_file
 from ..errors import UserError
 from ..evaluation.classifier_agreement import probe_agreement
 from .copy_pretrain import pretrain_copying
-from .demo_checks import HANDWRITTEN_FILE, PROBES_FILE, classifier_checks, read_jsonl, score_texts, summarizer_checks
+from .demo_checks import HANDWRITTEN_FILE, PROBES_FILE, classifier_checks, read_jsonl, summarizer_checks
 from .demo_corpus import copy_rows, demo_dialogues, policy_corpus
 from .demo_init import SPECIAL_TOKENS, init_classifier, init_summarizer, word_vocabulary, wrap_tokenizer
 from .demo_readme import readme
 from .demo_spec import DemoSpec
-from .judge_sentences import judge_texts, make_judge_sentences
+from .judge_sentences import judge_texts
 from .reward_model import RewardTrainConfig, format_metrics, run_reward_training
 from .sft import run_sft
 from .synthetic import write_jsonl
@@ -226,47 +226,62 @@ def train_summarizer(spec: DemoSpec, vocabulary, sft_dialogues: list[dict], data
     return metrics, sum(p.numel() for p in initial.parameters())
 
 
-def rebuild_judge(out_dir: str | Path, spec: DemoSpec | None = None,
-                  on_status: Callable[[str], None] | None = None) -> dict:
-    """Retrains only the judge of an existing demo folder (a few minutes instead of a full build)
-    and updates its metrics and README. The judge's data, tokenizer and seeds do not depend on the
-    other models, so this gives the same judge as a full build with the same `spec`."""
+def rebuild_classifier(out_dir: str | Path, name: str, spec: DemoSpec | None = None,
+                       on_status: Callable[[str], None] | None = None) -> dict:
+    """Retrains only the reward model or the judge (`name`) of an existing demo folder (minutes
+    instead of a full build) and updates its metrics and README. Each one's data and seeds do not
+    depend on the other models, so this gives the same classifier as a full build with the same
+    `spec`; the reward model shares the summarizer's tokenizer, so it is refused when this spec's
+    vocabulary is not the one the folder's summarizer was trained with."""
     spec = spec or DemoSpec()
     status = on_status or (lambda message: None)
     out = Path(out_dir)
     if not (out / MARKER_FILE).is_file():
         raise UserError(f"{out} is not a built demo folder (no {MARKER_FILE}); run a full build-demo first")
     metrics = read_json_file(out / MARKER_FILE, "the demo build record")
-    with tempfile.TemporaryDirectory(prefix="build-judge-") as scratch:
+    settings = spec.judge if name == "judge" else spec.reward
+    with tempfile.TemporaryDirectory(prefix=f"build-{name}-") as scratch:
         scratch = Path(scratch)
         t0 = time.perf_counter()
-        texts = judge_texts(spec)
-        vocabulary = word_vocabulary([r["text"] for r in texts], spec.judge_vocab_size)
-        status(f"training the judge from scratch on {len(texts)} labelled texts")
-        judge_metrics = _train_classifier(vocabulary, spec, spec.judge, texts, scratch / "data", scratch,
-                                          scratch / "judge", "judge", status)
+        texts, vocabulary = _classifier_data(name, spec, out)
+        status(f"training the {name} from scratch on {len(texts)} labelled texts")
+        trained = _train_classifier(vocabulary, spec, settings, texts, scratch / "data", scratch, scratch / name, name,
+                                    status)
         seconds = time.perf_counter() - t0
-        status("checking the judge on texts it never saw")
-        ppo_dialogues = demo_dialogues(spec)
-        metrics["classifier_checks"]["judge"] = classifier_checks(scratch / "judge", spec.judge, spec, ppo_dialogues)
-        # The judge's templates and the probes may have changed: the reward model's checks on them too.
-        reward_checks = metrics["classifier_checks"]["reward"]
-        reward_checks["judge_style_sentences"] = score_texts(
-            out / "reward", make_judge_sentences(1000, spec.judge_seed + 100), spec.reward.max_length)
-        if PROBES_FILE.is_file():
-            reward_checks["handwritten_probes"] = score_texts(out / "reward", read_jsonl(PROBES_FILE),
-                                                              spec.reward.max_length)
-        metrics["classifier_agreement"] = classifier_agreement(out / "reward", scratch / "judge")
-        _file_names_only(scratch / "judge" / "reward_metrics.json")
+        # Both classifiers' checks: the rebuilt one's templates may have changed, and the other is
+        # also checked on sentences in the rebuilt one's style.
+        status("checking both classifiers on texts they never saw")
+        folders = {"reward": out / "reward", "judge": out / "judge", name: scratch / name}
+        metrics["classifier_checks"] = {n: classifier_checks(folders[n], s, spec, demo_dialogues(spec))
+                                        for n, s in (("reward", spec.reward), ("judge", spec.judge))}
+        metrics["classifier_agreement"] = classifier_agreement(folders["reward"], folders["judge"])
+        _file_names_only(scratch / name / "reward_metrics.json")
         metrics["spec"] = asdict(spec)
-        metrics["judge"] = {k: v for k, v in judge_metrics.items() if k not in ("model", "data", "config")}
-        metrics["seconds"]["judge"] = round(seconds, 1)
+        metrics[name] = {k: v for k, v in trained.items() if k not in ("model", "data", "config")}
+        metrics["seconds"][name] = round(seconds, 1)
         metrics["seconds"]["total"] = _total_seconds(metrics["seconds"])
-        shutil.rmtree(out / "judge")
-        shutil.copytree(scratch / "judge", out / "judge")
+        shutil.rmtree(out / name)
+        shutil.copytree(scratch / name, out / name)
     (out / MARKER_FILE).write_text(json.dumps(metrics, indent=2))
     (out / "README.md").write_text(readme(metrics))
     return metrics
+
+
+def _classifier_data(name: str, spec: DemoSpec, out: Path) -> tuple[list[dict], object]:
+    """(labelled texts, tokenizer vocabulary) of the judge or of the reward model, as a full build
+    makes them."""
+    from transformers import AutoTokenizer
+
+    if name == "judge":
+        texts = judge_texts(spec)
+        return texts, word_vocabulary([r["text"] for r in texts], spec.judge_vocab_size)
+    if name != "reward":
+        raise UserError(f"unknown classifier '{name}' (reward or judge)")
+    _, texts, vocabulary = policy_corpus(spec)
+    if wrap_tokenizer(vocabulary).get_vocab() != AutoTokenizer.from_pretrained(str(out / "policy")).get_vocab():
+        raise UserError(f"the reward model shares the summarizer's tokenizer, and this build's vocabulary is not "
+                        f"the one of {out / 'policy'}: run a full build-demo")
+    return texts, vocabulary
 
 
 def classifier_agreement(reward_dir: Path, judge_dir: Path) -> dict:
