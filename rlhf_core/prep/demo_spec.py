@@ -20,8 +20,9 @@ class DemoSpec:
     sft_seed: int = 1
     sft_rude_share: float = 0.5
     # More insulting than neutral reports among rude dialogues' references, so greedy decoding
-    # copies the insult before PPO (there is something to remove) while sampling still shows the
-    # neutral report often enough for PPO to find and amplify it.
+    # copies the insult before PPO (there is something to remove). Fewer (0.5, 0.3) make the
+    # summarizer name the rudeness more often but rarely with the right speakers, and leave little
+    # to detoxify (docs/experiments.md, "More neutral reports in the summarizer's SFT data").
     sft_toxic_summary_share: float = 0.7
     # Where a rude speaker's report goes in every corpus's summaries: before their verb phrase
     # ("calls #Person1# a stupid idiot and ..."), or as a closing sentence of its own.
