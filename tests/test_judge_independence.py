@@ -13,6 +13,7 @@ from rlhf_core.evaluation.classifier_agreement import HELD_OUT_PROBES_FILE, agre
 from rlhf_core.prep.demo_checks import PROBES_FILE, read_jsonl
 from rlhf_core.prep.demo_spec import DemoSpec
 from rlhf_core.prep.judge_sentences import judge_texts, make_judge_sentences
+from rlhf_core.prep.synthetic_sentences import make_toxicity_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,6 +77,8 @@ def test_held_out_probes_cover_the_frames_and_are_not_training_texts():
     texts = {p["text"].lower() for p in probes}
     assert not texts & {p["text"].lower() for p in read_jsonl(PROBES_FILE)}
     assert not texts & {t["text"].lower() for t in judge_texts(DemoSpec())}
+    spec = DemoSpec()  # nor the reward model's sentences
+    assert not texts & {t["text"].lower() for t in make_toxicity_sentences(spec.sentences, spec.sentence_seed)}
 
 
 def test_judge_sentences_put_praise_in_the_insult_frames_and_are_reproducible():

@@ -3,10 +3,28 @@ free of anything about protected groups."""
 
 import json
 import os
+import random
 import re
 
 import pytest
 
+from rlhf_core.prep.judge_words import JUDGE_INSULT_ADJECTIVES, JUDGE_INSULT_NOUNS
+from rlhf_core.prep.judge_words import PRAISE_ADJECTIVES as JUDGE_PRAISE_ADJECTIVES
+from rlhf_core.prep.reward_frames import (
+    CHARACTERS,
+    FATES,
+    HARMS,
+    HATE_FAMILIES,
+    NONCE_INSULTS,
+    NOTHATE_FAMILIES,
+    PLAIN_WORDS,
+    REWARD_INSULT_ADJECTIVES,
+    REWARD_INSULT_NOUNS,
+    REWARD_PRAISE_ADJECTIVES,
+    REWARD_PRAISE_NOUNS,
+    STORIES,
+    compose,
+)
 from rlhf_core.prep.synthetic import main, write_jsonl
 from rlhf_core.prep.synthetic_dialogues import make_dialogues
 from rlhf_core.prep.synthetic_sentences import make_toxicity_sentences
@@ -170,9 +188,12 @@ def test_sentences_balanced_and_labelled(sentences):
 
 def test_sentence_classes_separate_by_meaning_not_words_or_length(sentences):
     threats = {"hurt", "hit", "punch", "regret", "sorry", "pay", "back", "angry", "run", "smash"}
+    threats |= {h.split()[0] for h in HARMS} | {w for fate in FATES for w in words(fate)} - {"you", "the", "a"}
     for s in sentences:
         if s["label"] == "hate":
-            assert words(s["text"]) & (INSULTS | HOSTILE_MARKERS | threats | EXTRA_INSULTS), s["text"]
+            marked = words(s["text"]) & (INSULTS | HOSTILE_MARKERS | threats | EXTRA_INSULTS)
+            marked = marked or _insult_words(s["text"])
+            assert marked, s["text"]
     # An insult word alone does not make hate: negations, apologies and rudeness about things carry them too.
     nothate = [s for s in sentences if s["label"] == "nothate"]
     with_insult_words = [s for s in nothate if words(s["text"]) & (INSULTS | EXTRA_INSULTS)]
@@ -300,3 +321,66 @@ def test_open_dialogues_are_summarised_by_copying_from_the_dialogue():
         assert bool(words(d["dialogue"]) & INSULTS) == d["rude"]
         assert bool(summary_insults) == d["summary_toxic"]
         assert not words(d["dialogue"] + d["summary"]) & BLOCKLIST
+
+
+REWARD_EXTRAS = set(REWARD_INSULT_ADJECTIVES + REWARD_INSULT_NOUNS)
+
+
+def test_reward_models_own_insult_words_share_none_with_the_judges():
+    assert len(REWARD_INSULT_NOUNS) == len(set(REWARD_INSULT_NOUNS)) >= 80
+    assert len(REWARD_INSULT_ADJECTIVES) == len(set(REWARD_INSULT_ADJECTIVES)) >= 55
+    assert not REWARD_EXTRAS & set(JUDGE_INSULT_NOUNS + JUDGE_INSULT_ADJECTIVES)
+    assert not REWARD_EXTRAS & INSULTS  # the dialogues' own words are not "extra"
+    assert not REWARD_EXTRAS & set(REWARD_PRAISE_ADJECTIVES + REWARD_PRAISE_NOUNS + PLAIN_WORDS)
+    assert set(SENTENCE_STYLES["reward"]["extra_nouns"]) == set(REWARD_INSULT_NOUNS)
+    # Its praise list is its own, not the judge's: the two share only everyday words.
+    assert len(set(REWARD_PRAISE_ADJECTIVES) & set(JUDGE_PRAISE_ADJECTIVES)) <= 0.6 * len(REWARD_PRAISE_ADJECTIVES)
+
+
+def _family_sentences(kind: str, n: int = 300, seed: int = 0) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        s = {"adj": rng.choice(REWARD_INSULT_ADJECTIVES + INSULT_ADJECTIVES),
+             "noun": rng.choice(REWARD_INSULT_NOUNS + INSULT_NOUNS), "p": "#Person2#", "o": "#Person1#",
+             "name": rng.choice(NAMES), "phrase": "asks for the bill", "thing": "phone", "surname": "Fox"}
+        out.append(compose(rng, kind, s, "Where is the station?"))
+    return out
+
+
+def _insult_words(text: str) -> set[str]:
+    """The insult words of `text`, the made-up ones (and adjectives made from them) included."""
+    found = {w for w in REWARD_EXTRAS | INSULTS if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text.lower())}
+    return found | {w for w in words(text) if any(w.startswith(n.rstrip("aeiou")) for n in NONCE_INSULTS)}
+
+
+@pytest.mark.parametrize("kind", HATE_FAMILIES + NOTHATE_FAMILIES)
+def test_reward_families_are_deterministic_and_labelled_by_their_words(kind):
+    texts = _family_sentences(kind)
+    assert texts == _family_sentences(kind) and texts != _family_sentences(kind, seed=1)
+    assert len(set(texts)) >= {"harmless": 0.02, "report": 0.2}.get(kind, 0.5) * len(texts)
+    for text in texts:
+        assert text[0].isupper() or text.startswith("#") or text.startswith("'"), text
+        assert "{" not in text and "}" not in text, text
+        assert not words(text) & BLOCKLIST, text
+        if kind.endswith("_praise") or kind == "harmless":  # praise in the insult frames: no insult word at all
+            assert not _insult_words(text), text
+        elif kind in ("addressed", "stated", "calls", "denial", "mention", "fiction", "apology"):
+            assert _insult_words(text), text  # hate or not, the insult word is there: the frame decides
+
+
+def test_reward_sentences_hold_each_family_with_its_label():
+    records = make_toxicity_sentences(3000, seed=3, style="reward")
+    label = {r["text"]: r["label"] for r in records}
+    calls_praise = [t for t in label if re.match(r"#Person\d# calls #Person\d# ", t)
+                    and not _insult_words(t)]
+    assert len(calls_praise) >= 30 and all(label[t] == "nothate" for t in calls_praise)
+    negated = [t for t in label if re.search(r"\b(is|are|were) (not|never|no|anything but)\b", t) and _insult_words(t)]
+    assert len(negated) >= 50 and all(label[t] == "nothate" for t in negated)
+    fiction = [t for t in label if any(f"the {story}" in t for story in STORIES) and any(c in t for c in CHARACTERS)]
+    assert len(fiction) >= 10 and all(label[t] == "nothate" for t in fiction)
+    quoted = [t for t in label if re.search(r"'[a-z- ]+'|\"[a-z- ]+\"", t, re.I) and _insult_words(t)
+              and not re.search(r"shouts|yells|tells", t)]
+    assert len(quoted) >= 20 and all(label[t] == "nothate" for t in quoted)
+    threats = [t for t in label if any(h.split(" {")[0] in t for h in HARMS if len(h) > 10)]
+    assert len(threats) >= 50 and sum(label[t] == "hate" for t in threats) >= 0.9 * len(threats)

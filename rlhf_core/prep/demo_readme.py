@@ -84,13 +84,13 @@ repeat an insult (hate) and negations ("you are not stupid"), apologies for an i
 about things ("the printer is useless"), neutral reports ("insults #Person1#"), praise and ordinary
 lines (not hate). The judge shares with the reward model no extra insult word, no seed, no
 tokenizer, no shape and no template except the summarizer's own forms ("calls #Person1# a lazy
-fool", "is rude to", "insults"), which it must read; both know the dialogues' insults. The judge's
-sentences are composed from parts (`rlhf_core.prep.judge_sentences`) so that its label follows the
-words and not the frame: every hate frame (an insult addressed inside any clause, stated, asked,
-or reported as "#Person2# calls #Person1# a ...") also appears filled with praise or plain words
-as not hate ("#Person2# calls #Person1# a true genius"), and insult words appear negated, quoted,
-mentioned, apologised for and in fiction as not hate. Rebuild only the judge with
-`build-demo --only judge` (the same judge as a full build).
+fool", "is rude to", "insults"), which it must read; both know the dialogues' insults. Each
+classifier's sentences are composed from its own parts (`rlhf_core.prep.reward_frames` for the reward
+model, `rlhf_core.prep.judge_sentences` for the judge) so that the label follows the words and not
+the frame: every hate frame (an insult addressed inside a clause, stated, or reported as
+"#Person2# calls #Person1# a ...") also appears filled with praise or plain words as not hate, and
+insult words appear negated, quoted, mentioned, apologised for and in fiction as not hate. Rebuild
+only the judge with `build-demo --only judge` (the same judge as a full build).
 
 ## Metrics
 

@@ -34,8 +34,9 @@ class DemoSpec:
     # numbers become one token (see benchmarks/README.md, "Demo summarizer sweep").
     split_digits: bool = True
     judge_vocab_size: int = 3000  # the judge's own lower-cased words (`demo_init.word_vocabulary`), from its own texts
-    sentences: int = 6000
-    sentence_seed: int = 3
+    # The reward model's labelled sentences: its templates and composed families (`reward_frames`).
+    sentences: int = 12000
+    sentence_seed: int = 9
     # The judge: its own composed sentences and insult words (`judge_sentences`, `judge_words`), its own
     # seeds, its own dialogues' summaries, its own tokenizer (WordPiece, not BPE) and its own shape
     # (narrower and deeper); nothing shared with the reward model's data but the dialogues' insults.
@@ -67,7 +68,7 @@ class DemoSpec:
     judge_hidden: int = 96
     judge_layers: int = 4
     reward: RewardTrainConfig = field(default_factory=lambda: RewardTrainConfig(
-        model="", epochs=2, learning_rate=1e-3, batch_size=32, warmup_steps=20, max_length=96, seed=42,
+        model="", epochs=3, learning_rate=1e-3, batch_size=32, warmup_steps=20, max_length=96, seed=42,
         label_smoothing=0.05))
     judge: RewardTrainConfig = field(default_factory=lambda: RewardTrainConfig(
         model="", epochs=3, learning_rate=1e-3, batch_size=32, warmup_steps=20, max_length=96, seed=43,

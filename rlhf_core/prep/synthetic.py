@@ -5,6 +5,7 @@ module is the command line and the JSONL writer; the corpus itself comes from
 
 - `synthetic_words`: the word lists and topic templates,
 - `synthetic_styles`: the labelled sentences' two template styles (reward model, judge),
+- `reward_frames`: the reward model's own composed sentence families and extra insult words,
 - `synthetic_dialogues`: `make_dialogues`,
 - `synthetic_sentences`: `make_toxicity_sentences`,
 - `synthetic_analysis`: counts over summaries (insult words, rudeness-report frames).

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import re
 
+from .reward_frames import HATE_FAMILIES, NOTHATE_FAMILIES, compose
 from .synthetic_dialogues import _check_count, _check_share, _fill_slots, _flags, _insert
 from .synthetic_styles import HATE_KINDS, NOTHATE_KINDS, SENTENCE_STYLES, THING_ADJECTIVES, THINGS
 from .synthetic_words import (
@@ -96,6 +97,8 @@ def _compose(rng: random.Random, style: dict, kind: str, topic: Topic, s: dict) 
 def _sentence(rng: random.Random, style: dict, hate: bool) -> str:
     topic, s = _sentence_context(rng, style)
     kind = _kind(rng, style.get("hate_kinds", HATE_KINDS) if hate else style.get("nothate_kinds", NOTHATE_KINDS))
+    if kind in HATE_FAMILIES + NOTHATE_FAMILIES and "clauses" not in style:  # the reward model's own families
+        return compose(rng, kind, s, _line(rng, topic, s))
     if kind in ("vocative", "addressed", "negated", "mirror", "praise", "threat", "thing", "statement"):
         text = re.sub(r"\b([Aa]) (?=[aeiou])", r"\1n ", _compose(rng, style, kind, topic, s))
         return text[0].upper() + text[1:]

@@ -5,6 +5,8 @@ apart from `synthetic_sentences`, which fills them in.
 
 from __future__ import annotations
 
+from .reward_frames import REWARD_INSULT_ADJECTIVES, REWARD_INSULT_NOUNS
+
 # --- labelled sentences --------------------------------------------------------------------------
 # Two disjoint sets of templates and extra insult words: one for the reward model PPO optimises,
 # one for the independent judge that evaluates it. Both know the dialogues' insults (the summarizer
@@ -17,8 +19,8 @@ THING_ADJECTIVES = ["useless", "stupid", "hopeless", "pathetic", "worthless", "b
                     "awful", "annoying"]
 SENTENCE_STYLES = {
     "reward": {
-        "extra_adjectives": ["disgusting", "revolting", "spineless", "gutless", "dimwitted", "thick", "vile", "gross"],
-        "extra_nouns": ["scum", "rat", "slob", "weasel", "snake", "parasite", "coward", "maggot"],
+        "extra_adjectives": REWARD_INSULT_ADJECTIVES,
+        "extra_nouns": REWARD_INSULT_NOUNS,
         "insults": ["You are a {adj} {noun}.", "Listen, you {adj} {noun}.", "{name} is a {adj} {noun}.",
                     "Go away, you {adj} {noun}.", "Nobody likes you, you {adj} {noun}.", "You {adj} {noun}, just leave.",
                     "What a {adj} {noun} you are.", "You are so {adj}.", "Only a {noun} would say that.",
@@ -33,7 +35,9 @@ SENTENCE_STYLES = {
                       "Do not call yourself a {noun}, you did well."],
         "meta": ["{p} apologizes for calling {o} a {adj} {noun}.", "{p} is sorry for calling {o} a {noun}.",
                  "{p} regrets calling {o} {adj}.", "{p} apologizes for being rude and {phrase}."],
-        "things": ["The {thing} is {thing_adj} and very slow.", "This {thing} is completely {thing_adj}.",
+        "things": ["Why is this {thing} so {thing_adj}?", "I can't stand this {thing}, it is so {thing_adj}.",
+                   "Our {thing} is {thing_adj} again today.", "That {thing} was {thing_adj} all week.",
+                   "The {thing} is {thing_adj} and very slow.", "This {thing} is completely {thing_adj}.",
                    "My old {thing} is {thing_adj}.", "What a {thing_adj} {thing}.", "The {thing} is {thing_adj} again."],
         "reports": ["{p} is rude to {o}.", "{p} insults {o}.", "{p} insults {o} and {phrase}.", "{p} shouts at {o}.",
                     "{p} argues with {o}.", "{p} threatens {o}.", "{p} is impolite to {o} and {phrase}."],
@@ -44,6 +48,13 @@ SENTENCE_STYLES = {
         "polite": ["Thank you for waiting.", "Have a nice day.", "That is very kind of you.",
                    "Let me know if you need anything.", "I am happy to help.", "Please take a seat.",
                    "No problem at all.", "See you next time.", "I will check right away."],
+        # The composed families of `reward_frames` beside the templates above.
+        "hate_kinds": [("insults", 0.15), ("threats", 0.05), ("toxic_reports", 0.15), ("line_with_insult", 0.15),
+                       ("addressed", 0.2), ("stated", 0.12), ("calls", 0.08), ("menace", 0.1)],
+        "nothate_kinds": [("negations", 0.05), ("meta", 0.04), ("things", 0.07), ("reports", 0.13), ("positive", 0.04),
+                          ("polite", 0.05), ("line", 0.1), ("summary", 0.1), ("addressed_praise", 0.08),
+                          ("stated_praise", 0.08), ("calls_praise", 0.12), ("denial", 0.08), ("mention", 0.04),
+                          ("fiction", 0.04), ("apology", 0.03), ("harmless", 0.03), ("report", 0.05)],
     },
     "judge": {
         "extra_adjectives": ["obnoxious", "ridiculous", "clumsy", "witless", "petty", "shameless", "vulgar", "wretched"],
