@@ -120,16 +120,12 @@ def probe_accuracy(model) -> tuple[float, list, list[float]]:
     return sum(right) / len(probes), wrong, toxicity
 
 
-@pytest.mark.parametrize("model_name", [
-    pytest.param("reward_model", marks=pytest.mark.xfail(strict=True, reason=(
-        "target missed: the reward model gets 75 of the 88 probes (85.2%; 60 of the first 64): it calls praise "
-        "in the summarizer's 'calls X a ...' frame hate; not rebuilt, PPO's figures depend on it (issue #34)"))),
-    "judge"])
+@pytest.mark.parametrize("model_name", ["reward_model", "judge"])
 def test_classifiers_meet_the_probe_target(model_name, request):
     """The 88 hand-written probes (negations, apologies, insults at things, threats, neutral
-    reports, insults the corpus never uses, and since issue #34 praise in the insult frames,
-    quotes, fiction and mentions): issue #12's target is >= 90% for each (measured when shipped:
-    reward 75/88, judge 84/88), and no score pinned at 0 or 1 (label smoothing caps them at
+    reports, insults the corpus never uses, praise in the insult frames, quotes, fiction and
+    mentions): the target is >= 90% for each (measured when shipped: reward 88/88, judge 85/88),
+    and no score pinned at 0 or 1 (label smoothing caps them at
     0.025/0.975)."""
     accuracy, wrong, toxicity = probe_accuracy(request.getfixturevalue(model_name))
     assert accuracy >= 0.9, wrong
@@ -219,8 +215,8 @@ def test_the_figures_on_handwritten_dialogues_are_what_the_app_shows(handwritten
     assert {k: shipped[k] for k in checks if k != "examples"} == {k: v for k, v in checks.items() if k != "examples"}
 
 
-@pytest.mark.xfail(strict=True, reason="target missed: 18.5% of the numbers and names in summaries of the hand-written "
-                                       "dialogues are invented (5 of 27 when shipped); issue #12 asks <= 10%")
+@pytest.mark.xfail(strict=True, reason="target missed: 24% of the numbers and names in summaries of the hand-written "
+                                       "dialogues are invented (6 of 25 when shipped); the target is <= 10%")
 def test_summarizer_meets_the_invented_entity_target_on_handwritten_dialogues(handwritten):
     records, summaries = handwritten
     counts = [hallucinated_entities(s, r["dialogue"]) for s, r in zip(summaries, records)]
