@@ -4,9 +4,7 @@ choices and their default, and deleting a run."""
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from pathlib import Path
 
-from rlhf_core.config import Config
 from rlhf_core.errors import UserError
 from rlhf_core.training.runs import RunDir, delete_run, holder_pid, run_path, runs_root
 
@@ -25,18 +23,10 @@ from .run_index import INDEX, IndexedRun
 from .shared_models import forget_run
 
 
-@dataclass
-class RunInfo:
-    """A saved run as the app lists it."""
+@dataclass(frozen=True)
+class RunInfo(IndexedRun):
+    """A saved run as the app lists it: what the index knows, and whether it trains now."""
 
-    name: str
-    path: Path
-    config: Config
-    metrics: list[dict]
-    steps_done: int
-    has_checkpoint: bool
-    evaluation: dict | None
-    created: float
     training: bool
 
 
