@@ -252,7 +252,8 @@ def rebuild_classifier(out_dir: str | Path, name: str, spec: DemoSpec | None = N
         # also checked on sentences in the rebuilt one's style.
         status("checking both classifiers on texts they never saw")
         folders = {"reward": out / "reward", "judge": out / "judge", name: scratch / name}
-        metrics["classifier_checks"] = {n: classifier_checks(folders[n], s, spec, demo_dialogues(spec))
+        dialogues = demo_dialogues(spec)
+        metrics["classifier_checks"] = {n: classifier_checks(folders[n], s, spec, dialogues)
                                         for n, s in (("reward", spec.reward), ("judge", spec.judge))}
         metrics["classifier_agreement"] = classifier_agreement(folders["reward"], folders["judge"])
         _file_names_only(scratch / name / "reward_metrics.json")
