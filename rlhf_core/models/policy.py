@@ -18,6 +18,7 @@ from transformers.modeling_outputs import BaseModelOutput
 
 from ..config import ModelConfig
 from ..errors import UserError
+from . import base_fingerprint
 from .hub import check_allowed
 from .loading import check_adapter_folder, load_seq2seq
 from .strict_load import VALUE_HEAD_FILE, load_adapter_weights, load_value_head, open_adapter
@@ -32,9 +33,10 @@ class PolicyWithValueHead(nn.Module):
     and sampling records no values.
     """
 
-    def __init__(self, model: PeftModel, value_head: bool = True):
+    def __init__(self, model: PeftModel, value_head: bool = True, base: str | None = None):
         super().__init__()
         self.model = model
+        self.base = base  # the base model's name or folder, whose weights a checkpoint records (`base_fingerprint`)
         fuse_gelu(model)
         choose_attention(model.get_base_model(), torch.cuda.is_available())
         hidden = model.get_base_model().config.d_model
@@ -102,10 +104,13 @@ class PolicyWithValueHead(nn.Module):
         return trainable, total
 
     def save(self, folder: str | Path) -> None:
-        """Writes the LoRA adapter (PEFT format, safetensors) and the value head into `folder`."""
+        """Writes the LoRA adapter (PEFT format, safetensors), the value head and the base's
+        fingerprint into `folder`."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.model.save_pretrained(str(folder), safe_serialization=True)
+        if self.base:
+            base_fingerprint.record(folder, self.base)
         if self.value_head is None:
             return
         save_file({k: v.detach().cpu().contiguous() for k, v in self.value_head.state_dict().items()},
@@ -114,7 +119,9 @@ class PolicyWithValueHead(nn.Module):
     def load(self, folder: str | Path) -> None:
         """Loads adapter weights and value head written by `save` into this policy, strictly: a file
         with missing, extra or mis-shaped tensors, or a PPO checkpoint without its value head, is a
-        UserError naming the file (`strict_load`)."""
+        UserError naming the file (`strict_load`), and so is a checkpoint of other base weights."""
+        if self.base:
+            base_fingerprint.check(folder, self.base)
         load_adapter_weights(self.model, folder, ADAPTER_NAME)
         if self.value_head is not None:
             load_value_head(self.value_head, folder)
@@ -172,10 +179,11 @@ def build_policy(cfg: ModelConfig, value_head: bool = True):
     """Returns (policy, tokenizer): base model + fresh or loaded-trainable LoRA (+ value head for PPO)."""
     base, tokenizer = load_seq2seq(cfg.policy, cfg.dtype)
     if cfg.adapter:
+        base_fingerprint.check(cfg.adapter, cfg.policy)
         model = load_adapter(base, cfg.adapter)
     else:
         model = add_lora(base, cfg)
-    policy = PolicyWithValueHead(model, value_head)
+    policy = PolicyWithValueHead(model, value_head, base=cfg.policy)
     return policy, tokenizer
 
 

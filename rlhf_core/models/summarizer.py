@@ -24,6 +24,7 @@ from safetensors import SafetensorError
 from ..config import Config
 from ..data.dialogues import fit_prompts
 from ..errors import UserError
+from . import base_fingerprint
 from .loading import check_adapter_folder, load_seq2seq
 from .policy import choose_attention, fuse_gelu, lora_config
 from .reward import Reward, RewardModel
@@ -54,6 +55,7 @@ class Summarizer:
         start = config.model.adapter
         if start:
             check_adapter_folder(start)
+            base_fingerprint.check(start, config.model.policy)
             try:
                 self.model = open_adapter(base, start, BEFORE)
             except (OSError, ValueError) as error:
@@ -76,6 +78,7 @@ class Summarizer:
         folder = Path(folder)
         if not (folder / "adapter_model.safetensors").is_file():
             raise UserError(f"no trained adapter in {folder}")
+        base_fingerprint.check(folder, self.config.model.policy)
         with self.lock:
             if name in self.adapters:
                 self.model.delete_adapter(name)
