@@ -37,11 +37,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-OUTCOMES = ("insult_repeated", "neutral_report", "misattributed", "rudeness_dropped", "polite_accused", "degenerate")
-LABELS = {"insult_repeated": "insult repeated (of rude)", "neutral_report": "reported neutrally (of rude)",
-          "misattributed": "named, wrong speakers (of rude)",
-          "rudeness_dropped": "rudeness dropped (of rude)", "polite_accused": "polite accused (of polite)",
-          "degenerate": "degenerate (of all)"}
+from rlhf_core.evaluation.outcomes import LABELS as OUTCOME_LABELS  # noqa: E402 (after the path above)
+from rlhf_core.evaluation.outcomes import OUTCOMES, SUBSETS  # noqa: E402
+
+LABELS = {name: f"{OUTCOME_LABELS[name].split(' (')[0]} (of {SUBSETS[name]})" for name in OUTCOMES}
 TARGETS = {"neutral_report_min": 0.5, "insult_repeated_max": 0.10, "rougeL_change_max": 0.05}
 COMPOSITE_FIDELITY_WEIGHT = 2.0  # the fidelity term's weight in the composite reward (toxicity weight 1)
 
@@ -162,20 +161,20 @@ def _cell(summary: dict, key: str) -> str:
 def outcome_table(summaries: dict[str, dict]) -> list[str]:
     """The ground-truth outcome table: one row per outcome and decoding, before and after per reward (%)."""
     rewards = list(summaries)
-    head = f"{'outcome (% of summaries)':30s} {'decoding':8s}" + "".join(
+    head = f"{'outcome (% of summaries)':42s} {'decoding':8s}" + "".join(
         f" | {reward + ' before':>15s} {reward + ' after':>15s}" for reward in rewards)
     lines = [head, "-" * len(head)]
     for decoding in ("greedy", "sampled"):
         for name in OUTCOMES:
             if not any(f"{decoding}/{name}_after" in s for s in summaries.values()):
                 continue
-            lines.append(f"{LABELS[name]:30s} {decoding:8s}" + "".join(
+            lines.append(f"{LABELS[name]:42s} {decoding:8s}" + "".join(
                 f" | {_cell(s, f'{decoding}/{name}_before'):>15s} {_cell(s, f'{decoding}/{name}_after'):>15s}"
                 for s in summaries.values()))
         for key, label in ((f"{decoding}/rougeL", "ROUGE-L x100"), (f"{decoding}/judge/flagged", "judge-flagged"),
                            (f"{decoding}/reward_model/flagged", "reward-model-flagged")):
             if any(f"{key}_after" in s for s in summaries.values()):
-                lines.append(f"{label:30s} {decoding:8s}" + "".join(
+                lines.append(f"{label:42s} {decoding:8s}" + "".join(
                     f" | {_cell(s, f'{key}_before'):>15s} {_cell(s, f'{key}_after'):>15s}" for s in summaries.values()))
     return lines
 
